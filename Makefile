@@ -1,0 +1,50 @@
+# fluent-bit-drain — build, test, run. `make` alone builds the plugin.
+GO        ?= go
+OUT       ?= out
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+GOFLAGS_B := -trimpath -ldflags "-s -w -X main.version=$(VERSION)"
+SO        := $(OUT)/out_drain.so
+HOST      := $(OUT)/flb-host
+CLI       := bin/drain
+FUZZTIME  ?= 10s
+
+.PHONY: all build testhost cli test bench run fuzz lint clean
+
+all: build
+
+build: $(SO)
+
+$(SO): $(shell find plugin drain sink -name '*.go' -not -name '*_test.go' 2>/dev/null) go.mod go.sum
+	@mkdir -p $(OUT)
+	CGO_ENABLED=1 $(GO) build $(GOFLAGS_B) -buildmode=c-shared -o $(SO) ./plugin
+
+testhost: $(HOST)
+
+$(HOST): build/testhost/flb_host.c $(wildcard build/testhost/*.h)
+	@mkdir -p $(OUT)
+	$(CC) -O2 -g -Wall -Wextra -std=gnu11 -o $(HOST) build/testhost/flb_host.c -ldl -lpthread
+
+cli: $(CLI)
+
+$(CLI): $(shell find cmd drain -name '*.go' -not -name '*_test.go' 2>/dev/null)
+	$(GO) build -trimpath -o $(CLI) ./cmd/drain
+
+test:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+run: build testhost
+	./build/run.sh
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz . -fuzztime $(FUZZTIME) ./drain
+
+lint:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+clean:
+	rm -rf $(OUT) bin
