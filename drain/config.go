@@ -1,0 +1,140 @@
+package drain
+
+import (
+	"fmt"
+	"regexp"
+)
+
+// Mask is a masking instruction, applied in order before tokenising, as
+// Drain3's RegexMaskingInstruction: every match of Pattern is replaced by
+// "<" + Name + ">", so Name "*" turns a masked span into the wildcard "<*>".
+type Mask struct {
+	Name    string
+	Pattern string
+}
+
+// Config holds the algorithm settings and the resource bounds of a Miner.
+// Start from Preset and change what differs; every field must be set.
+type Config struct {
+	// Drain3's parameters.
+	Depth              int      // prefix-tree depth as in Drain3 (>= 3): token count + Depth-3 leading tokens
+	SimTh              float64  // similarity threshold in [0, 1]
+	MaxChildren        int      // children per internal node before the <*> overflow child takes the rest
+	ParametrizeNumeric bool     // route tokens containing a digit to the <*> child
+	ExtraDelimiters    []string // replaced by a space before splitting, in order
+	Masks              []Mask   // regex masking instructions, applied in order
+
+	// Tokenizer and Scoring select the implementation of the two seams of the
+	// algorithm: text → tokens (masking + splitting) and leaf candidates →
+	// best cluster + template merge. "" means "drain3" (Drain3-exact).
+	Tokenizer string
+	Scoring   string
+
+	// Bounds; each one is counted in Stats when it bites.
+	MaxClusters      int // live clusters across all partitions; the least recently used is evicted
+	MaxPartitions    int // live partitions; the least recently used is evicted with its clusters
+	MaxLineBytes     int // longer lines are cut (at a UTF-8 boundary) before masking
+	MaxTokens        int // tokens after the first MaxTokens are dropped
+	MaxSnapshotBytes int // Restore refuses larger snapshots
+}
+
+// Limits of the knobs themselves: a Depth beyond maxDepth would only waste
+// memory (and deepen snapshots), MaxTokens beyond maxTokens is not a log line.
+const (
+	maxDepth  = 32
+	maxTokens = 1 << 16
+)
+
+// Preset returns a named configuration:
+//   - "drain3": Drain3 v0.9.11 defaults as the seed service ran them (depth 4,
+//     sim_th 0.4, max_children 100, numeric tokens parametrised, no masking);
+//     reproduces Drain3 line for line.
+//   - "default": the drain3 settings plus masking of common variables
+//     (UUIDs, IP addresses, hex and decimal numbers).
+func Preset(name string) (Config, error) {
+	cfg := Config{
+		Depth:              4,
+		SimTh:              0.4,
+		MaxChildren:        100,
+		ParametrizeNumeric: true,
+		Tokenizer:          "drain3",
+		Scoring:            "drain3",
+		MaxClusters:        50000,
+		MaxPartitions:      10000,
+		MaxLineBytes:       64 << 10,
+		MaxTokens:          512,
+		MaxSnapshotBytes:   256 << 20,
+	}
+	switch name {
+	case "drain3":
+		return cfg, nil
+	case "default":
+		cfg.Masks = []Mask{
+			{Name: "UUID", Pattern: `\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b`},
+			{Name: "IP", Pattern: `\b(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?\b`},
+			{Name: "HEX", Pattern: `\b0[xX][0-9a-fA-F]+\b`},
+			{Name: "NUM", Pattern: `\b\d+(?:\.\d+)?\b`},
+		}
+		return cfg, nil
+	}
+	return Config{}, fmt.Errorf("drain: unknown preset %q (want drain3 or default)", name)
+}
+
+// Validate reports the first invalid field of c, by name.
+func (c *Config) Validate() error {
+	switch {
+	case c.Depth < 3 || c.Depth > maxDepth:
+		return fmt.Errorf("drain: Config.Depth must be in [3, %d], got %d", maxDepth, c.Depth)
+	case !(c.SimTh >= 0 && c.SimTh <= 1):
+		return fmt.Errorf("drain: Config.SimTh must be in [0, 1], got %v", c.SimTh)
+	case c.MaxChildren < 1:
+		return fmt.Errorf("drain: Config.MaxChildren must be at least 1, got %d", c.MaxChildren)
+	case c.MaxClusters < 1:
+		return fmt.Errorf("drain: Config.MaxClusters must be at least 1, got %d", c.MaxClusters)
+	case c.MaxPartitions < 1:
+		return fmt.Errorf("drain: Config.MaxPartitions must be at least 1, got %d", c.MaxPartitions)
+	case c.MaxLineBytes < 1:
+		return fmt.Errorf("drain: Config.MaxLineBytes must be at least 1, got %d", c.MaxLineBytes)
+	case c.MaxTokens < 1 || c.MaxTokens > maxTokens:
+		return fmt.Errorf("drain: Config.MaxTokens must be in [1, %d], got %d", maxTokens, c.MaxTokens)
+	case c.MaxSnapshotBytes < 1:
+		return fmt.Errorf("drain: Config.MaxSnapshotBytes must be at least 1, got %d", c.MaxSnapshotBytes)
+	}
+	if _, ok := tokenizers[c.Tokenizer]; !ok {
+		return fmt.Errorf("drain: Config.Tokenizer %q is not known", c.Tokenizer)
+	}
+	if _, ok := scorings[c.Scoring]; !ok {
+		return fmt.Errorf("drain: Config.Scoring %q is not known", c.Scoring)
+	}
+	for i, d := range c.ExtraDelimiters {
+		if d == "" {
+			return fmt.Errorf("drain: Config.ExtraDelimiters[%d] is empty", i)
+		}
+	}
+	for i, mk := range c.Masks {
+		if !validMaskName(mk.Name) {
+			return fmt.Errorf("drain: Config.Masks[%d].Name %q must be \"*\" or letters, digits, '_', ':', '.', '-'", i, mk.Name)
+		}
+		if _, err := regexp.Compile(mk.Pattern); err != nil {
+			return fmt.Errorf("drain: Config.Masks[%d].Pattern (%s): %v", i, mk.Name, err)
+		}
+	}
+	return nil
+}
+
+// validMaskName keeps "<NAME>" one token: no whitespace, no '<' '>' inside.
+func validMaskName(s string) bool {
+	if s == "*" {
+		return true
+	}
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == ':' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}

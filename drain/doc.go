@@ -1,0 +1,29 @@
+// Package drain mines log templates with the Drain algorithm, as Drain3
+// (logpai/Drain3 v0.9.11) implements it, with partitions, bounds and a
+// snapshot format fit for running inside Fluent Bit.
+//
+// A line goes through two steps. The text step (outside any lock, in pooled
+// scratch memory) repairs invalid UTF-8 to U+FFFD, removes NUL bytes, cuts the
+// line to MaxLineBytes, applies the masking rules and splits it on whitespace
+// as Python's str.split() does. The tree step (under the miner's mutex) finds
+// the partition, walks its prefix tree by token count and leading tokens,
+// scores the clusters of the leaf, then creates or widens a cluster.
+//
+// Locking: one sync.Mutex guards all partitions, trees, clusters, the global
+// LRU list of clusters (the MaxClusters budget) and the LRU list of
+// partitions. It is held only for the tree step, which does no allocation for
+// a known line, so several Fluent Bit flush threads can call Add at once. Stats
+// takes it briefly; the text-step counters are atomics.
+//
+// Memory ownership: Add, Match and Seed never retain their arguments (the
+// plugin passes strings that point into Fluent Bit's memory). A new cluster
+// owns one copy of its template; its tokens slice into that copy and wildcard
+// slots point at a constant. Result strings are miner-owned.
+//
+// Drain3 compatibility: the "drain3" preset reproduces Drain3's change type,
+// cluster id and template for every line. Differences that only show outside
+// Drain3's domain: tokens of invalid UTF-8 / NUL input (Python strings cannot
+// hold them), Match (which agrees with Add instead of preferring the covering
+// template with most wildcards), and the bounds (Drain3 has only max_clusters;
+// an evicted cluster leaves its tree nodes behind, as in Drain3).
+package drain

@@ -1,0 +1,395 @@
+package drain
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// Kind says what a line did to its cluster.
+type Kind uint8
+
+const (
+	Known       Kind = iota // the template already covered the line
+	Created                 // a new cluster (Drain3's cluster_created)
+	Generalized             // the template widened (Drain3's cluster_template_changed)
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Known:
+		return "known"
+	case Created:
+		return "new"
+	case Generalized:
+		return "generalized"
+	}
+	return fmt.Sprintf("Kind(%d)", uint8(k))
+}
+
+// Result describes the cluster a line went to. Its strings belong to the
+// miner and never alias the caller's input.
+type Result struct {
+	Kind           Kind
+	Partition      string // miner-owned copy
+	ClusterID      uint64 // per partition, 1, 2, ... in creation order (Drain3's ids)
+	TemplateID     string // TemplateID(Partition, Template)
+	Template       string // the cluster's template after this line
+	ParentID       string // Generalized only: id of the template before this line
+	ParentTemplate string // Generalized only
+	Size           uint64 // lines seen by the cluster (seeded clusters start at 0)
+}
+
+// Stats are the miner's counters. Bounds are counted each time they bite.
+type Stats struct {
+	Lines, Known, Created, Generalized uint64 // Add calls and their outcomes
+	Seeded                             uint64 // Seed calls that created a cluster
+	Clusters, Partitions               int    // live now
+	EvictedClusters                    uint64 // MaxClusters
+	EvictedPartitions                  uint64 // MaxPartitions
+	LinesCut                           uint64 // MaxLineBytes
+	LinesTruncated                     uint64 // MaxTokens
+	LinesRepaired                      uint64 // invalid UTF-8 or NUL bytes
+}
+
+// Miner mines templates from lines, one Drain tree per partition, under one
+// global budget of clusters. It is safe for concurrent use; see the package
+// documentation for the locking.
+type Miner struct {
+	cfg          Config
+	text         tokenizer
+	score        scorer
+	maxNodeDepth int
+	pool         sync.Pool // *scratch
+
+	// Counted before the lock is taken.
+	cut, truncated, repaired atomic.Uint64
+
+	mu         sync.Mutex
+	parts      map[string]*partition
+	last       *partition // == plru.next when non-nil: the Add fast path
+	lru        cluster    // sentinel of the global LRU list of clusters
+	plru       partition  // sentinel of the LRU list of partitions
+	nClusters  int
+	lines      uint64
+	known      uint64
+	created    uint64
+	generalize uint64
+	seeded     uint64
+	evictedC   uint64
+	evictedP   uint64
+}
+
+// New returns an empty miner for cfg.
+func New(cfg Config) (*Miner, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.ExtraDelimiters = append([]string(nil), cfg.ExtraDelimiters...)
+	cfg.Masks = append([]Mask(nil), cfg.Masks...)
+	m := &Miner{
+		cfg:          cfg,
+		text:         tokenizers[cfg.Tokenizer](&cfg),
+		score:        scorings[cfg.Scoring],
+		maxNodeDepth: cfg.Depth - 2,
+		parts:        make(map[string]*partition),
+	}
+	m.lru.prev, m.lru.next = &m.lru, &m.lru
+	m.plru.prev, m.plru.next = &m.plru, &m.plru
+	m.pool.New = func() any { return &scratch{toks: make([]string, 0, 64)} }
+	return m, nil
+}
+
+// Config returns the miner's configuration.
+func (m *Miner) Config() Config {
+	c := m.cfg
+	c.ExtraDelimiters = append([]string(nil), c.ExtraDelimiters...)
+	c.Masks = append([]Mask(nil), c.Masks...)
+	return c
+}
+
+// tokens runs the text step outside the lock and counts the bounds it hit.
+func (m *Miner) tokens(line string, mask bool) *scratch {
+	s := m.pool.Get().(*scratch)
+	if info := m.text.tokens(s, line, mask); info != 0 {
+		if info&infoCut != 0 {
+			m.cut.Add(1)
+		}
+		if info&infoRepaired != 0 {
+			m.repaired.Add(1)
+		}
+		if info&infoTruncated != 0 {
+			m.truncated.Add(1)
+		}
+	}
+	return s
+}
+
+func (m *Miner) release(s *scratch) {
+	clear(s.toks)
+	s.toks = s.toks[:0]
+	if cap(s.buf) > 64<<10 {
+		s.buf = nil
+	}
+	m.pool.Put(s)
+}
+
+// Add mines one line of a partition and returns what it did. It never
+// retains partition or line.
+func (m *Miner) Add(partition, line string) Result {
+	s := m.tokens(line, true)
+	m.mu.Lock()
+	r := m.add(partition, s.toks)
+	m.mu.Unlock()
+	m.release(s)
+	return r
+}
+
+func (m *Miner) add(key string, toks []string) Result {
+	m.lines++
+	p := m.partition(key)
+	_, c := m.search(p, toks)
+	if c == nil {
+		c = m.create(p, toks)
+		m.created++
+		return m.result(Created, c)
+	}
+	c.size++
+	m.touch(c)
+	oldID, oldTmpl := c.templateID, c.template
+	if !m.score.merge(c.tokens, toks) {
+		m.known++
+		return m.result(Known, c)
+	}
+	c.setTemplate(c.tokens)
+	m.generalize++
+	r := m.result(Generalized, c)
+	r.ParentID, r.ParentTemplate = oldID, oldTmpl
+	return r
+}
+
+func (m *Miner) result(k Kind, c *cluster) Result {
+	return Result{
+		Kind:       k,
+		Partition:  c.part.name,
+		ClusterID:  c.id,
+		TemplateID: c.templateID,
+		Template:   c.template,
+		Size:       c.size,
+	}
+}
+
+// Match returns the cluster line belongs to without learning: the cluster Add
+// would choose, when its template already covers the line (Add would report
+// Known). Nothing changes, not even the LRU order.
+//
+// This differs from Drain3's match(), which among the clusters of the leaf
+// whose template covers the line prefers the one with most wildcards; here
+// Match and Add always agree.
+func (m *Miner) Match(partition, line string) (Result, bool) {
+	s := m.tokens(line, true)
+	defer m.release(s)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p := m.parts[partition]
+	if p == nil {
+		return Result{}, false
+	}
+	_, c := m.search(p, s.toks)
+	if c == nil || !m.score.covers(c.tokens, s.toks) {
+		return Result{}, false
+	}
+	return m.result(Known, c), true
+}
+
+// Seed adds a template known from elsewhere (the templates already in
+// PostgreSQL at start-up), so that lines it covers are Known, not Created.
+// The template is tokenised like a line but not masked. Seeding a template the
+// partition already has returns its cluster as Known; a new one is Created
+// with size 0.
+func (m *Miner) Seed(partition, template string) (Result, error) {
+	s := m.tokens(template, false)
+	defer m.release(s)
+	if len(s.toks) == m.cfg.MaxTokens && len(template) > 0 {
+		// The cut may have dropped tokens; refuse rather than store a
+		// template that differs from the one given.
+		if n := len(strings.Fields(template)); n > m.cfg.MaxTokens {
+			return Result{}, fmt.Errorf("drain: seed template of partition %q has %d tokens, over MaxTokens %d", partition, n, m.cfg.MaxTokens)
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p := m.partition(partition)
+	leaf, _ := m.search(p, s.toks)
+	if leaf != nil {
+		for _, c := range leaf.clusters {
+			if equalTokens(c.tokens, s.toks) {
+				m.touch(c)
+				return m.result(Known, c), nil
+			}
+		}
+	}
+	c := m.create(p, s.toks)
+	c.size = 0
+	m.seeded++
+	return m.result(Created, c), nil
+}
+
+func equalTokens(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// MaskSample returns line as the miner sees it before tokenising: valid UTF-8
+// without NUL, cut to MaxLineBytes, masking rules applied. Use it for samples
+// stored next to templates, so secrets the rules mask are never stored.
+func (m *Miner) MaskSample(line string) string {
+	return m.text.mask(line)
+}
+
+// Stats returns a snapshot of the counters.
+func (m *Miner) Stats() Stats {
+	m.mu.Lock()
+	st := Stats{
+		Lines:             m.lines,
+		Known:             m.known,
+		Created:           m.created,
+		Generalized:       m.generalize,
+		Seeded:            m.seeded,
+		Clusters:          m.nClusters,
+		Partitions:        len(m.parts),
+		EvictedClusters:   m.evictedC,
+		EvictedPartitions: m.evictedP,
+	}
+	m.mu.Unlock()
+	st.LinesCut = m.cut.Load()
+	st.LinesTruncated = m.truncated.Load()
+	st.LinesRepaired = m.repaired.Load()
+	return st
+}
+
+// TemplateID is the content address of a template: the first 16 hex digits
+// of SHA-256 over partition + "\x00" + template, so that every node and every
+// restart agree.
+func TemplateID(partition, template string) string {
+	h := sha256.New()
+	h.Write([]byte(partition))
+	h.Write([]byte{0})
+	h.Write([]byte(template))
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0])[:8])
+}
+
+// partition returns the partition for key, creating it (and evicting the
+// least recently used one beyond MaxPartitions) on demand, and marks it used.
+func (m *Miner) partition(key string) *partition {
+	if p := m.last; p != nil && p.key == key {
+		return p
+	}
+	p := m.parts[key]
+	if p == nil {
+		for len(m.parts) >= m.cfg.MaxPartitions {
+			m.dropPartition(m.plru.prev)
+			m.evictedP++
+		}
+		p = newPartition(key)
+		m.parts[p.key] = p
+	} else {
+		p.prev.next, p.next.prev = p.next, p.prev
+	}
+	p.prev, p.next = &m.plru, m.plru.next
+	m.plru.next.prev = p
+	m.plru.next = p
+	m.last = p
+	return p
+}
+
+func newPartition(key string) *partition {
+	key = strings.Clone(key)
+	name, _ := sanitize(key)
+	return &partition{key: key, name: name}
+}
+
+// dropPartition removes p and all its clusters.
+func (m *Miner) dropPartition(p *partition) {
+	walk(p, func(c *cluster) {
+		c.prev.next, c.next.prev = c.next, c.prev
+		c.prev, c.next = nil, nil
+		m.nClusters--
+	})
+	p.prev.next, p.next.prev = p.next, p.prev
+	delete(m.parts, p.key)
+	if m.last == p {
+		m.last = nil
+	}
+}
+
+// walk calls fn for every cluster in p's tree.
+func walk(p *partition, fn func(*cluster)) {
+	var rec func(*node)
+	rec = func(nd *node) {
+		for _, c := range nd.clusters {
+			fn(c)
+		}
+		for _, ch := range nd.children {
+			rec(ch)
+		}
+	}
+	for _, nd := range p.byLen {
+		if nd != nil {
+			rec(nd)
+		}
+	}
+}
+
+// create makes a cluster of toks in p: evict first (as Drain3's LRU cache
+// does on insert), then insert into the tree.
+func (m *Miner) create(p *partition, toks []string) *cluster {
+	for m.nClusters >= m.cfg.MaxClusters {
+		m.evict(m.lru.prev)
+	}
+	p.nextID++
+	c := &cluster{id: p.nextID, size: 1, part: p}
+	c.setTemplate(toks)
+	m.pushFront(c)
+	m.insert(p, c)
+	return c
+}
+
+func (m *Miner) evict(c *cluster) {
+	c.prev.next, c.next.prev = c.next, c.prev
+	c.prev, c.next = nil, nil
+	removeFromLeaf(c)
+	c.part.live--
+	m.nClusters--
+	m.evictedC++
+}
+
+func (m *Miner) pushFront(c *cluster) {
+	c.prev, c.next = &m.lru, m.lru.next
+	m.lru.next.prev = c
+	m.lru.next = c
+	c.part.live++
+	m.nClusters++
+}
+
+// touch marks c most recently used.
+func (m *Miner) touch(c *cluster) {
+	if m.lru.next == c {
+		return
+	}
+	c.prev.next, c.next.prev = c.next, c.prev
+	c.prev, c.next = &m.lru, m.lru.next
+	m.lru.next.prev = c
+	m.lru.next = c
+}

@@ -1,0 +1,304 @@
+package drain
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// wildcard is Drain3's param_str: a template slot that matches any token.
+const wildcard = "<*>"
+
+// lineInfo reports which bounds or repairs a line needed, for Stats.
+type lineInfo uint8
+
+const (
+	infoCut       lineInfo = 1 << iota // longer than MaxLineBytes
+	infoRepaired                       // invalid UTF-8 or NUL bytes
+	infoTruncated                      // more than MaxTokens tokens
+)
+
+// scratch is the per-call working memory of the text step, pooled so that
+// tokenising a known line allocates nothing. toks point into the line or buf.
+type scratch struct {
+	toks []string
+	buf  []byte
+}
+
+// tokenizer is the text seam: raw line → tokens. Implementations must leave
+// s.toks valid UTF-8 without NUL and at most MaxTokens long, and must not
+// retain line (it may point into C memory valid only during the call).
+type tokenizer interface {
+	// tokens splits line into s.toks; with mask set, masking rules apply.
+	tokens(s *scratch, line string, mask bool) lineInfo
+	// mask returns line sanitised, cut and masked: what a stored sample looks like.
+	mask(line string) string
+}
+
+// tokenizers maps Config.Tokenizer to a constructor.
+var tokenizers = map[string]func(*Config) tokenizer{
+	"":       newDrain3Tokenizer,
+	"drain3": newDrain3Tokenizer,
+}
+
+// Byte classes for the tokenising loop.
+const (
+	clsToken   = 0
+	clsSpace   = 1
+	clsSpecial = 2 // NUL or a non-ASCII byte: decide rune by rune
+)
+
+// drain3Tokenizer is TemplateMiner's masking followed by Drain3's
+// get_content_as_tokens: strip, replace extra delimiters, str.split().
+type drain3Tokenizer struct {
+	masks     []compiledMask
+	cls       [256]uint8 // single-byte extra delimiters are spaces here
+	delims    []string   // the other extra delimiters, replaced after strip
+	maxBytes  int
+	maxTokens int
+}
+
+type compiledMask struct {
+	re   *regexp.Regexp
+	repl string
+}
+
+func newDrain3Tokenizer(cfg *Config) tokenizer {
+	t := &drain3Tokenizer{maxBytes: cfg.MaxLineBytes, maxTokens: cfg.MaxTokens}
+	for _, mk := range cfg.Masks {
+		t.masks = append(t.masks, compiledMask{regexp.MustCompile(mk.Pattern), "<" + mk.Name + ">"})
+	}
+	t.cls[0] = clsSpecial
+	for c := 0x80; c < 256; c++ {
+		t.cls[c] = clsSpecial
+	}
+	for _, c := range []byte{'\t', '\n', '\v', '\f', '\r', 0x1c, 0x1d, 0x1e, 0x1f, ' '} {
+		t.cls[c] = clsSpace
+	}
+	for _, d := range cfg.ExtraDelimiters {
+		if len(d) == 1 && d[0] != 0 && d[0] < 0x80 {
+			t.cls[d[0]] = clsSpace
+		} else {
+			t.delims = append(t.delims, d)
+		}
+	}
+	return t
+}
+
+func (t *drain3Tokenizer) tokens(s *scratch, line string, mask bool) lineInfo {
+	var info lineInfo
+	if len(line) > t.maxBytes {
+		line, info = cutUTF8(line, t.maxBytes), infoCut
+	}
+	if mask && len(t.masks) > 0 || len(t.delims) > 0 {
+		// Slow path: masks and multi-byte delimiters work on a clean string.
+		clean, repaired := sanitize(line)
+		if repaired {
+			info |= infoRepaired
+			if len(clean) > t.maxBytes {
+				clean = cutUTF8(clean, t.maxBytes)
+			}
+		}
+		if mask {
+			clean = t.applyMasks(clean)
+		}
+		if len(t.delims) > 0 {
+			clean = pyStrip(clean)
+			for _, d := range t.delims {
+				clean = strings.ReplaceAll(clean, d, " ")
+			}
+		}
+		line = clean
+	}
+	toks, ok, trunc := t.split(s.toks[:0], line)
+	if !ok {
+		// NUL or invalid UTF-8: repair into s.buf, cut again (repair can grow
+		// the line) and split the clean copy.
+		s.buf = appendSanitized(s.buf[:0], line)
+		clean := unsafe.String(unsafe.SliceData(s.buf), len(s.buf))
+		if len(clean) > t.maxBytes {
+			clean = cutUTF8(clean, t.maxBytes)
+		}
+		info |= infoRepaired
+		toks, _, trunc = t.split(s.toks[:0], clean)
+	}
+	if trunc {
+		info |= infoTruncated
+	}
+	s.toks = toks
+	return info
+}
+
+func (t *drain3Tokenizer) mask(line string) string {
+	if len(line) > t.maxBytes {
+		line = cutUTF8(line, t.maxBytes)
+	}
+	clean, repaired := sanitize(line)
+	if repaired && len(clean) > t.maxBytes {
+		clean = cutUTF8(clean, t.maxBytes)
+	}
+	clean = t.applyMasks(clean)
+	if !repaired && len(t.masks) == 0 {
+		clean = strings.Clone(clean) // never hand back the caller's memory
+	}
+	return clean
+}
+
+func (t *drain3Tokenizer) applyMasks(s string) string {
+	for _, mk := range t.masks {
+		s = mk.re.ReplaceAllLiteralString(s, mk.repl)
+	}
+	return s
+}
+
+// split appends the whitespace-separated tokens of line to dst, as Python's
+// str.split() with no argument. ok is false when line holds a NUL byte or
+// invalid UTF-8 (dst is then unusable); trunc reports tokens beyond maxTokens.
+func (t *drain3Tokenizer) split(dst []string, line string) (toks []string, ok, trunc bool) {
+	cls := &t.cls
+	i, n := 0, len(line)
+	for {
+		// Skip whitespace.
+		for i < n {
+			c := cls[line[i]]
+			if c == clsSpace {
+				i++
+				continue
+			}
+			if c == clsToken {
+				break
+			}
+			r, size := utf8.DecodeRuneInString(line[i:])
+			if r == 0 || r == utf8.RuneError && size == 1 {
+				return dst, false, false
+			}
+			if !isPySpace(r) {
+				break
+			}
+			i += size
+		}
+		if i >= n {
+			return dst, true, false
+		}
+		if len(dst) == t.maxTokens {
+			return dst, validRest(line[i:]), true
+		}
+		start := i
+		for i < n {
+			c := cls[line[i]]
+			if c == clsToken {
+				i++
+				continue
+			}
+			if c == clsSpace {
+				break
+			}
+			r, size := utf8.DecodeRuneInString(line[i:])
+			if r == 0 || r == utf8.RuneError && size == 1 {
+				return dst, false, false
+			}
+			if isPySpace(r) {
+				break
+			}
+			i += size
+		}
+		dst = append(dst, line[start:i])
+	}
+}
+
+// validRest reports whether the dropped tail of a truncated line is clean, so
+// that a repair of the whole line gives the same tokens.
+func validRest(s string) bool {
+	return strings.IndexByte(s, 0) < 0 && utf8.ValidString(s)
+}
+
+// isPySpace is Python's str.isspace for one code point: Go's unicode.IsSpace
+// plus the ASCII information separators U+001C..U+001F.
+func isPySpace(r rune) bool {
+	return unicode.IsSpace(r) || r >= 0x1c && r <= 0x1f
+}
+
+// pyStrip is Python's str.strip() with no argument.
+func pyStrip(s string) string {
+	return strings.TrimFunc(s, isPySpace)
+}
+
+// sanitize returns s as valid UTF-8 without NUL bytes, and whether it had to
+// change it. Each invalid byte becomes U+FFFD; NUL bytes are removed.
+func sanitize(s string) (string, bool) {
+	if strings.IndexByte(s, 0) < 0 && utf8.ValidString(s) {
+		return s, false
+	}
+	b := appendSanitized(make([]byte, 0, len(s)+8), s)
+	return unsafe.String(unsafe.SliceData(b), len(b)), true
+}
+
+func appendSanitized(dst []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c != 0 {
+				dst = append(dst, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, "\uFFFD"...)
+		} else {
+			dst = append(dst, s[i:i+size]...)
+		}
+		i += size
+	}
+	return dst
+}
+
+// cutUTF8 shortens s to at most max bytes without splitting a UTF-8 sequence.
+func cutUTF8(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	i := max
+	for j := 0; j < utf8.UTFMax && i > 0 && !utf8.RuneStart(s[i]); j++ {
+		i--
+	}
+	return s[:i]
+}
+
+// hasDigit is Drain3's has_numbers: any(ch.isdigit() for ch in token).
+func hasDigit(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= '0' && c <= '9' {
+			return true
+		}
+		if c >= utf8.RuneSelf {
+			for _, r := range s[i:] {
+				if r >= '0' && r <= '9' || r >= utf8.RuneSelf && (unicode.IsDigit(r) || unicode.Is(pyOtherDigits, r)) {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	return false
+}
+
+// pyOtherDigits are the characters for which Python's str.isdigit is true but
+// that are not decimal digits (Nd): superscripts, circled digits, ...
+// (Numeric_Type=Digit, from Python 3.11's unicodedata 14.0).
+var pyOtherDigits = &unicode.RangeTable{
+	R16: []unicode.Range16{
+		{0xB2, 0xB3, 1}, {0xB9, 0xB9, 1}, {0x1369, 0x1371, 1}, {0x19DA, 0x19DA, 1},
+		{0x2070, 0x2070, 1}, {0x2074, 0x2079, 1}, {0x2080, 0x2089, 1}, {0x2460, 0x2468, 1},
+		{0x2474, 0x247C, 1}, {0x2488, 0x2490, 1}, {0x24EA, 0x24EA, 1}, {0x24F5, 0x24FD, 1},
+		{0x24FF, 0x24FF, 1}, {0x2776, 0x277E, 1}, {0x2780, 0x2788, 1}, {0x278A, 0x2792, 1},
+	},
+	R32: []unicode.Range32{
+		{0x10A40, 0x10A43, 1}, {0x10E60, 0x10E68, 1}, {0x11052, 0x1105A, 1}, {0x1F100, 0x1F10A, 1},
+	},
+	LatinOffset: 2,
+}

@@ -1,0 +1,239 @@
+package drain
+
+import (
+	"strings"
+)
+
+// node is a prefix-tree node. Internal nodes have children keyed by token
+// (or wildcard); leaves hold the clusters in Drain3's order, which decides ties.
+type node struct {
+	children map[string]*node
+	clusters []*cluster
+}
+
+// cluster is a template and its place in the tree and in the global LRU list.
+type cluster struct {
+	id         uint64
+	size       uint64
+	template   string   // tokens joined by one space; the cluster's one owned copy
+	tokens     []string // slices of template, or the wildcard constant
+	templateID string   // TemplateID(partition, template), recomputed only on change
+	part       *partition
+	leaf       *node
+	prev, next *cluster // global LRU list, most recent at lru.next
+}
+
+// partition is one independent Drain tree.
+type partition struct {
+	key        string  // the caller's partition string, as map key
+	name       string  // key made valid UTF-8 without NUL, as reported
+	byLen      []*node // first tree level: token count → node
+	nextID     uint64  // Drain3's clusters_counter
+	live       int     // clusters of this partition in the LRU list
+	prev, next *partition
+}
+
+// scorer is the similarity / merge seam: which cluster of a leaf a line joins
+// and how a template widens to cover it.
+type scorer interface {
+	// best returns the candidate toks joins, or nil when none is similar
+	// enough. All candidates have len(toks) tokens; len(toks) > 0.
+	best(cands []*cluster, toks []string, simTh float64) *cluster
+	// merge widens tmpl in place to cover toks and reports whether it changed.
+	merge(tmpl, toks []string) bool
+	// covers reports whether merge(tmpl, toks) would leave tmpl unchanged.
+	covers(tmpl, toks []string) bool
+}
+
+// scorings maps Config.Scoring to a scorer.
+var scorings = map[string]scorer{
+	"":       drain3Scorer{},
+	"drain3": drain3Scorer{},
+}
+
+// drain3Scorer is Drain3's fast_match / get_seq_distance / create_template.
+type drain3Scorer struct{}
+
+// best compares integer counts: all candidates share one length n, so
+// sim/n > max/n exactly when sim > max, and the threshold check divides once,
+// in float64 as Drain3 does (cur_sim = float(sim) / len).
+func (drain3Scorer) best(cands []*cluster, toks []string, simTh float64) *cluster {
+	var bestC *cluster
+	maxSim, maxPC := -1, -1
+	for _, c := range cands {
+		tmpl := c.tokens
+		line := toks[:len(tmpl)]
+		sim, pc := 0, 0
+		for i, t := range tmpl {
+			if t == wildcard {
+				pc++
+			} else if t == line[i] {
+				sim++
+			}
+		}
+		if sim > maxSim || sim == maxSim && pc > maxPC {
+			maxSim, maxPC, bestC = sim, pc, c
+		}
+	}
+	if bestC != nil && float64(maxSim)/float64(len(toks)) >= simTh {
+		return bestC
+	}
+	return nil
+}
+
+func (drain3Scorer) merge(tmpl, toks []string) bool {
+	changed := false
+	for i, t := range tmpl {
+		if t != toks[i] && t != wildcard {
+			tmpl[i] = wildcard
+			changed = true
+		}
+	}
+	return changed
+}
+
+func (drain3Scorer) covers(tmpl, toks []string) bool {
+	for i, t := range tmpl {
+		if t != toks[i] && t != wildcard {
+			return false
+		}
+	}
+	return true
+}
+
+// search is Drain3's tree_search: the leaf for toks, and the cluster toks
+// joins (nil if none).
+func (m *Miner) search(p *partition, toks []string) (*node, *cluster) {
+	n := len(toks)
+	if n >= len(p.byLen) || p.byLen[n] == nil {
+		return nil, nil
+	}
+	nd := p.byLen[n]
+	if n == 0 {
+		if len(nd.clusters) == 0 {
+			return nd, nil
+		}
+		return nd, nd.clusters[0]
+	}
+	depth := 1
+	for _, t := range toks {
+		if depth >= m.maxNodeDepth || depth == n {
+			break
+		}
+		ch := nd.children[t]
+		if ch == nil {
+			if ch = nd.children[wildcard]; ch == nil {
+				return nil, nil
+			}
+		}
+		nd = ch
+		depth++
+	}
+	return nd, m.score.best(nd.clusters, toks, m.cfg.SimTh)
+}
+
+// insert is Drain3's add_seq_to_prefix_tree for a new cluster.
+func (m *Miner) insert(p *partition, c *cluster) {
+	n := len(c.tokens)
+	if n >= len(p.byLen) {
+		p.byLen = append(p.byLen, make([]*node, n+1-len(p.byLen))...)
+	}
+	nd := p.byLen[n]
+	if nd == nil {
+		nd = &node{}
+		p.byLen[n] = nd
+	}
+	depth := 1
+	for _, t := range c.tokens {
+		if depth >= m.maxNodeDepth || depth >= n {
+			break
+		}
+		ch := nd.children[t]
+		if ch == nil {
+			if nd.children == nil {
+				nd.children = make(map[string]*node)
+			}
+			_, hasWild := nd.children[wildcard]
+			switch {
+			case m.cfg.ParametrizeNumeric && hasDigit(t):
+				ch = nd.child(wildcard)
+			case hasWild && len(nd.children) < m.cfg.MaxChildren:
+				ch = nd.child(t)
+			case hasWild:
+				ch = nd.children[wildcard]
+			case len(nd.children)+1 < m.cfg.MaxChildren:
+				ch = nd.child(t)
+			default:
+				// len+1 == MaxChildren in Drain3; more only after a
+				// Restore with a smaller MaxChildren: overflow either way.
+				ch = nd.child(wildcard)
+			}
+		}
+		nd = ch
+		depth++
+	}
+	nd.clusters = append(nd.clusters, c)
+	c.leaf = nd
+}
+
+// child returns the child for key, creating it with an owned copy of key.
+func (nd *node) child(key string) *node {
+	ch := nd.children[key]
+	if ch == nil {
+		ch = &node{}
+		if key != wildcard {
+			key = strings.Clone(key)
+		}
+		nd.children[key] = ch
+	}
+	return ch
+}
+
+// removeFromLeaf drops c from its leaf, keeping the order of the others
+// (Drain3 skips evicted ids in place, which orders the same).
+func removeFromLeaf(c *cluster) {
+	cs := c.leaf.clusters
+	for i, x := range cs {
+		if x == c {
+			copy(cs[i:], cs[i+1:])
+			cs[len(cs)-1] = nil
+			c.leaf.clusters = cs[:len(cs)-1]
+			break
+		}
+	}
+	c.leaf = nil
+}
+
+// setTemplate makes toks the cluster's template: one new string, tokens
+// re-sliced into it, wildcard slots pointing at the constant. toks may be
+// c.tokens itself.
+func (c *cluster) setTemplate(toks []string) {
+	size := len(toks)
+	for _, t := range toks {
+		size += len(t)
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for i, t := range toks {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(t)
+	}
+	s := b.String()
+	if len(c.tokens) != len(toks) {
+		c.tokens = make([]string, len(toks))
+	}
+	off := 0
+	for i, t := range toks {
+		l := len(t)
+		if t == wildcard {
+			c.tokens[i] = wildcard
+		} else {
+			c.tokens[i] = s[off : off+l]
+		}
+		off += l + 1
+	}
+	c.template = s
+	c.templateID = TemplateID(c.part.name, s)
+}
