@@ -1,0 +1,37 @@
+package chunk
+
+import (
+	"testing"
+
+	ct "github.com/awoooi/fluent-bit-drain/plugin/chunk/chunktest"
+)
+
+// The benchmarks decode a 1000-record kubernetes-shaped chunk (~320 B per
+// record) and pull out the message and partition values. One op is one
+// record: ns/op is ns/record. bench_test.go (tag fbgo) runs fluent-bit-go's
+// decoder on the same chunk.
+
+const benchRecords = 1000
+
+var benchPaths = []string{"log", "message", "MESSAGE", "msg", "kubernetes.namespace_name", "kubernetes.container_name"}
+
+func BenchmarkReader(b *testing.B) {
+	data := ct.KubeChunk(benchRecords)
+	q, _ := NewQuery(benchPaths...)
+	var r Reader
+	var ev Event
+	b.SetBytes(int64(len(data) / benchRecords))
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		if n == 0 {
+			r.Reset(data, q)
+		}
+		if !r.Next(&ev) || len(ev.Values[0].Bytes) == 0 || len(ev.Values[4].Bytes) == 0 {
+			b.Fatal("record missing")
+		}
+		if n++; n == benchRecords {
+			n = 0
+		}
+	}
+}

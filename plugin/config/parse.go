@@ -1,0 +1,129 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Parsers for Fluent Bit-style values. Each error names the key and says
+// what is accepted; the value itself is quoted only for non-secret keys,
+// which are the only ones these parsers see.
+
+// parseBool accepts what Fluent Bit's flb_utils_bool does.
+func parseBool(key, v string, def bool) (bool, error) {
+	switch strings.ToLower(v) {
+	case "":
+		return def, nil
+	case "true", "on", "yes":
+		return true, nil
+	case "false", "off", "no":
+		return false, nil
+	}
+	return false, fmt.Errorf("%s: %q is not a boolean (want true/on/yes or false/off/no)", key, v)
+}
+
+// parseInt accepts a plain decimal integer in [lo, hi].
+func parseInt(key, v string, def, lo, hi int) (int, error) {
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, fmt.Errorf("%s: %q is not an integer in [%d, %d]", key, v, lo, hi)
+	}
+	return n, nil
+}
+
+// parseSize accepts a byte count with an optional unit, as Fluent Bit's
+// flb_utils_size_to_bytes: 500, 4K, 4KB, 1M, 1MB, 1G (powers of 1024,
+// case-insensitive), within [lo, hi].
+func parseSize(key, v string, def, lo, hi int) (int, error) {
+	if v == "" {
+		return def, nil
+	}
+	bad := fmt.Errorf("%s: %q is not a size in [%d, %d] bytes (e.g. 500, 4K, 1M)", key, v, lo, hi)
+	num, mult := strings.ToUpper(v), int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KB", 1 << 10}, {"K", 1 << 10}, {"MB", 1 << 20}, {"M", 1 << 20}, {"GB", 1 << 30}, {"G", 1 << 30}} {
+		if rest, ok := strings.CutSuffix(num, u.suffix); ok {
+			num, mult = rest, u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n < 0 || n > int64(hi)/mult || n*mult < int64(lo) {
+		return 0, bad
+	}
+	return int(n * mult), nil
+}
+
+// parseDuration accepts a Go duration (500ms, 10s, 1m, 2h), a number of
+// days (7d), or a plain integer of seconds, within [lo, hi].
+func parseDuration(key, v string, def, lo, hi time.Duration) (time.Duration, error) {
+	if v == "" {
+		return def, nil
+	}
+	bad := fmt.Errorf("%s: %q is not a duration in [%v, %v] (e.g. 10s, 1m, 7d, or plain seconds)", key, v, lo, hi)
+	var d time.Duration
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n < 0 || n > int64(hi/time.Second) {
+			return 0, bad
+		}
+		d = time.Duration(n) * time.Second
+	} else if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.ParseInt(days, 10, 64)
+		if err != nil || n < 0 || n > int64(hi/(24*time.Hour)) {
+			return 0, bad
+		}
+		d = time.Duration(n) * 24 * time.Hour
+	} else if d, err = time.ParseDuration(v); err != nil {
+		return 0, bad
+	}
+	if d < lo || d > hi {
+		return 0, bad
+	}
+	return d, nil
+}
+
+// parseFloat accepts a decimal in [lo, hi].
+func parseFloat(key, v string, lo, hi float64) (float64, error) {
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || !(f >= lo && f <= hi) {
+		return 0, fmt.Errorf("%s: %q is not a number in [%v, %v]", key, v, lo, hi)
+	}
+	return f, nil
+}
+
+// parseList splits a comma list, trimming blanks and dropping empty items.
+func parseList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// parseListen accepts host:port (host may be empty for all interfaces).
+func parseListen(key, v string) (string, error) {
+	if v == "" {
+		return "", nil
+	}
+	host, port, err := net.SplitHostPort(v)
+	if err == nil {
+		var p int
+		if p, err = strconv.Atoi(port); err == nil && (p < 0 || p > 65535) {
+			err = fmt.Errorf("port out of range")
+		}
+	}
+	if err != nil || strings.ContainsAny(host, " /") {
+		return "", fmt.Errorf("%s: %q is not host:port (e.g. 0.0.0.0:2021, :2021, 127.0.0.1:0)", key, v)
+	}
+	return v, nil
+}
