@@ -49,8 +49,9 @@ const (
 //   - "drain3": Drain3 v0.9.11 defaults as the seed service ran them (depth 4,
 //     sim_th 0.4, max_children 100, numeric tokens parametrised, no masking);
 //     reproduces Drain3 line for line.
-//   - "default": the drain3 settings plus masking of common variables
-//     (UUIDs, IP addresses, hex and decimal numbers).
+//   - "default": Drain's tree (depth 4) with the masking scanner of scan.go
+//     (variables and secrets, no regexes) and the scorer of default.go;
+//     the plugin's choice unless told otherwise (docs/default-preset.md).
 func Preset(name string) (Config, error) {
 	cfg := Config{
 		Depth:              4,
@@ -69,12 +70,11 @@ func Preset(name string) (Config, error) {
 	case "drain3":
 		return cfg, nil
 	case "default":
-		cfg.Masks = []Mask{
-			{Name: "UUID", Pattern: `\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b`},
-			{Name: "IP", Pattern: `\b(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?\b`},
-			{Name: "HEX", Pattern: `\b0[xX][0-9a-fA-F]+\b`},
-			{Name: "NUM", Pattern: `\b\d+(?:\.\d+)?\b`},
-		}
+		// See docs/default-preset.md: the hand-written masking scanner
+		// (scan.go) and the word-aware scorer (default.go).
+		cfg.SimTh = 0.5
+		cfg.Tokenizer = "default"
+		cfg.Scoring = "default"
 		return cfg, nil
 	}
 	return Config{}, fmt.Errorf("drain: unknown preset %q (want drain3 or default)", name)

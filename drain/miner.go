@@ -151,7 +151,7 @@ func (m *Miner) Add(partition, line string) Result {
 func (m *Miner) add(key string, toks []string) Result {
 	m.lines++
 	p := m.partition(key)
-	_, c := m.search(p, toks)
+	_, c, covered := m.search(p, toks)
 	if c == nil {
 		c = m.create(p, toks)
 		m.created++
@@ -160,7 +160,7 @@ func (m *Miner) add(key string, toks []string) Result {
 	c.size++
 	m.touch(c)
 	oldID, oldTmpl := c.templateID, c.template
-	if !m.score.merge(c.tokens, toks) {
+	if covered || !m.score.merge(c.tokens, toks) {
 		m.known++
 		return m.result(Known, c)
 	}
@@ -194,12 +194,12 @@ func (m *Miner) Match(partition, line string) (Result, bool) {
 	defer m.release(s)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	p := m.parts[partition]
+	p := m.lookup(partition)
 	if p == nil {
 		return Result{}, false
 	}
-	_, c := m.search(p, s.toks)
-	if c == nil || !m.score.covers(c.tokens, s.toks) {
+	_, c, covered := m.search(p, s.toks)
+	if c == nil || !covered {
 		return Result{}, false
 	}
 	return m.result(Known, c), true
@@ -223,7 +223,7 @@ func (m *Miner) Seed(partition, template string) (Result, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	p := m.partition(partition)
-	leaf, _ := m.search(p, s.toks)
+	leaf, _, _ := m.search(p, s.toks)
 	if leaf != nil {
 		for _, c := range leaf.clusters {
 			if equalTokens(c.tokens, s.toks) {
@@ -293,17 +293,17 @@ func TemplateID(partition, template string) string {
 // partition returns the partition for key, creating it (and evicting the
 // least recently used one beyond MaxPartitions) on demand, and marks it used.
 func (m *Miner) partition(key string) *partition {
-	if p := m.last; p != nil && p.key == key {
+	if p := m.last; p != nil && p.name == key {
 		return p
 	}
-	p := m.parts[key]
+	p := m.lookup(key)
 	if p == nil {
 		for len(m.parts) >= m.cfg.MaxPartitions {
 			m.dropPartition(m.plru.prev)
 			m.evictedP++
 		}
 		p = newPartition(key)
-		m.parts[p.key] = p
+		m.parts[p.name] = p
 	} else {
 		p.prev.next, p.next.prev = p.next, p.prev
 	}
@@ -314,10 +314,24 @@ func (m *Miner) partition(key string) *partition {
 	return p
 }
 
+// lookup finds the partition for key without changing anything. Keys are
+// stored repaired, so an invalid UTF-8 key finds the partition of its repair.
+func (m *Miner) lookup(key string) *partition {
+	if p := m.parts[key]; p != nil {
+		return p
+	}
+	if name, repaired := sanitize(key); repaired {
+		return m.parts[name]
+	}
+	return nil
+}
+
 func newPartition(key string) *partition {
-	key = strings.Clone(key)
-	name, _ := sanitize(key)
-	return &partition{key: key, name: name}
+	name, repaired := sanitize(key)
+	if !repaired {
+		name = strings.Clone(key)
+	}
+	return &partition{name: name}
 }
 
 // dropPartition removes p and all its clusters.
@@ -328,7 +342,7 @@ func (m *Miner) dropPartition(p *partition) {
 		m.nClusters--
 	})
 	p.prev.next, p.next.prev = p.next, p.prev
-	delete(m.parts, p.key)
+	delete(m.parts, p.name)
 	if m.last == p {
 		m.last = nil
 	}

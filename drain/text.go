@@ -39,8 +39,9 @@ type tokenizer interface {
 
 // tokenizers maps Config.Tokenizer to a constructor.
 var tokenizers = map[string]func(*Config) tokenizer{
-	"":       newDrain3Tokenizer,
-	"drain3": newDrain3Tokenizer,
+	"":        newDrain3Tokenizer,
+	"drain3":  newDrain3Tokenizer,
+	"default": newDefaultTokenizer,
 }
 
 // Byte classes for the tokenising loop.
@@ -160,39 +161,31 @@ func (t *drain3Tokenizer) split(dst []string, line string) (toks []string, ok, t
 	cls := &t.cls
 	i, n := 0, len(line)
 	for {
-		// Skip whitespace.
-		for i < n {
-			c := cls[line[i]]
-			if c == clsSpace {
-				i++
-				continue
-			}
-			if c == clsToken {
-				break
-			}
+		for i < n && cls[line[i]] == clsSpace {
+			i++
+		}
+		if i >= n {
+			return dst, true, false
+		}
+		if cls[line[i]] == clsSpecial {
 			r, size := utf8.DecodeRuneInString(line[i:])
 			if r == 0 || r == utf8.RuneError && size == 1 {
 				return dst, false, false
 			}
-			if !isPySpace(r) {
-				break
+			if isPySpace(r) {
+				i += size
+				continue
 			}
-			i += size
-		}
-		if i >= n {
-			return dst, true, false
 		}
 		if len(dst) == t.maxTokens {
 			return dst, validRest(line[i:]), true
 		}
 		start := i
-		for i < n {
-			c := cls[line[i]]
-			if c == clsToken {
+		for {
+			for i < n && cls[line[i]] == clsToken {
 				i++
-				continue
 			}
-			if c == clsSpace {
+			if i >= n || cls[line[i]] == clsSpace {
 				break
 			}
 			r, size := utf8.DecodeRuneInString(line[i:])

@@ -25,8 +25,7 @@ type cluster struct {
 
 // partition is one independent Drain tree.
 type partition struct {
-	key        string  // the caller's partition string, as map key
-	name       string  // key made valid UTF-8 without NUL, as reported
+	name       string  // valid UTF-8 without NUL (the caller's key, repaired)
 	byLen      []*node // first tree level: token count → node
 	nextID     uint64  // Drain3's clusters_counter
 	live       int     // clusters of this partition in the LRU list
@@ -37,18 +36,18 @@ type partition struct {
 // and how a template widens to cover it.
 type scorer interface {
 	// best returns the candidate toks joins, or nil when none is similar
-	// enough. All candidates have len(toks) tokens; len(toks) > 0.
-	best(cands []*cluster, toks []string, simTh float64) *cluster
+	// enough, and whether its template already covers toks. All candidates
+	// have len(toks) tokens; len(toks) > 0.
+	best(cands []*cluster, toks []string, simTh float64) (c *cluster, covered bool)
 	// merge widens tmpl in place to cover toks and reports whether it changed.
 	merge(tmpl, toks []string) bool
-	// covers reports whether merge(tmpl, toks) would leave tmpl unchanged.
-	covers(tmpl, toks []string) bool
 }
 
 // scorings maps Config.Scoring to a scorer.
 var scorings = map[string]scorer{
-	"":       drain3Scorer{},
-	"drain3": drain3Scorer{},
+	"":        drain3Scorer{},
+	"drain3":  drain3Scorer{},
+	"default": defaultScorer{},
 }
 
 // drain3Scorer is Drain3's fast_match / get_seq_distance / create_template.
@@ -57,7 +56,7 @@ type drain3Scorer struct{}
 // best compares integer counts: all candidates share one length n, so
 // sim/n > max/n exactly when sim > max, and the threshold check divides once,
 // in float64 as Drain3 does (cur_sim = float(sim) / len).
-func (drain3Scorer) best(cands []*cluster, toks []string, simTh float64) *cluster {
+func (drain3Scorer) best(cands []*cluster, toks []string, simTh float64) (*cluster, bool) {
 	var bestC *cluster
 	maxSim, maxPC := -1, -1
 	for _, c := range cands {
@@ -76,9 +75,10 @@ func (drain3Scorer) best(cands []*cluster, toks []string, simTh float64) *cluste
 		}
 	}
 	if bestC != nil && float64(maxSim)/float64(len(toks)) >= simTh {
-		return bestC
+		// Every non-wildcard token equal: merging would change nothing.
+		return bestC, maxSim+maxPC == len(toks)
 	}
-	return nil
+	return nil, false
 }
 
 func (drain3Scorer) merge(tmpl, toks []string) bool {
@@ -92,28 +92,19 @@ func (drain3Scorer) merge(tmpl, toks []string) bool {
 	return changed
 }
 
-func (drain3Scorer) covers(tmpl, toks []string) bool {
-	for i, t := range tmpl {
-		if t != toks[i] && t != wildcard {
-			return false
-		}
-	}
-	return true
-}
-
-// search is Drain3's tree_search: the leaf for toks, and the cluster toks
-// joins (nil if none).
-func (m *Miner) search(p *partition, toks []string) (*node, *cluster) {
+// search is Drain3's tree_search: the leaf for toks, the cluster toks joins
+// (nil if none) and whether its template already covers toks.
+func (m *Miner) search(p *partition, toks []string) (*node, *cluster, bool) {
 	n := len(toks)
 	if n >= len(p.byLen) || p.byLen[n] == nil {
-		return nil, nil
+		return nil, nil, false
 	}
 	nd := p.byLen[n]
 	if n == 0 {
 		if len(nd.clusters) == 0 {
-			return nd, nil
+			return nd, nil, false
 		}
-		return nd, nd.clusters[0]
+		return nd, nd.clusters[0], true
 	}
 	depth := 1
 	for _, t := range toks {
@@ -123,13 +114,14 @@ func (m *Miner) search(p *partition, toks []string) (*node, *cluster) {
 		ch := nd.children[t]
 		if ch == nil {
 			if ch = nd.children[wildcard]; ch == nil {
-				return nil, nil
+				return nil, nil, false
 			}
 		}
 		nd = ch
 		depth++
 	}
-	return nd, m.score.best(nd.clusters, toks, m.cfg.SimTh)
+	c, covered := m.score.best(nd.clusters, toks, m.cfg.SimTh)
+	return nd, c, covered
 }
 
 // insert is Drain3's add_seq_to_prefix_tree for a new cluster.

@@ -1,0 +1,184 @@
+package drain
+
+import (
+	"hash/maphash"
+	"runtime"
+	"testing"
+)
+
+// benchLine is one input line of the benchmarks with its partition.
+type benchLine struct{ part, line string }
+
+// sequential returns all datasets one after the other, each its own partition.
+func sequential(b *testing.B) []benchLine {
+	needShared(b)
+	var out []benchLine
+	for _, name := range datasetNames {
+		for _, l := range loadContents(b, name) {
+			out = append(out, benchLine{name, l})
+		}
+	}
+	return out
+}
+
+// interleaved returns the datasets interleaved line by line, as a node sees
+// several sources at once.
+func interleaved(b *testing.B) []benchLine {
+	needShared(b)
+	var sets [][]string
+	for _, name := range datasetNames {
+		sets = append(sets, loadContents(b, name))
+	}
+	var out []benchLine
+	for i := 0; ; i++ {
+		more := false
+		for j, s := range sets {
+			if i < len(s) {
+				out = append(out, benchLine{datasetNames[j], s[i]})
+				more = true
+			}
+		}
+		if !more {
+			return out
+		}
+	}
+}
+
+func warmMiner(b *testing.B, preset string, lines []benchLine) *Miner {
+	cfg, err := Preset(preset)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, l := range lines {
+		m.Add(l.part, l.line)
+	}
+	return m
+}
+
+var sinkResult Result
+
+func benchHot(b *testing.B, preset string, lines []benchLine) {
+	m := warmMiner(b, preset, lines)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		l := lines[i%len(lines)]
+		sinkResult = m.Add(l.part, l.line)
+	}
+}
+
+// BenchmarkAddHot: drain3 preset, every template already known; ns/op is per line.
+func BenchmarkAddHot(b *testing.B) { benchHot(b, "drain3", sequential(b)) }
+
+// BenchmarkAddMixed: all datasets interleaved line by line, one partition each.
+func BenchmarkAddMixed(b *testing.B) { benchHot(b, "drain3", interleaved(b)) }
+
+// BenchmarkAddHotDefault: the default preset (regex masks) for comparison.
+func BenchmarkAddHotDefault(b *testing.B) { benchHot(b, "default", sequential(b)) }
+
+// BenchmarkAddCold: a fresh miner for every pass over the data.
+func BenchmarkAddCold(b *testing.B) {
+	lines := sequential(b)
+	cfg, _ := Preset("drain3")
+	var m *Miner
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if i%len(lines) == 0 {
+			m, _ = New(cfg)
+		}
+		l := lines[i%len(lines)]
+		sinkResult = m.Add(l.part, l.line)
+	}
+}
+
+// BenchmarkAddParallel: hot Add from GOMAXPROCS goroutines, to see contention
+// on the miner's mutex.
+func BenchmarkAddParallel(b *testing.B) {
+	lines := interleaved(b)
+	m := warmMiner(b, "drain3", lines)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		var r Result
+		for pb.Next() {
+			l := lines[i%len(lines)]
+			r = m.Add(l.part, l.line)
+			i += 7
+		}
+		_ = r
+	})
+}
+
+// BenchmarkMatchHot: inference only.
+func BenchmarkMatchHot(b *testing.B) {
+	lines := sequential(b)
+	m := warmMiner(b, "drain3", lines)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		l := lines[i%len(lines)]
+		sinkResult, _ = m.Match(l.part, l.line)
+	}
+}
+
+var sinkHash uint64
+
+// BenchmarkFloor is the floor of any Drain: split on ASCII whitespace and
+// hash each token, nothing else. Compare AddHot against it in the same run.
+func BenchmarkFloor(b *testing.B) {
+	lines := sequential(b)
+	seed := maphash.MakeSeed()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s := lines[i%len(lines)].line
+		var h uint64
+		start := -1
+		for j := 0; j < len(s); j++ {
+			c := s[j]
+			if c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' {
+				if start >= 0 {
+					h ^= maphash.String(seed, s[start:j])
+					start = -1
+				}
+			} else if start < 0 {
+				start = j
+			}
+		}
+		if start >= 0 {
+			h ^= maphash.String(seed, s[start:])
+		}
+		sinkHash += h
+	}
+}
+
+// BenchmarkMemoryPerCluster reports the heap bytes per live cluster after
+// mining every dataset into 16 partitions each.
+func BenchmarkMemoryPerCluster(b *testing.B) {
+	lines := sequential(b)
+	for i := 0; i < b.N; i++ {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		cfg, _ := Preset("drain3")
+		m, _ := New(cfg)
+		suffix := []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "a", "b", "c", "d", "e", "f"}
+		for _, s := range suffix {
+			for _, l := range lines {
+				m.Add(l.part+s, l.line)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		n := m.Stats().Clusters
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(n), "bytes/cluster")
+		b.ReportMetric(float64(n), "clusters")
+		runtime.KeepAlive(m)
+	}
+}

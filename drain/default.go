@@ -1,0 +1,184 @@
+package drain
+
+import "strings"
+
+// defaultScorer is the similarity and merge step of the "default" preset.
+//
+// Tokens come from defaultTokenizer, so a token may hold a variable inside
+// it ("uid=<*>", "node-<*>"). A template token matches a line token when
+// they are equal or the template's wildcards cover it. Similarity is the
+// share of the template's constant tokens that match, but one mismatch
+// between two word-like constants ("Started" vs "Paused", "cupsd" vs
+// "syslogd") rules the candidate out: such words name events, not values.
+// Values are exempt where the line says they are values: after '=', after a
+// naming keyword (user, host, node, domain), and units after a number.
+// Merging widens only the part of a token that differs, cut back to a
+// delimiter, so "user=root" and "user=news" give "user=<*>".
+type defaultScorer struct{}
+
+// valueKeywords are words after which a word-like token is a value.
+var valueKeywords = [...]string{"user", "host", "node", "domain"}
+
+func isValueKeyword(w string) bool {
+	for _, k := range valueKeywords {
+		if strings.EqualFold(w, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// unitWords are units that may vary after a number ("5.2 KB", "160 B").
+var unitWords = map[string]bool{"B": true, "KB": true, "MB": true, "GB": true, "TB": true, "KiB": true,
+	"MiB": true, "GiB": true, "bytes": true, "ms": true, "s": true, "us": true, "ns": true, "sec": true,
+	"secs": true, "seconds": true}
+
+func (defaultScorer) best(cands []*cluster, toks []string, simTh float64) (*cluster, bool) {
+	var bestC *cluster
+	bestSim := -1.0
+	for _, c := range cands {
+		s := defaultSim(c.tokens, toks)
+		if s > bestSim {
+			bestSim, bestC = s, c
+		}
+		if s == 1 {
+			break // nothing scores higher, and ties go to the first
+		}
+	}
+	if bestC != nil && bestSim >= simTh {
+		return bestC, coversAll(bestC.tokens, toks)
+	}
+	return nil, false
+}
+
+// defaultSim returns the share of tmpl's constant tokens that match toks
+// (1 when tmpl has none), or -1 when a word-like constant is contradicted.
+func defaultSim(tmpl, toks []string) float64 {
+	consts, match := 0, 0
+	for i, t := range tmpl {
+		if t == wildcard {
+			continue
+		}
+		consts++
+		if tokenCovers(t, toks[i]) {
+			match++
+			continue
+		}
+		if hardMismatch(tmpl, toks, i) {
+			return -1
+		}
+	}
+	if consts == 0 {
+		return 1
+	}
+	return float64(match) / float64(consts)
+}
+
+// hardMismatch reports whether tmpl[i] and toks[i] differ in a word-like
+// part that is not a value.
+func hardMismatch(tmpl, toks []string, i int) bool {
+	t, l := tmpl[i], toks[i]
+	p, s := commonEnds(t, l)
+	if p > 0 && t[p-1] == '=' {
+		return false
+	}
+	if i > 0 && isValueKeyword(tmpl[i-1]) {
+		return false
+	}
+	if i > 0 && tmpl[i-1] == wildcard && unitWords[strings.TrimRight(t, ",;)")] && unitWords[strings.TrimRight(l, ",;)")] {
+		return false
+	}
+	a, b := t[p:len(t)-s], l[p:len(l)-s]
+	return (a == "" || wordLike(a)) && (b == "" || wordLike(b))
+}
+
+// wordLike: letters with '.', '_' or '-' and no digit (names, not values).
+func wordLike(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !isAlphaB(c) && c != '.' && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return len(s) > 0
+}
+
+// commonEnds returns the lengths of the common prefix and suffix of a and b,
+// each cut back to end (start) at a delimiter so a word is never split.
+func commonEnds(a, b string) (int, int) {
+	p := 0
+	for p < len(a) && p < len(b) && a[p] == b[p] {
+		p++
+	}
+	for p > 0 && !isDelim(a[p-1]) && a[p-1] != '.' {
+		p--
+	}
+	s := 0
+	for s < len(a)-p && s < len(b)-p && a[len(a)-1-s] == b[len(b)-1-s] {
+		s++
+	}
+	for s > 0 && !isDelim(a[len(a)-s]) && a[len(a)-s] != '.' {
+		s--
+	}
+	return p, s
+}
+
+// tokenCovers reports whether template token t matches line token l:
+// equal, or equal once each "<*>" in t stands for any run of bytes.
+func tokenCovers(t, l string) bool {
+	if t == l || t == wildcard {
+		return true
+	}
+	if !strings.Contains(t, wildcard) {
+		return false
+	}
+	// Iterative glob with backtracking to the last wildcard: O(len(t)*len(l)).
+	ti, li, star, mark := 0, 0, -1, 0
+	for li < len(l) {
+		switch {
+		case strings.HasPrefix(t[ti:], wildcard):
+			star, mark = ti, li
+			ti += len(wildcard)
+		case ti < len(t) && t[ti] == l[li]:
+			ti++
+			li++
+		case star >= 0:
+			mark++
+			li = mark
+			ti = star + len(wildcard)
+		default:
+			return false
+		}
+	}
+	for strings.HasPrefix(t[ti:], wildcard) {
+		ti += len(wildcard)
+	}
+	return ti == len(t)
+}
+
+func (defaultScorer) merge(tmpl, toks []string) bool {
+	changed := false
+	for i, t := range tmpl {
+		if tokenCovers(t, toks[i]) {
+			continue
+		}
+		p, s := commonEnds(t, toks[i])
+		if p == 0 && s == 0 {
+			tmpl[i] = wildcard
+		} else {
+			tmpl[i] = t[:p] + wildcard + t[len(t)-s:]
+		}
+		changed = true
+	}
+	return changed
+}
+
+// coversAll reports whether merge(tmpl, toks) would leave tmpl unchanged.
+func coversAll(tmpl, toks []string) bool {
+	for i, t := range tmpl {
+		if !tokenCovers(t, toks[i]) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,187 @@
+package drain
+
+import (
+	"bufio"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// The default preset's targets on the 8 shared Loghub-2k datasets (corrected
+// truth), with one configuration for all: the metrics are those of
+// shared/tools/loghub_eval.py (GA, PA) and novelty_eval.py (precision, recall),
+// recomputed here so the test needs no python.
+const (
+	targetGA        = 0.95
+	targetPA        = 0.75
+	targetPrecision = 0.97
+	targetRecall    = 0.95
+)
+
+// seedGA is Drain3's GA per dataset with the seed's settings (shared data
+// README); the default preset must not do worse on any of them.
+var seedGA = map[string]float64{
+	"Apache": 1.000, "BGL": 0.969, "HDFS": 0.998, "HPC": 0.741,
+	"Hadoop": 0.954, "Linux": 0.870, "OpenStack": 0.309, "Spark": 0.922,
+}
+
+type evalScore struct{ ga, pa, precision, recall float64 }
+
+func TestDefaultPresetLoghub(t *testing.T) {
+	needShared(t)
+	var sum evalScore
+	for _, name := range datasetNames {
+		contents, truth := loadTruth(t, name)
+		cfg, err := Preset("default")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		results := make([]Result, len(contents))
+		for i, line := range contents {
+			results[i] = m.Add("", line)
+		}
+		// loghub_eval prints each line's final template: its cluster's last one.
+		final := map[uint64]string{}
+		for _, r := range results {
+			final[r.ClusterID] = r.Template
+		}
+		pred := make([]string, len(results))
+		flagged := make([]bool, len(results))
+		for i, r := range results {
+			pred[i] = final[r.ClusterID]
+			flagged[i] = r.Kind == Created
+		}
+		s := scoreRun(truth, pred, flagged)
+		t.Logf("%-10s GA %.3f  PA %.3f  novelty precision %.3f  recall %.3f", name, s.ga, s.pa, s.precision, s.recall)
+		if s.ga < seedGA[name] {
+			t.Errorf("%s: GA %.3f is below Drain3's seed GA %.3f", name, s.ga, seedGA[name])
+		}
+		sum.ga += s.ga
+		sum.pa += s.pa
+		sum.precision += s.precision
+		sum.recall += s.recall
+	}
+	n := float64(len(datasetNames))
+	avg := evalScore{sum.ga / n, sum.pa / n, sum.precision / n, sum.recall / n}
+	t.Logf("%-10s GA %.3f  PA %.3f  novelty precision %.3f  recall %.3f", "average", avg.ga, avg.pa, avg.precision, avg.recall)
+	for _, c := range []struct {
+		what      string
+		got, want float64
+	}{
+		{"GA", avg.ga, targetGA}, {"PA", avg.pa, targetPA},
+		{"novelty precision", avg.precision, targetPrecision}, {"novelty recall", avg.recall, targetRecall},
+	} {
+		if c.got < c.want {
+			t.Errorf("average %s %.3f, want >= %.2f", c.what, c.got, c.want)
+		}
+	}
+}
+
+// loadTruth returns the Content and EventTemplate columns of a corrected CSV.
+func loadTruth(tb testing.TB, name string) (contents, templates []string) {
+	tb.Helper()
+	f, err := os.Open(filepath.Join(sharedDir, "loghub-2k", name, name+"_2k.log_structured_corrected.csv"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(bufio.NewReader(f)).ReadAll()
+	if err != nil {
+		tb.Fatalf("%s: %v", name, err)
+	}
+	ci, ti := -1, -1
+	for i, h := range rows[0] {
+		switch strings.TrimPrefix(h, "\ufeff") {
+		case "Content":
+			ci = i
+		case "EventTemplate":
+			ti = i
+		}
+	}
+	if ci < 0 || ti < 0 {
+		tb.Fatalf("%s: no Content/EventTemplate columns in %v", name, rows[0])
+	}
+	for _, r := range rows[1:] {
+		contents = append(contents, r[ci])
+		templates = append(templates, r[ti])
+	}
+	return contents, templates
+}
+
+var (
+	evalWildcard = regexp.MustCompile(`<\*>|<[A-Z][A-Z0-9_]*>|<:[A-Z][A-Z0-9_]*:>|<:\*:>`)
+	evalAdjacent = regexp.MustCompile(`(?:<\*>){2,}`)
+)
+
+// evalNormalize is loghub_eval.py's normalize.
+func evalNormalize(t string) string {
+	t = strings.Join(strings.Fields(t), " ")
+	t = evalWildcard.ReplaceAllString(t, "<*>")
+	return evalAdjacent.ReplaceAllString(t, "<*>")
+}
+
+// scoreRun computes GA and PA as loghub_eval.py and precision and recall of
+// the Created flags as novelty_eval.py.
+func scoreRun(truth, pred []string, flagged []bool) evalScore {
+	gt := make([]string, len(truth))
+	pr := make([]string, len(pred))
+	groups := map[string][]int{}
+	predCount := map[string]int{}
+	for i := range truth {
+		gt[i], pr[i] = evalNormalize(truth[i]), evalNormalize(pred[i])
+		groups[gt[i]] = append(groups[gt[i]], i)
+		predCount[pr[i]]++
+	}
+	var s evalScore
+	correct, paOK := 0, 0
+	for _, idx := range groups {
+		p := pr[idx[0]]
+		same := true
+		for _, i := range idx {
+			if pr[i] != p {
+				same = false
+				break
+			}
+		}
+		if same && predCount[p] == len(idx) {
+			correct += len(idx)
+		}
+	}
+	for i := range gt {
+		if gt[i] == pr[i] {
+			paOK++
+		}
+	}
+	s.ga = float64(correct) / float64(len(gt))
+	s.pa = float64(paOK) / float64(len(gt))
+	seen := map[string]bool{}
+	tp, nf, nn := 0, 0, 0
+	for i, tmpl := range truth {
+		key := strings.Join(strings.Fields(tmpl), " ")
+		novel := !seen[key]
+		seen[key] = true
+		if novel {
+			nn++
+		}
+		if flagged[i] {
+			nf++
+			if novel {
+				tp++
+			}
+		}
+	}
+	if nf > 0 {
+		s.precision = float64(tp) / float64(nf)
+	}
+	if nn > 0 {
+		s.recall = float64(tp) / float64(nn)
+	}
+	return s
+}

@@ -1,0 +1,724 @@
+package drain
+
+import (
+	"strings"
+	"unsafe"
+)
+
+// defaultTokenizer is the text step of the "default" preset: one hand-written
+// pass over the line that masks variables and secrets (no regexes) and splits
+// on whitespace. Delimiters that glue a value to a word (= , ; : brackets,
+// quotes) stay inside the token, so "uid=0" becomes the token "uid=<*>" and
+// the template prints like the line. Runs of variables separated only by
+// spaces or commas collapse into one "<*>", so lists of any length share a
+// template. Tokens are slices of s.buf.
+type defaultTokenizer struct {
+	maxBytes  int
+	maxTokens int
+}
+
+func newDefaultTokenizer(cfg *Config) tokenizer {
+	return &defaultTokenizer{maxBytes: cfg.MaxLineBytes, maxTokens: cfg.MaxTokens}
+}
+
+func (t *defaultTokenizer) tokens(s *scratch, line string, mask bool) lineInfo {
+	var info lineInfo
+	if len(line) > t.maxBytes {
+		line, info = cutUTF8(line, t.maxBytes), infoCut
+	}
+	if clean, repaired := sanitize(line); repaired {
+		info |= infoRepaired
+		if len(clean) > t.maxBytes {
+			clean = cutUTF8(clean, t.maxBytes)
+		}
+		line = clean
+	}
+	if mask {
+		s.buf = appendMasked(s.buf[:0], line)
+	} else {
+		s.buf = appendFields(s.buf[:0], line)
+	}
+	buf := unsafe.String(unsafe.SliceData(s.buf), len(s.buf))
+	toks := s.toks[:0]
+	for len(buf) > 0 {
+		if len(toks) == t.maxTokens {
+			info |= infoTruncated
+			break
+		}
+		i := strings.IndexByte(buf, ' ')
+		if i < 0 {
+			toks = append(toks, buf)
+			break
+		}
+		toks = append(toks, buf[:i])
+		buf = buf[i+1:]
+	}
+	s.toks = toks
+	return info
+}
+
+func (t *defaultTokenizer) mask(line string) string {
+	if len(line) > t.maxBytes {
+		line = cutUTF8(line, t.maxBytes)
+	}
+	clean, repaired := sanitize(line)
+	if repaired && len(clean) > t.maxBytes {
+		clean = cutUTF8(clean, t.maxBytes)
+	}
+	return string(appendMasked(nil, clean))
+}
+
+// appendFields appends the whitespace-separated fields of s joined by one
+// space: how a template (already masked) is tokenised.
+func appendFields(dst []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		for i < len(s) && isSpaceByte(s[i]) {
+			i++
+		}
+		j := i
+		for j < len(s) && !isSpaceByte(s[j]) {
+			j++
+		}
+		if j > i {
+			if len(dst) > 0 {
+				dst = append(dst, ' ')
+			}
+			dst = append(dst, s[i:j]...)
+		}
+		i = j
+	}
+	return dst
+}
+
+// Byte classes of the scanner.
+func isSpaceByte(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c >= 0x1c && c <= 0x1f
+}
+
+// isDelim: punctuation that glues a value to a word.
+func isDelim(c byte) bool {
+	switch c {
+	case '=', ',', ';', ':', '(', ')', '[', ']', '{', '}', '"', '\'', '|':
+		return true
+	}
+	return false
+}
+
+func isDigitB(c byte) bool { return c >= '0' && c <= '9' }
+func isAlphaB(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+func isHexB(c byte) bool   { return isDigitB(c) || c|0x20 >= 'a' && c|0x20 <= 'f' }
+
+// sepEnd reports whether position i of s ends a word: end of line, a space, a
+// delimiter, or a '.' that is itself followed by such an end (sentence dots).
+func wordEnds(s string, i int) bool {
+	if i >= len(s) || isSpaceByte(s[i]) || isDelim(s[i]) {
+		return true
+	}
+	if s[i] == '.' {
+		return i+1 >= len(s) || isSpaceByte(s[i+1]) || isDelim(s[i+1]) || s[i+1] == '.'
+	}
+	return false
+}
+
+// appendMasked appends the masked, whitespace-normalised form of line to dst.
+func appendMasked(dst []byte, line string) []byte {
+	sc := scanState{dst: dst, pend: len(dst), sepClean: true}
+	n := len(line)
+	i := 0
+	for i < n {
+		// Separator run: whitespace, delimiters, runs of dots, sentence dots.
+		st := i
+		for i < n {
+			c := line[i]
+			if isSpaceByte(c) || isDelim(c) || c == '.' && (i > st && line[i-1] == '.' || i+1 < n && line[i+1] == '.' || wordEnds(line, i+1)) {
+				i++
+				continue
+			}
+			break
+		}
+		if i > st {
+			sc.sep(line[st:i])
+		}
+		if i >= n {
+			break
+		}
+		// One look at the raw word decides which span matchers can apply.
+		k, at := i, false
+		for k < n && !isSpaceByte(line[k]) && !isDelim(line[k]) {
+			at = at || line[k] == '@'
+			k++
+		}
+		if j, ok := secretValue(line, st, i, k, at); ok {
+			sc.variable()
+			i = j
+			continue
+		}
+		c := line[i]
+		if c == '/' || isDigitB(c) || k < n && line[k] == ':' || k-i == 3 && c >= 'A' && c <= 'Z' {
+			if j, ok := matchSpan(line, i); ok {
+				sc.variable()
+				i = j
+				continue
+			}
+		}
+		j := i
+		for j < n && !isSpaceByte(line[j]) && !isDelim(line[j]) {
+			if line[j] == '.' && wordEnds(line, j) {
+				break
+			}
+			j++
+		}
+		w := line[i:j]
+		switch {
+		case prefixNum(w) > 0:
+			k := prefixNum(w)
+			sc.word(w[:k+1])
+			sc.variableGlued()
+		case isVarWord(w):
+			sc.variable()
+		default:
+			sc.word(w)
+		}
+		i = j
+	}
+	for len(sc.dst) > len(dst) && sc.dst[len(sc.dst)-1] == ' ' {
+		sc.dst = sc.dst[:len(sc.dst)-1]
+	}
+	return sc.dst
+}
+
+// scanState writes normalised output: whitespace collapses to one space, a
+// standalone "()" becomes "(<*>)", and a variable that follows another with
+// only spaces or commas between them is absorbed into it. Separator text is
+// written at once but stays pending (dst[pend:]) until a word or variable
+// follows, so that a collapsing variable can take it back.
+type scanState struct {
+	dst      []byte
+	pend     int  // start of the pending separator in dst
+	lastVar  bool // the last thing written was a variable
+	sepClean bool // the pending separator holds only spaces and commas
+}
+
+func (sc *scanState) sep(s string) {
+	for k := 0; k < len(s); k++ {
+		c := s[k]
+		n := len(sc.dst)
+		if isSpaceByte(c) {
+			if n == 0 || sc.dst[n-1] == ' ' {
+				continue
+			}
+			sc.dst = append(sc.dst, ' ')
+			continue
+		}
+		if c != ',' {
+			sc.sepClean = false
+		}
+		if c == ')' && n > sc.pend && sc.dst[n-1] == '(' && (n == 1 || sc.dst[n-2] == ' ') {
+			// "()" standing alone is an empty value.
+			sc.dst = append(sc.dst, "<*>)"...)
+			continue
+		}
+		sc.dst = append(sc.dst, c)
+	}
+}
+
+func (sc *scanState) commit() {
+	sc.pend = len(sc.dst)
+	sc.sepClean = true
+}
+
+func (sc *scanState) word(w string) {
+	sc.dst = append(sc.dst, w...)
+	sc.commit()
+	sc.lastVar = false
+}
+
+func (sc *scanState) variable() {
+	if sc.lastVar && sc.sepClean {
+		sc.dst = sc.dst[:sc.pend]
+		return
+	}
+	sc.dst = append(sc.dst, wildcard...)
+	sc.commit()
+	sc.lastVar = true
+}
+
+// variableGlued writes a variable directly after a word prefix ("node-<*>").
+func (sc *scanState) variableGlued() {
+	sc.dst = append(sc.dst, wildcard...)
+	sc.commit()
+	sc.lastVar = true
+}
+
+// secretKeys name values that must never reach a template or a sample.
+var secretKeys = []string{"password", "passwd", "pwd", "pass", "token", "secret", "apikey", "api_key", "api-key",
+	"access_token", "refresh_token", "client_secret", "auth", "authorization", "credentials", "private_key", "session"}
+
+// secretValue masks the value at line[i:] when the separator before it
+// (line[st:i]) ends a secret key ("password=", "token: ") or the word
+// before is an auth scheme ("Bearer x", "Basic x"). It also catches JWTs and
+// e-mail addresses anywhere.
+// k is the end of the raw word at i, at whether it holds an '@'.
+func secretValue(line string, st, i, k int, at bool) (int, bool) {
+	if k-i > 20 && line[i] == 'e' && isJWT(line, i) || at && isEmail(line, i) {
+		return endOfValue(line, i), true
+	}
+	sep := line[st:i]
+	if sep == "" || sep == " " && st == 0 {
+		return 0, false
+	}
+	if t := strings.TrimRight(sep, " \"'"); strings.HasSuffix(t, "=") || strings.HasSuffix(t, ":") {
+		k := st
+		for k > 0 && (isAlphaB(line[k-1]) || line[k-1] == '_' || line[k-1] == '-') {
+			k--
+		}
+		key := line[k:st]
+		for _, sk := range secretKeys {
+			if len(key) >= len(sk) && strings.EqualFold(key[len(key)-len(sk):], sk) {
+				return endOfValue(line, i), true
+			}
+		}
+	}
+	if len(sep) > 0 && isSpaceByte(sep[len(sep)-1]) && len(sep) == 1 {
+		k := st
+		for k > 0 && isAlphaB(line[k-1]) {
+			k--
+		}
+		if w := line[k:st]; strings.EqualFold(w, "bearer") || strings.EqualFold(w, "basic") {
+			return endOfValue(line, i), true
+		}
+	}
+	return 0, false
+}
+
+func endOfValue(line string, i int) int {
+	for i < len(line) && !isSpaceByte(line[i]) && line[i] != ',' && line[i] != ';' && line[i] != '"' && line[i] != '\'' && line[i] != '&' && line[i] != ')' && line[i] != ']' {
+		i++
+	}
+	return i
+}
+
+// isJWT: three base64url segments, the first starting "eyJ" ({" in base64).
+func isJWT(s string, i int) bool {
+	if !strings.HasPrefix(s[i:], "eyJ") {
+		return false
+	}
+	dots := 0
+	for j := i; j < len(s) && !isSpaceByte(s[j]); j++ {
+		c := s[j]
+		if c == '.' {
+			dots++
+		} else if !(isAlphaB(c) || isDigitB(c) || c == '-' || c == '_' || c == '=') {
+			break
+		}
+	}
+	return dots == 2
+}
+
+// isEmail: local@domain.tld at i.
+func isEmail(s string, i int) bool {
+	j := i
+	for j < len(s) && (isAlphaB(s[j]) || isDigitB(s[j]) || s[j] == '.' || s[j] == '_' || s[j] == '%' || s[j] == '+' || s[j] == '-') {
+		j++
+	}
+	if j == i || j >= len(s) || s[j] != '@' {
+		return false
+	}
+	j++
+	st, dot := j, false
+	for j < len(s) && (isAlphaB(s[j]) || isDigitB(s[j]) || s[j] == '.' || s[j] == '-') {
+		if s[j] == '.' && j > st && j+1 < len(s) && isAlphaB(s[j+1]) {
+			dot = true
+		}
+		j++
+	}
+	return dot
+}
+
+// matchSpan recognises variables that contain delimiters or spaces: URLs,
+// absolute paths, syslog and ISO timestamps, IPv4[:port], host:port, clock
+// times, IPv6. It returns the end of the span.
+func matchSpan(s string, i int) (int, bool) {
+	n := len(s)
+	// scheme://...
+	k := i
+	for k < n && (isAlphaB(s[k]) || isDigitB(s[k]) || s[k] == '.' || s[k] == '+' || s[k] == '-') {
+		k++
+	}
+	if k > i && k+2 < n && s[k] == ':' && s[k+1] == '/' && s[k+2] == '/' {
+		j := k + 3
+		for j < n && !isSpaceByte(s[j]) && s[j] != '"' && s[j] != '\'' && s[j] != ']' && s[j] != ')' {
+			j++
+		}
+		return j, true
+	}
+	// Absolute path, which may hold ':' (/10.0.0.1:50010) and, in a request
+	// line, the protocol after it ("/x HTTP/1.1").
+	if s[i] == '/' && i+1 < n && !isSpaceByte(s[i+1]) {
+		j := i + 1
+		for j < n && !isSpaceByte(s[j]) && !(isDelim(s[j]) && s[j] != ':' && s[j] != '=') {
+			j++
+		}
+		for j > i+1 && (s[j-1] == ':' || s[j-1] == '.') {
+			j--
+		}
+		if j+6 < n && s[j] == ' ' && s[j+1:j+6] == "HTTP/" {
+			k := j + 6
+			for k < n && (isDigitB(s[k]) || s[k] == '.') {
+				k++
+			}
+			j = k
+		}
+		return j, true
+	}
+	if j, ok := matchSyslogTime(s, i); ok {
+		return j, true
+	}
+	if j, ok := matchISOTime(s, i); ok {
+		return j, true
+	}
+	if j, ok := matchIPv4(s, i); ok {
+		if j+1 < n && s[j] == ':' && isDigitB(s[j+1]) {
+			j++
+			for j < n && isDigitB(s[j]) {
+				j++
+			}
+		}
+		return spanEnd(s, j)
+	}
+	if j, ok := matchClock(s, i); ok {
+		return spanEnd(s, j)
+	}
+	if j, ok := matchHostPort(s, i); ok {
+		return j, true
+	}
+	if j, ok := matchIPv6(s, i); ok {
+		return spanEnd(s, j)
+	}
+	return 0, false
+}
+
+func spanEnd(s string, j int) (int, bool) {
+	if j >= len(s) || isSpaceByte(s[j]) || isDelim(s[j]) || s[j] == '.' || s[j] == '/' {
+		return j, true
+	}
+	return 0, false
+}
+
+func matchIPv4(s string, i int) (int, bool) {
+	j := i
+	for part := 0; part < 4; part++ {
+		st := j
+		for j < len(s) && isDigitB(s[j]) && j-st < 3 {
+			j++
+		}
+		if j == st {
+			return 0, false
+		}
+		if part < 3 {
+			if j >= len(s) || s[j] != '.' {
+				return 0, false
+			}
+			j++
+		}
+	}
+	if j < len(s) && (isDigitB(s[j]) || isAlphaB(s[j]) || s[j] == '-' || s[j] == '_') {
+		return 0, false
+	}
+	if j+1 < len(s) && s[j] == '.' && (isAlphaB(s[j+1]) || isDigitB(s[j+1])) {
+		return 0, false // a host name such as 1.2.3.4.example.net
+	}
+	return j, true
+}
+
+// matchHostPort: a host name holding a digit or a dot (possibly host/ip),
+// then ':' and a port of 1 to 5 digits.
+func matchHostPort(s string, i int) (int, bool) {
+	j := i
+	marks, letters := 0, 0
+	for j < len(s) && (isAlphaB(s[j]) || isDigitB(s[j]) || s[j] == '.' || s[j] == '-' || s[j] == '_' || s[j] == '/') {
+		if s[j] == '.' || isDigitB(s[j]) {
+			marks++
+		} else {
+			letters++
+		}
+		j++
+	}
+	if marks == 0 || letters+marks < 2 || j >= len(s) || s[j] != ':' || s[j-1] == '.' {
+		return 0, false
+	}
+	k := j + 1
+	for k < len(s) && isDigitB(s[k]) {
+		k++
+	}
+	if k == j+1 || k-j-1 > 5 {
+		return 0, false
+	}
+	return spanEnd(s, k)
+}
+
+// matchClock: h:mm:ss or hh:mm:ss with optional fraction.
+func matchClock(s string, i int) (int, bool) {
+	j := i
+	two := func() bool {
+		st := j
+		for j < len(s) && isDigitB(s[j]) && j-st < 2 {
+			j++
+		}
+		return j > st
+	}
+	if !two() || j >= len(s) || s[j] != ':' {
+		return 0, false
+	}
+	j++
+	if !two() || j >= len(s) || s[j] != ':' {
+		return 0, false
+	}
+	j++
+	if !two() {
+		return 0, false
+	}
+	if j+1 < len(s) && (s[j] == '.' || s[j] == ',') && isDigitB(s[j+1]) {
+		j++
+		for j < len(s) && isDigitB(s[j]) {
+			j++
+		}
+	}
+	return j, true
+}
+
+// matchISOTime: 2006-01-02, optionally followed by T or ' ' and a clock
+// time and a zone (Z, +hh:mm, -hhmm).
+func matchISOTime(s string, i int) (int, bool) {
+	digits := func(j, n int) bool {
+		if j+n > len(s) {
+			return false
+		}
+		for k := j; k < j+n; k++ {
+			if !isDigitB(s[k]) {
+				return false
+			}
+		}
+		return true
+	}
+	if !digits(i, 4) || i+10 > len(s) || s[i+4] != '-' || !digits(i+5, 2) || s[i+7] != '-' || !digits(i+8, 2) {
+		return 0, false
+	}
+	j := i + 10
+	if j+1 < len(s) && (s[j] == 'T' || s[j] == ' ') {
+		if k, ok := matchClock(s, j+1); ok {
+			j = k
+			if j < len(s) && s[j] == 'Z' {
+				j++
+			} else if j+3 <= len(s) && (s[j] == '+' || s[j] == '-') && digits(j+1, 2) {
+				j += 3
+				if j+3 <= len(s) && s[j] == ':' && digits(j+1, 2) {
+					j += 3
+				} else if digits(j, 2) {
+					j += 2
+				}
+			}
+		}
+	}
+	return spanEnd(s, j)
+}
+
+func matchIPv6(s string, i int) (int, bool) {
+	j, colons, hexd, run := i, 0, 0, 0
+	for j < len(s) && (isHexB(s[j]) || s[j] == ':') {
+		if s[j] == ':' {
+			colons++
+			run = 0
+		} else {
+			hexd++
+			if run++; run > 4 {
+				return 0, false
+			}
+		}
+		j++
+	}
+	if colons < 2 || hexd == 0 || j-i < 3 {
+		return 0, false
+	}
+	if j < len(s) && (isAlphaB(s[j]) || isDigitB(s[j])) {
+		return 0, false
+	}
+	return j, true
+}
+
+var (
+	monthNames = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
+	dayNames   = [...]string{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
+)
+
+func nameAt(s string, i int, names []string) bool {
+	if i+3 > len(s) || i+3 < len(s) && !isSpaceByte(s[i+3]) {
+		return false
+	}
+	for _, w := range names {
+		if s[i:i+3] == w {
+			return true
+		}
+	}
+	return false
+}
+
+// matchSyslogTime: [Mon ]Jan _2 15:04:05[ 2006].
+func matchSyslogTime(s string, i int) (int, bool) {
+	j := i
+	if nameAt(s, j, dayNames[:]) {
+		j += 3
+		for j < len(s) && s[j] == ' ' {
+			j++
+		}
+	}
+	if !nameAt(s, j, monthNames[:]) {
+		return 0, false
+	}
+	j += 3
+	for j < len(s) && s[j] == ' ' {
+		j++
+	}
+	st := j
+	for j < len(s) && isDigitB(s[j]) {
+		j++
+	}
+	if j == st || j-st > 2 || j >= len(s) || s[j] != ' ' {
+		return 0, false
+	}
+	k, ok := matchClock(s, j+1)
+	if !ok {
+		return 0, false
+	}
+	j = k
+	if j+5 <= len(s) && s[j] == ' ' && isDigitB(s[j+1]) && isDigitB(s[j+2]) && isDigitB(s[j+3]) && isDigitB(s[j+4]) && (j+5 == len(s) || !isDigitB(s[j+5])) {
+		j += 5
+	}
+	return j, true
+}
+
+// prefixNum finds "word-123" or "word.123" (letters, one '-' or '.', digits)
+// and returns the index of the separator, or -1: the word stays, the number
+// is masked ("node-<*>", "core.<*>").
+func prefixNum(w string) int {
+	k := 0
+	for k < len(w) && isAlphaB(w[k]) {
+		k++
+	}
+	if k == 0 || k+1 >= len(w) || w[k] != '-' && w[k] != '.' {
+		return -1
+	}
+	for q := k + 1; q < len(w); q++ {
+		if !isDigitB(w[q]) {
+			return -1
+		}
+	}
+	return k
+}
+
+// isVarWord classifies a word without delimiters: a path, a number (signed,
+// decimal, with a short unit: 41C, 15GB, 160ms), a duration (1h2m3s), 0x hex,
+// a hex id or UUID (8+ hex digits), or an identifier with a numeric part
+// (blk_-42, job_1445_0020, 2.6.5-1.358).
+func isVarWord(w string) bool {
+	if len(w) == 0 {
+		return false
+	}
+	if w[0] == '/' && len(w) > 1 {
+		return true
+	}
+	digits := 0
+	for i := 0; i < len(w); i++ {
+		if isDigitB(w[i]) {
+			digits++
+		}
+	}
+	if digits == 0 {
+		return false
+	}
+	i := 0
+	if w[0] == '-' || w[0] == '+' {
+		i++
+	}
+	if i < len(w) && isDigitB(w[i]) {
+		j := i
+		for j < len(w) && (isDigitB(w[j]) || w[j] == '.' || w[j] == ',') {
+			j++
+		}
+		k := j
+		for k < len(w) && (isAlphaB(w[k]) || w[k] == '%') {
+			k++
+		}
+		if k == len(w) && k-j <= 3 || isDuration(w[i:]) {
+			return true
+		}
+	}
+	if len(w) > 2 && w[0] == '0' && w[1]|0x20 == 'x' {
+		ok := true
+		for k := 2; k < len(w); k++ {
+			if !isHexB(w[k]) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	hx, ok := 0, true
+	for k := 0; k < len(w); k++ {
+		if isHexB(w[k]) {
+			hx++
+		} else if w[k] != '-' {
+			ok = false
+			break
+		}
+	}
+	if ok && hx >= 8 {
+		return true
+	}
+	st := 0
+	for k := 0; k <= len(w); k++ {
+		if k == len(w) || w[k] == '_' || w[k] == '-' || w[k] == '.' || w[k] == '#' || w[k] == '@' {
+			if seg := w[st:k]; len(seg) > 0 {
+				all := true
+				for q := 0; q < len(seg); q++ {
+					if !isDigitB(seg[q]) {
+						all = false
+						break
+					}
+				}
+				if all {
+					return true
+				}
+			}
+			st = k + 1
+		}
+	}
+	return false
+}
+
+// isDuration: one or more number+unit pairs, units h m s ms us ns d.
+func isDuration(w string) bool {
+	i, pairs := 0, 0
+	for i < len(w) {
+		st := i
+		for i < len(w) && (isDigitB(w[i]) || w[i] == '.') {
+			i++
+		}
+		if i == st {
+			return false
+		}
+		u := i
+		for i < len(w) && isAlphaB(w[i]) {
+			i++
+		}
+		switch w[u:i] {
+		case "h", "m", "s", "ms", "us", "ns", "d":
+			pairs++
+		default:
+			return false
+		}
+	}
+	return pairs > 0
+}

@@ -1,0 +1,166 @@
+package drain
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestScannerMasks(t *testing.T) {
+	for _, c := range []struct{ name, in, want string }{
+		{"ipv4", "from 10.251.42.84 now", "from <*> now"},
+		{"ipv4 port", "to 10.250.14.38:50010", "to <*>"},
+		{"ipv6", "peer fe80::1:2 up", "peer <*> up"},
+		{"host port", "server: msra-sa-41:8030.", "server: <*>."},
+		{"host ip port", "Old: msra-sa-41/10.190.173.170:9000 New", "Old: <*> New"},
+		{"uuid", "[instance: b9000564-fe1a-409b-b8cc-1e88b294cd1d] VM Started", "[instance: <*>] VM Started"},
+		{"hex", "mask 0x05, at 0x0b85eee0", "mask <*>, at <*>"},
+		{"hash", "base a489c868f0c37da93b76227c91bb03908ac0e742 ok", "base <*> ok"},
+		{"signed number", "init 1 -2", "init <*>"},
+		{"decimal", "took 19.05 seconds", "took <*> seconds"},
+		{"number unit", "Temperature (41C) exceeds", "Temperature (<*>) exceeds"},
+		{"duration", "after 1h2m3s and 160ms", "after <*> and <*>"},
+		{"iso time", "at 2016-01-02T15:04:05.123Z done", "at <*> done"},
+		{"syslog time", "connection at Fri Jun 17 07:07:00 2005", "connection at <*>"},
+		{"clock", "expired 07:07:00 ok", "expired <*> ok"},
+		{"path", "Deleting file /mnt/hadoop/dfs/blk_17 now", "Deleting file <*> now"},
+		{"request line", `"GET /v2/servers/detail HTTP/1.1" status: 200`, `"GET <*>" status: <*>`},
+		{"url", "driver: spark://Sched@10.10.34.11:48069", "driver: <*>"},
+		{"block id", "Verification succeeded for blk_-4980916519894289629", "Verification succeeded for <*>"},
+		{"job id", "Adding job token for job_1445144423722_0020 to x", "Adding job token for <*> to x"},
+		{"key value", "uid=0 euid=0 tty=NODEVssh", "uid=<*> euid=<*> tty=NODEVssh"},
+		{"prefix number", "node node-69 generating core.2275", "node node-<*> generating core.<*>"},
+		{"list", "delete blk_1 blk_2 blk_3, blk_4", "delete <*>"},
+		{"empty value", "connection from 1.2.3.4 () at x", "connection from <*> (<*>) at x"},
+		{"dots", "store operation.............................1", "store operation.............................<*>"},
+		{"sentence dot", "job job_1445144423722_0020.", "job <*>."},
+		{"whitespace", "  a \t b  ", "a b"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := string(appendMasked(nil, c.in)); got != c.want {
+				t.Errorf("appendMasked(%q) = %q, want %q", c.in, got, c.want)
+			}
+		})
+	}
+}
+
+func TestScannerSecrets(t *testing.T) {
+	for _, c := range []struct{ name, in, secret string }{
+		{"password=", "login password=hunter2 ok", "hunter2"},
+		{"passwd quoted", `db passwd="s3cr3t pass"`, "s3cr3t"},
+		{"token=", "call token=abcDEF ok", "abcDEF"},
+		{"secret:", "client_secret: verysecret", "verysecret"},
+		{"api key", "api_key=AKIAabcdefg", "AKIAabcdefg"},
+		{"bearer", "Authorization: Bearer abc.def-ghi", "abc.def-ghi"},
+		{"basic", "auth header Basic dXNlcjpwYXNz", "dXNlcjpwYXNz"},
+		{"jwt", "got eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl here", "eyJhbGciOiJIUzI1NiJ9"},
+		{"email", "mail to alice.smith@example.com failed", "alice.smith"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := string(appendMasked(nil, c.in))
+			if strings.Contains(got, c.secret) {
+				t.Errorf("appendMasked(%q) = %q still holds %q", c.in, got, c.secret)
+			}
+			if !strings.Contains(got, wildcard) {
+				t.Errorf("appendMasked(%q) = %q has no wildcard", c.in, got)
+			}
+		})
+	}
+}
+
+// Words that look a bit like values but are constants of a template.
+func TestScannerKeeps(t *testing.T) {
+	for _, in := range []string{
+		"jk2_init() Found child",
+		"loaded properties from hadoop-metrics2.properties",
+		"via interface alt0",
+		"ROOT LOGIN ON tty2",
+		"Slf4jLogger started",
+		"Registered signal handlers for [TERM, HUP, INT]",
+		"Added global filter 'safety' (class=org.apache.hadoop.http.HttpServer2$QuotingInputFilter)",
+		"session opened for user cyrus",
+		"Failed password for root",
+		"pci_stats=[]",
+		"deadbeef",
+		"local@host",
+		"<ok>",
+	} {
+		if got := string(appendMasked(nil, in)); got != in {
+			t.Errorf("appendMasked(%q) = %q, want it unchanged", in, got)
+		}
+	}
+}
+
+func TestDefaultTokens(t *testing.T) {
+	cfg, _ := Preset("default")
+	cfg.MaxTokens = 3
+	tk := newDefaultTokenizer(&cfg)
+	s := &scratch{}
+	info := tk.tokens(s, "a b=1 c d e", true)
+	if got := strings.Join(s.toks, "|"); got != "a|b=<*>|c" || info&infoTruncated == 0 {
+		t.Errorf("tokens = %q, info %b; want a|b=<*>|c, truncated", got, info)
+	}
+	tk.tokens(s, "uid=<*>  x", false)
+	if got := strings.Join(s.toks, "|"); got != "uid=<*>|x" {
+		t.Errorf("unmasked tokens = %q", got)
+	}
+	if got := tk.mask("password=x y\x00z\xff"); strings.Contains(got, "password=x") || !utf8.ValidString(got) || strings.IndexByte(got, 0) >= 0 {
+		t.Errorf("mask = %q", got)
+	}
+}
+
+func TestTokenCovers(t *testing.T) {
+	for _, c := range []struct {
+		t, l string
+		want bool
+	}{
+		{"<*>", "anything", true},
+		{"uid=<*>", "uid=<*>", true},
+		{"user=<*>", "user=root", true},
+		{"user=<*>", "uid=root", false},
+		{"(<*>=sup,<*>=usr)", "(<*>=sup,<*>=usr)", true},
+		{"a<*>b<*>c", "axxbyyc", true},
+		{"a<*>b<*>c", "axxbyy", false},
+		{"abc", "abd", false},
+	} {
+		if got := tokenCovers(c.t, c.l); got != c.want {
+			t.Errorf("tokenCovers(%q, %q) = %v", c.t, c.l, got)
+		}
+	}
+}
+
+func FuzzScanner(f *testing.F) {
+	for _, s := range []string{
+		"", "()", "a () b", "10.0.0.1:80", "/x HTTP/1.1", "Fri Jun 17 07:07:00 2005",
+		"password=", "Bearer", "eyJ..", "a@b.c", "2016-01-02T", "node-", "x.....1", "::", "\xff\x00",
+	} {
+		f.Add(s)
+	}
+	cfg, _ := Preset("default")
+	cfg.MaxTokens = 64
+	cfg.MaxLineBytes = 4096
+	tk := newDefaultTokenizer(&cfg)
+	f.Fuzz(func(t *testing.T, line string) {
+		s := &scratch{}
+		tk.tokens(s, line, true)
+		if len(s.toks) > cfg.MaxTokens {
+			t.Fatalf("%d tokens > MaxTokens", len(s.toks))
+		}
+		for _, tok := range s.toks {
+			if tok == "" || strings.ContainsAny(tok, " \t\n\x00") || !utf8.ValidString(tok) {
+				t.Fatalf("bad token %q from %q", tok, line)
+			}
+		}
+		// Masking is idempotent: a masked line masks to itself.
+		once := tk.mask(line)
+		if twice := tk.mask(once); twice != once {
+			t.Fatalf("mask not idempotent: %q -> %q -> %q", line, once, twice)
+		}
+		// Every template covers the line it came from.
+		toks := append([]string(nil), s.toks...)
+		tmpl := append([]string(nil), toks...)
+		if !coversAll(tmpl, toks) || (defaultScorer{}).merge(tmpl, toks) {
+			t.Fatalf("template does not cover its own line %q", line)
+		}
+	})
+}
