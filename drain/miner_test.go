@@ -106,7 +106,9 @@ func TestTokenize(t *testing.T) {
 		{"invalid UTF-8", nil, "a\xffb \xc3", []string{"a\uFFFDb", "\uFFFD"}},
 		{"extra delimiters", func(c *Config) { c.ExtraDelimiters = []string{",", "=>"} }, "a,b=>c ,d", []string{"a", "b", "c", "d"}},
 		{"multi-byte delimiter after strip", func(c *Config) { c.ExtraDelimiters = []string{" x"} }, " xa b xc", []string{"xa", "b", "c"}},
-		{"mask", func(c *Config) { c.Masks = []Mask{{Name: "IP", Pattern: `\d+\.\d+\.\d+\.\d+`}, {Name: "*", Pattern: `\d+`}} }, "from 10.0.0.1 port 22", []string{"from", "<IP>", "port", "<*>"}},
+		{"mask", func(c *Config) {
+			c.Masks = []Mask{{Name: "IP", Pattern: `\d+\.\d+\.\d+\.\d+`}, {Name: "*", Pattern: `\d+`}}
+		}, "from 10.0.0.1 port 22", []string{"from", "<IP>", "port", "<*>"}},
 		{"max tokens", func(c *Config) { c.MaxTokens = 2 }, "a b c d", []string{"a", "b"}},
 		{"max bytes at rune boundary", func(c *Config) { c.MaxLineBytes = 4 }, "ab\u00e9\u00e9", []string{"ab\u00e9"}},
 	}
