@@ -90,23 +90,41 @@ func appendFields(dst []byte, s string) []byte {
 	return dst
 }
 
-// Byte classes of the scanner.
-func isSpaceByte(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c >= 0x1c && c <= 0x1f
-}
+// Byte classes of the scanner, one table lookup each.
+const (
+	bSpace = 1 << iota
+	bDelim // punctuation that glues a value to a word
+	bDigit
+	bAlpha
+	bHex
+)
 
-// isDelim: punctuation that glues a value to a word.
-func isDelim(c byte) bool {
-	switch c {
-	case '=', ',', ';', ':', '(', ')', '[', ']', '{', '}', '"', '\'', '|':
-		return true
+var byteClass = func() (t [256]uint8) {
+	for _, c := range []byte{' ', '\t', '\n', '\r', '\v', '\f', 0x1c, 0x1d, 0x1e, 0x1f} {
+		t[c] = bSpace
 	}
-	return false
-}
+	for _, c := range []byte("=,;:()[]{}\"'|") {
+		t[c] = bDelim
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = bDigit | bHex
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = bAlpha
+		t[c-32] = bAlpha
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] |= bHex
+		t[c-32] |= bHex
+	}
+	return t
+}()
 
-func isDigitB(c byte) bool { return c >= '0' && c <= '9' }
-func isAlphaB(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
-func isHexB(c byte) bool   { return isDigitB(c) || c|0x20 >= 'a' && c|0x20 <= 'f' }
+func isSpaceByte(c byte) bool { return byteClass[c]&bSpace != 0 }
+func isDelim(c byte) bool     { return byteClass[c]&bDelim != 0 }
+func isDigitB(c byte) bool    { return byteClass[c]&bDigit != 0 }
+func isAlphaB(c byte) bool    { return byteClass[c]&bAlpha != 0 }
+func isHexB(c byte) bool      { return byteClass[c]&bHex != 0 }
 
 // sepEnd reports whether position i of s ends a word: end of line, a space, a
 // delimiter, or a '.' that is itself followed by such an end (sentence dots).
@@ -142,11 +160,24 @@ func appendMasked(dst []byte, line string) []byte {
 		if i >= n {
 			break
 		}
-		// One look at the raw word decides which span matchers can apply.
-		k, at := i, false
-		for k < n && !isSpaceByte(line[k]) && !isDelim(line[k]) {
-			at = at || line[k] == '@'
+		// One look at the raw word (up to a space or delimiter) decides which
+		// matchers can apply; w ends earlier at a sentence dot.
+		k, j, at, digit := i, -1, false, false
+		for k < n {
+			c := line[k]
+			cl := byteClass[c]
+			if cl&(bSpace|bDelim) != 0 {
+				break
+			}
+			if c == '.' && j < 0 && wordEnds(line, k) {
+				j = k
+			}
+			at = at || c == '@'
+			digit = digit || cl&bDigit != 0
 			k++
+		}
+		if j < 0 {
+			j = k
 		}
 		if j, ok := secretValue(line, st, i, k, at); ok {
 			sc.variable()
@@ -154,25 +185,20 @@ func appendMasked(dst []byte, line string) []byte {
 			continue
 		}
 		c := line[i]
-		if c == '/' || isDigitB(c) || k < n && line[k] == ':' || k-i == 3 && c >= 'A' && c <= 'Z' {
+		if c == '/' || digit && isDigitB(c) || k < n && line[k] == ':' || k-i == 3 && c >= 'A' && c <= 'Z' {
 			if j, ok := matchSpan(line, i); ok {
 				sc.variable()
 				i = j
 				continue
 			}
 		}
-		j := i
-		for j < n && !isSpaceByte(line[j]) && !isDelim(line[j]) {
-			if line[j] == '.' && wordEnds(line, j) {
-				break
-			}
-			j++
-		}
 		w := line[i:j]
 		switch {
+		case !digit && c != '/':
+			sc.word(w)
 		case prefixNum(w) > 0:
-			k := prefixNum(w)
-			sc.word(w[:k+1])
+			p := prefixNum(w)
+			sc.word(w[:p+1])
 			sc.variableGlued()
 		case isVarWord(w):
 			sc.variable()
@@ -264,15 +290,27 @@ func secretValue(line string, st, i, k int, at bool) (int, bool) {
 		return endOfValue(line, i), true
 	}
 	sep := line[st:i]
-	if sep == "" || sep == " " && st == 0 {
+	if sep == "" {
 		return 0, false
 	}
-	if t := strings.TrimRight(sep, " \"'"); strings.HasSuffix(t, "=") || strings.HasSuffix(t, ":") {
+	e := len(sep) - 1
+	for e > 0 && (sep[e] == ' ' || sep[e] == '"' || sep[e] == '\'') {
+		e--
+	}
+	if sep[e] == '=' || sep[e] == ':' {
 		k := st
 		for k > 0 && (isAlphaB(line[k-1]) || line[k-1] == '_' || line[k-1] == '-') {
 			k--
 		}
 		key := line[k:st]
+		if key == "" {
+			return 0, false
+		}
+		switch key[len(key)-1] | 0x20 {
+		case 'd', 's', 'n', 't', 'y', 'h':
+		default:
+			return 0, false
+		}
 		for _, sk := range secretKeys {
 			if len(key) >= len(sk) && strings.EqualFold(key[len(key)-len(sk):], sk) {
 				return endOfValue(line, i), true
