@@ -6,16 +6,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
-
-// drainExitDeadline is the plugin's default deadline for draining its queues in ExitCtx
-// (contract Appendix E.6); the config does not override it.
-const drainExitDeadline = 5
 
 // deployed is the DaemonSet with the configuration its ConfigMap carries.
 type deployed struct {
@@ -115,9 +112,14 @@ func TestDaemonSetShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Grace: %v", err)
 	}
+	// The plugin drains its queues for up to Exit_Timeout after Fluent Bit's Grace.
+	exit, err := time.ParseDuration(mustGet(t, d.drainOutput(t), "Exit_Timeout"))
+	if err != nil {
+		t.Fatalf("Exit_Timeout: %v", err)
+	}
 	tgps := d.ds.Spec.Template.Spec.TerminationGracePeriodSeconds
-	if tgps == nil || *tgps <= int64(grace+drainExitDeadline) {
-		t.Errorf("terminationGracePeriodSeconds %v: want > Grace %d + exit deadline %d, or the kubelet kills the pod mid-drain", tgps, grace, drainExitDeadline)
+	if tgps == nil || time.Duration(*tgps)*time.Second <= time.Duration(grace)*time.Second+exit {
+		t.Errorf("terminationGracePeriodSeconds %v: want > Grace %ds + Exit_Timeout %v, or the kubelet kills the pod mid-drain", tgps, grace, exit)
 	}
 }
 
