@@ -4,7 +4,24 @@ import (
 	"hash/maphash"
 	"runtime"
 	"testing"
+	"time"
 )
+
+// cpuTimer reports the thread CPU time per op as "cpu-ns/op" (see threadCPU).
+type cpuTimer struct{ start time.Duration }
+
+func startCPU(b *testing.B) *cpuTimer {
+	runtime.LockOSThread()
+	b.ResetTimer()
+	return &cpuTimer{threadCPU()}
+}
+
+func (c *cpuTimer) stop(b *testing.B) {
+	d := threadCPU() - c.start
+	b.StopTimer()
+	runtime.UnlockOSThread()
+	b.ReportMetric(float64(d.Nanoseconds())/float64(b.N), "cpu-ns/op")
+}
 
 // benchLine is one input line of the benchmarks with its partition.
 type benchLine struct{ part, line string }
@@ -64,11 +81,12 @@ var sinkResult Result
 func benchHot(b *testing.B, preset string, lines []benchLine) {
 	m := warmMiner(b, preset, lines)
 	b.ReportAllocs()
-	b.ResetTimer()
+	cpu := startCPU(b)
 	for i := 0; i < b.N; i++ {
 		l := lines[i%len(lines)]
 		sinkResult = m.Add(l.part, l.line)
 	}
+	cpu.stop(b)
 }
 
 // BenchmarkAddHot: drain3 preset, every template already known; ns/op is per line.
@@ -86,7 +104,7 @@ func BenchmarkAddCold(b *testing.B) {
 	cfg, _ := Preset("drain3")
 	var m *Miner
 	b.ReportAllocs()
-	b.ResetTimer()
+	cpu := startCPU(b)
 	for i := 0; i < b.N; i++ {
 		if i%len(lines) == 0 {
 			m, _ = New(cfg)
@@ -94,6 +112,7 @@ func BenchmarkAddCold(b *testing.B) {
 		l := lines[i%len(lines)]
 		sinkResult = m.Add(l.part, l.line)
 	}
+	cpu.stop(b)
 }
 
 // BenchmarkAddParallel: hot Add from GOMAXPROCS goroutines, to see contention
@@ -120,11 +139,12 @@ func BenchmarkMatchHot(b *testing.B) {
 	lines := sequential(b)
 	m := warmMiner(b, "drain3", lines)
 	b.ReportAllocs()
-	b.ResetTimer()
+	cpu := startCPU(b)
 	for i := 0; i < b.N; i++ {
 		l := lines[i%len(lines)]
 		sinkResult, _ = m.Match(l.part, l.line)
 	}
+	cpu.stop(b)
 }
 
 var sinkHash uint64
@@ -135,7 +155,8 @@ func BenchmarkFloor(b *testing.B) {
 	lines := sequential(b)
 	seed := maphash.MakeSeed()
 	b.ReportAllocs()
-	b.ResetTimer()
+	cpu := startCPU(b)
+	defer cpu.stop(b)
 	for i := 0; i < b.N; i++ {
 		s := lines[i%len(lines)].line
 		var h uint64

@@ -1,6 +1,8 @@
 package drain
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"regexp"
 	"strings"
 	"unicode"
@@ -57,6 +59,7 @@ type drain3Tokenizer struct {
 	masks     []compiledMask
 	cls       [256]uint8 // single-byte extra delimiters are spaces here
 	delims    []string   // the other extra delimiters, replaced after strip
+	swar      bool       // no single-byte delimiters: scan tokens 8 bytes at a time
 	maxBytes  int
 	maxTokens int
 }
@@ -78,9 +81,11 @@ func newDrain3Tokenizer(cfg *Config) tokenizer {
 	for _, c := range []byte{'\t', '\n', '\v', '\f', '\r', 0x1c, 0x1d, 0x1e, 0x1f, ' '} {
 		t.cls[c] = clsSpace
 	}
+	t.swar = true
 	for _, d := range cfg.ExtraDelimiters {
 		if len(d) == 1 && d[0] != 0 && d[0] < 0x80 {
 			t.cls[d[0]] = clsSpace
+			t.swar = false
 		} else {
 			t.delims = append(t.delims, d)
 		}
@@ -182,6 +187,9 @@ func (t *drain3Tokenizer) split(dst []string, line string) (toks []string, ok, t
 		}
 		start := i
 		for {
+			if t.swar {
+				i = skipPlain(line, i)
+			}
 			for i < n && cls[line[i]] == clsToken {
 				i++
 			}
@@ -199,6 +207,24 @@ func (t *drain3Tokenizer) split(dst []string, line string) (toks []string, ok, t
 		}
 		dst = append(dst, line[start:i])
 	}
+}
+
+// skipPlain returns the index of the first byte at or after i that is not
+// in 0x21..0x7f (so may be a space, NUL or non-ASCII), testing 8 bytes at a
+// time; near the end of s it stops early and leaves the rest to the caller.
+func skipPlain(s string, i int) int {
+	const ones, highs, lows = 0x0101010101010101, 0x8080808080808080, 0x21 * 0x0101010101010101
+	b := unsafe.Slice(unsafe.StringData(s), len(s))
+	for i+8 <= len(b) {
+		x := binary.LittleEndian.Uint64(b[i:])
+		// High bit of a byte set: the byte is >= 0x80, or < 0x21 (the lowest
+		// such byte is exact; borrows only run upwards).
+		if m := (x | (x-lows)&^x) & highs; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+		i += 8
+	}
+	return i
 }
 
 // validRest reports whether the dropped tail of a truncated line is clean, so

@@ -18,6 +18,8 @@ type cluster struct {
 	template   string   // tokens joined by one space; the cluster's one owned copy
 	tokens     []string // slices of template, or the wildcard constant
 	templateID string   // TemplateID(partition, template), recomputed only on change
+	fixed      int      // non-wildcard tokens: the most a line can score against the template
+	wild       int      // wildcard tokens
 	part       *partition
 	leaf       *node
 	prev, next *cluster // global LRU list, most recent at lru.next
@@ -60,6 +62,10 @@ func (drain3Scorer) best(cands []*cluster, toks []string, simTh float64) (*clust
 	var bestC *cluster
 	maxSim, maxPC := -1, -1
 	for _, c := range cands {
+		// sim <= c.fixed: skip a candidate that cannot win on score or tie.
+		if c.fixed < maxSim || c.fixed == maxSim && c.wild <= maxPC {
+			continue
+		}
 		tmpl := c.tokens
 		line := toks[:len(tmpl)]
 		sim, pc := 0, 0
@@ -217,15 +223,18 @@ func (c *cluster) setTemplate(toks []string) {
 		c.tokens = make([]string, len(toks))
 	}
 	off := 0
+	c.wild = 0
 	for i, t := range toks {
 		l := len(t)
 		if t == wildcard {
 			c.tokens[i] = wildcard
+			c.wild++
 		} else {
 			c.tokens[i] = s[off : off+l]
 		}
 		off += l + 1
 	}
+	c.fixed = len(toks) - c.wild
 	c.template = s
 	c.templateID = TemplateID(c.part.name, s)
 }
