@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -282,12 +283,21 @@ func (m *Miner) Stats() Stats {
 // of SHA-256 over partition + "\x00" + template, so that every node and every
 // restart agree.
 func TemplateID(partition, template string) string {
-	h := sha256.New()
-	h.Write([]byte(partition))
-	h.Write([]byte{0})
-	h.Write([]byte(template))
 	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0])[:8])
+	if n := len(partition) + 1 + len(template); n <= 512 {
+		var buf [512]byte // the common case hashes from the stack
+		b := append(append(append(buf[:0], partition...), 0), template...)
+		sum = sha256.Sum256(b)
+	} else {
+		h := sha256.New()
+		io.WriteString(h, partition)
+		h.Write([]byte{0})
+		io.WriteString(h, template)
+		h.Sum(sum[:0])
+	}
+	var out [16]byte
+	hex.Encode(out[:], sum[:8])
+	return string(out[:])
 }
 
 // partition returns the partition for key, creating it (and evicting the
