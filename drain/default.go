@@ -35,43 +35,54 @@ var unitWords = map[string]bool{"B": true, "KB": true, "MB": true, "GB": true, "
 
 func (defaultScorer) best(cands []*cluster, toks []string, simTh float64) (*cluster, bool) {
 	var bestC *cluster
-	bestSim := -1.0
+	bestSim, bestCovers := -1.0, false
 	for _, c := range cands {
-		s := defaultSim(c.tokens, toks)
+		s, covers := defaultSim(c.tokens, toks)
 		if s > bestSim {
-			bestSim, bestC = s, c
+			bestSim, bestC, bestCovers = s, c, covers
 		}
-		if s == 1 {
+		if covers {
 			break // nothing scores higher, and ties go to the first
 		}
 	}
 	if bestC != nil && bestSim >= simTh {
-		return bestC, coversAll(bestC.tokens, toks)
+		return bestC, bestCovers
 	}
 	return nil, false
 }
 
 // defaultSim returns the share of tmpl's constant tokens that match toks
-// (1 when tmpl has none), or -1 when a word-like constant is contradicted.
-func defaultSim(tmpl, toks []string) float64 {
-	consts, match := 0, 0
+// (1 when tmpl has none), or -1 when a word-like constant is contradicted,
+// and whether tmpl covers toks as it is.
+func defaultSim(tmpl, toks []string) (float64, bool) {
+	consts, match, wild := 0, 0, 0
 	for i, t := range tmpl {
+		l := toks[i]
+		if t == l && t != wildcard {
+			consts++
+			match++
+			continue
+		}
 		if t == wildcard {
+			wild++
 			continue
 		}
 		consts++
-		if tokenCovers(t, toks[i]) {
+		if tokenCovers(t, l) {
 			match++
 			continue
 		}
 		if hardMismatch(tmpl, toks, i) {
-			return -1
+			return -1, false
 		}
 	}
-	if consts == 0 {
-		return 1
+	if match+wild == len(tmpl) {
+		return 1, true
 	}
-	return float64(match) / float64(consts)
+	if consts == 0 {
+		return 1, false
+	}
+	return float64(match) / float64(consts), false
 }
 
 // hardMismatch reports whether tmpl[i] and toks[i] differ in a word-like

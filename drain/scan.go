@@ -143,18 +143,24 @@ func appendMasked(dst []byte, line string) []byte {
 	sc := scanState{dst: dst, pend: len(dst), sepClean: true}
 	n := len(line)
 	i := 0
+	prevStart, prevEnd := 0, 0 // the last word, for "Bearer <token>"
 	for i < n {
 		// Separator run: whitespace, delimiters, runs of dots, sentence dots.
 		st := i
 		for i < n {
 			c := line[i]
-			if isSpaceByte(c) || isDelim(c) || c == '.' && (i > st && line[i-1] == '.' || i+1 < n && line[i+1] == '.' || wordEnds(line, i+1)) {
+			if byteClass[c]&(bSpace|bDelim) != 0 || c == '.' && (i > st && line[i-1] == '.' || i+1 < n && line[i+1] == '.' || wordEnds(line, i+1)) {
 				i++
 				continue
 			}
 			break
 		}
-		if i > st {
+		switch {
+		case i == st+1 && line[st] == ' ':
+			if len(sc.dst) > 0 && sc.dst[len(sc.dst)-1] != ' ' {
+				sc.dst = append(sc.dst, ' ')
+			}
+		case i > st:
 			sc.sep(line[st:i])
 		}
 		if i >= n {
@@ -162,31 +168,50 @@ func appendMasked(dst []byte, line string) []byte {
 		}
 		// One look at the raw word (up to a space or delimiter) decides which
 		// matchers can apply; w ends earlier at a sentence dot.
-		k, j, at, digit := i, -1, false, false
+		k, j, at, digit, punct := i, -1, false, false, false
+		for k < n && byteClass[line[k]]&bAlpha != 0 {
+			k++ // the common case: a run of letters
+		}
 		for k < n {
 			c := line[k]
 			cl := byteClass[c]
 			if cl&(bSpace|bDelim) != 0 {
 				break
 			}
-			if c == '.' && j < 0 && wordEnds(line, k) {
-				j = k
+			if cl&(bAlpha|bDigit) == 0 {
+				switch c {
+				case '.':
+					punct = true
+					if j < 0 && wordEnds(line, k) {
+						j = k
+					}
+				case '-':
+					punct = true
+				case '@':
+					at = true
+				}
 			}
-			at = at || c == '@'
 			digit = digit || cl&bDigit != 0
 			k++
 		}
 		if j < 0 {
 			j = k
 		}
-		if j, ok := secretValue(line, st, i, k, at); ok {
-			sc.variable()
-			i = j
-			continue
+		e := i - 1
+		for e > st && (line[e] == ' ' || line[e] == '"' || line[e] == '\'') {
+			e--
 		}
+		if at || k-i > 20 && line[i] == 'e' || e >= st && (line[e] == '=' || line[e] == ':') || uint(prevEnd-prevStart-5) <= 1 && prevEnd == st && line[prevStart]|0x20 == 'b' {
+			if j, ok := secretValue(line, st, i, k, at, prevStart, prevEnd); ok {
+				sc.variable()
+				i = j
+				continue
+			}
+		}
+		prevStart, prevEnd = i, j
 		c := line[i]
-		if c == '/' || digit && isDigitB(c) || k < n && line[k] == ':' || k-i == 3 && c >= 'A' && c <= 'Z' {
-			if j, ok := matchSpan(line, i); ok {
+		if c == '/' || k < n && line[k] == ':' || punct && isDigitB(c) || k-i == 3 && c >= 'A' && c <= 'Z' {
+			if j, ok := matchSpan(line, i, k, digit || punct); ok {
 				sc.variable()
 				i = j
 				continue
@@ -284,8 +309,9 @@ var secretKeys = []string{"password", "passwd", "pwd", "pass", "token", "secret"
 // (line[st:i]) ends a secret key ("password=", "token: ") or the word
 // before is an auth scheme ("Bearer x", "Basic x"). It also catches JWTs and
 // e-mail addresses anywhere.
-// k is the end of the raw word at i, at whether it holds an '@'.
-func secretValue(line string, st, i, k int, at bool) (int, bool) {
+// k is the end of the raw word at i, at whether it holds an '@';
+// line[ps:pe] is the word before.
+func secretValue(line string, st, i, k int, at bool, ps, pe int) (int, bool) {
 	if k-i > 20 && line[i] == 'e' && isJWT(line, i) || at && isEmail(line, i) {
 		return endOfValue(line, i), true
 	}
@@ -313,16 +339,17 @@ func secretValue(line string, st, i, k int, at bool) (int, bool) {
 		}
 		for _, sk := range secretKeys {
 			if len(key) >= len(sk) && strings.EqualFold(key[len(key)-len(sk):], sk) {
-				return endOfValue(line, i), true
+				j := endOfValue(line, i)
+				if w := line[i:j]; (strings.EqualFold(w, "bearer") || strings.EqualFold(w, "basic") || strings.EqualFold(w, "digest")) &&
+					j+1 < len(line) && line[j] == ' ' {
+					j = endOfValue(line, j+1) // "Authorization: Bearer <token>"
+				}
+				return j, true
 			}
 		}
 	}
-	if len(sep) > 0 && isSpaceByte(sep[len(sep)-1]) && len(sep) == 1 {
-		k := st
-		for k > 0 && isAlphaB(line[k-1]) {
-			k--
-		}
-		if w := line[k:st]; strings.EqualFold(w, "bearer") || strings.EqualFold(w, "basic") {
+	if sep == " " && pe == st && (pe-ps == 5 || pe-ps == 6) {
+		if w := line[ps:pe]; strings.EqualFold(w, "bearer") || strings.EqualFold(w, "basic") {
 			return endOfValue(line, i), true
 		}
 	}
@@ -376,14 +403,14 @@ func isEmail(s string, i int) bool {
 // matchSpan recognises variables that contain delimiters or spaces: URLs,
 // absolute paths, syslog and ISO timestamps, IPv4[:port], host:port, clock
 // times, IPv6. It returns the end of the span.
-func matchSpan(s string, i int) (int, bool) {
+//
+// k is the end of the raw word at i (up to a space or delimiter), marked
+// whether it holds a digit, '.' or '-': only such words can be addresses,
+// times or host:port.
+func matchSpan(s string, i, k int, marked bool) (int, bool) {
 	n := len(s)
 	// scheme://...
-	k := i
-	for k < n && (isAlphaB(s[k]) || isDigitB(s[k]) || s[k] == '.' || s[k] == '+' || s[k] == '-') {
-		k++
-	}
-	if k > i && k+2 < n && s[k] == ':' && s[k+1] == '/' && s[k+2] == '/' {
+	if k+2 < n && s[k] == ':' && s[k+1] == '/' && s[k+2] == '/' && validScheme(s[i:k]) {
 		j := k + 3
 		for j < n && !isSpaceByte(s[j]) && s[j] != '"' && s[j] != '\'' && s[j] != ']' && s[j] != ')' {
 			j++
@@ -409,8 +436,13 @@ func matchSpan(s string, i int) (int, bool) {
 		}
 		return j, true
 	}
-	if j, ok := matchSyslogTime(s, i); ok {
-		return j, true
+	if k-i == 3 {
+		if j, ok := matchSyslogTime(s, i); ok {
+			return j, true
+		}
+	}
+	if !marked {
+		return 0, false
 	}
 	if j, ok := matchISOTime(s, i); ok {
 		return j, true
@@ -584,33 +616,40 @@ func matchIPv6(s string, i int) (int, bool) {
 	return j, true
 }
 
-var (
-	monthNames = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
-	dayNames   = [...]string{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
-)
+func isMonth(w string) bool {
+	switch w {
+	case "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec":
+		return true
+	}
+	return false
+}
 
-func nameAt(s string, i int, names []string) bool {
+func isWeekday(w string) bool {
+	switch w {
+	case "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun":
+		return true
+	}
+	return false
+}
+
+// nameAt reports whether a 3-letter word of the given kind stands at s[i:].
+func nameAt(s string, i int, is func(string) bool) bool {
 	if i+3 > len(s) || i+3 < len(s) && !isSpaceByte(s[i+3]) {
 		return false
 	}
-	for _, w := range names {
-		if s[i:i+3] == w {
-			return true
-		}
-	}
-	return false
+	return is(s[i : i+3])
 }
 
 // matchSyslogTime: [Mon ]Jan _2 15:04:05[ 2006].
 func matchSyslogTime(s string, i int) (int, bool) {
 	j := i
-	if nameAt(s, j, dayNames[:]) {
+	if nameAt(s, j, isWeekday) {
 		j += 3
 		for j < len(s) && s[j] == ' ' {
 			j++
 		}
 	}
-	if !nameAt(s, j, monthNames[:]) {
+	if !nameAt(s, j, isMonth) {
 		return 0, false
 	}
 	j += 3
@@ -759,4 +798,14 @@ func isDuration(w string) bool {
 		}
 	}
 	return pairs > 0
+}
+
+// validScheme: a URL scheme (letters, digits, '+', '-', '.'), e.g. akka.tcp.
+func validScheme(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if c := w[i]; !isAlphaB(c) && !isDigitB(c) && c != '+' && c != '-' && c != '.' {
+			return false
+		}
+	}
+	return len(w) > 0
 }

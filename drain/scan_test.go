@@ -164,3 +164,17 @@ func FuzzScanner(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkScanDefault is the default tokenizer alone (masking + split) over
+// all datasets; compare with BenchmarkFloor and BenchmarkAddHotDefault.
+func BenchmarkScanDefault(b *testing.B) {
+	lines := sequential(b)
+	cfg, _ := Preset("default")
+	tk := newDefaultTokenizer(&cfg)
+	s := &scratch{}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		tk.tokens(s, lines[i%len(lines)].line, true)
+	}
+}
