@@ -24,6 +24,7 @@
 // cluster id and template for every line. Differences that only show outside
 // Drain3's domain: tokens of invalid UTF-8 / NUL input (Python strings cannot
 // hold them), Match (which agrees with Add instead of preferring the covering
-// template with most wildcards), and the bounds (Drain3 has only max_clusters;
-// an evicted cluster leaves its tree nodes behind, as in Drain3).
+// template with most wildcards), and the bounds (Drain3 has only max_clusters,
+// and keeps the tree nodes of evicted clusters; here nodes left empty by an
+// eviction are removed, so memory is bounded by the live clusters).
 package drain

@@ -393,7 +393,7 @@ func (m *Miner) create(p *partition, toks []string) *cluster {
 func (m *Miner) evict(c *cluster) {
 	c.prev.next, c.next.prev = c.next, c.prev
 	c.prev, c.next = nil, nil
-	removeFromLeaf(c)
+	removeFromTree(c.part, c)
 	c.part.live--
 	m.nClusters--
 	m.evictedC++

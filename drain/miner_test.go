@@ -395,3 +395,32 @@ func TestConcurrentAdd(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// TestEvictionPrunesTree: the tree is bounded by the live clusters, however
+// many distinct lines came and went.
+func TestEvictionPrunesTree(t *testing.T) {
+	m := newMiner(t, func(c *Config) { c.MaxClusters = 3; c.Depth = 6 })
+	for i := 0; i < 2000; i++ {
+		line := strings.Repeat("x ", i%40) + "a" + letters(i) + " b" + letters(i) + " c" + letters(i) + " d" + letters(i)
+		m.Add("p", line)
+	}
+	m.mu.Lock()
+	nodes := 0
+	var count func(*node)
+	count = func(nd *node) {
+		nodes++
+		for _, ch := range nd.children {
+			count(ch)
+		}
+	}
+	for _, nd := range m.parts["p"].byLen {
+		if nd != nil {
+			count(nd)
+		}
+	}
+	m.mu.Unlock()
+	// Depth 6: at most 4 nodes per live cluster (count node + 3 token levels).
+	if st := m.Stats(); st.Clusters != 3 || nodes > 3*4 {
+		t.Errorf("%d clusters, %d tree nodes", st.Clusters, nodes)
+	}
+}

@@ -233,6 +233,7 @@ func (m *Miner) restoreNode(sn snapNode, p *partition, byID map[uint64]*cluster,
 			if err != nil {
 				return nil, err
 			}
+			ch.parent, ch.key = nd, k
 			nd.children[k] = ch
 		}
 	}

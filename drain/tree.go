@@ -9,6 +9,8 @@ import (
 type node struct {
 	children map[string]*node
 	clusters []*cluster
+	parent   *node  // nil for the token-count node
+	key      string // in parent.children
 }
 
 // cluster is a template and its place in the tree and in the global LRU list.
@@ -178,28 +180,42 @@ func (m *Miner) insert(p *partition, c *cluster) {
 func (nd *node) child(key string) *node {
 	ch := nd.children[key]
 	if ch == nil {
-		ch = &node{}
 		if key != wildcard {
 			key = strings.Clone(key)
 		}
+		ch = &node{parent: nd, key: key}
 		nd.children[key] = ch
 	}
 	return ch
 }
 
-// removeFromLeaf drops c from its leaf, keeping the order of the others
-// (Drain3 skips evicted ids in place, which orders the same).
-func removeFromLeaf(c *cluster) {
-	cs := c.leaf.clusters
+// removeFromTree drops an evicted cluster from its leaf, keeping the order
+// of the others (Drain3 skips evicted ids in place, which orders the same),
+// then removes the nodes left empty, so that the tree stays bounded by the
+// live clusters. Drain3 keeps empty nodes, which counts against max_children;
+// that difference shows only after an eviction.
+func removeFromTree(p *partition, c *cluster) {
+	nd := c.leaf
+	cs := nd.clusters
 	for i, x := range cs {
 		if x == c {
 			copy(cs[i:], cs[i+1:])
 			cs[len(cs)-1] = nil
-			c.leaf.clusters = cs[:len(cs)-1]
+			nd.clusters = cs[:len(cs)-1]
 			break
 		}
 	}
 	c.leaf = nil
+	for len(nd.clusters) == 0 && len(nd.children) == 0 {
+		if nd.parent == nil {
+			if n := len(c.tokens); n < len(p.byLen) && p.byLen[n] == nd {
+				p.byLen[n] = nil
+			}
+			return
+		}
+		delete(nd.parent.children, nd.key)
+		nd = nd.parent
+	}
 }
 
 // setTemplate makes toks the cluster's template: one new string, tokens
