@@ -26,16 +26,27 @@ func (t *defaultTokenizer) tokens(s *scratch, line string, mask bool) lineInfo {
 	if len(line) > t.maxBytes {
 		line, info = cutUTF8(line, t.maxBytes), infoCut
 	}
-	if clean, repaired := sanitize(line); repaired {
-		info |= infoRepaired
-		if len(clean) > t.maxBytes {
-			clean = cutUTF8(clean, t.maxBytes)
-		}
-		line = clean
-	}
 	if mask {
-		s.buf = appendMasked(s.buf[:0], line)
+		// Scan first: only a line whose kept text has a NUL or non-ASCII
+		// byte is checked, and repaired and scanned again when invalid.
+		var special bool
+		if s.buf, special = appendMasked(s.buf[:0], line); special {
+			if clean, repaired := sanitize(line); repaired {
+				info |= infoRepaired
+				if len(clean) > t.maxBytes {
+					clean = cutUTF8(clean, t.maxBytes)
+				}
+				s.buf, _ = appendMasked(s.buf[:0], clean)
+			}
+		}
 	} else {
+		if clean, repaired := sanitize(line); repaired {
+			info |= infoRepaired
+			if len(clean) > t.maxBytes {
+				clean = cutUTF8(clean, t.maxBytes)
+			}
+			line = clean
+		}
 		s.buf = appendFields(s.buf[:0], line)
 	}
 	buf := unsafe.String(unsafe.SliceData(s.buf), len(s.buf))
@@ -65,7 +76,8 @@ func (t *defaultTokenizer) mask(line string) string {
 	if repaired && len(clean) > t.maxBytes {
 		clean = cutUTF8(clean, t.maxBytes)
 	}
-	return string(appendMasked(nil, clean))
+	out, _ := appendMasked(nil, clean)
+	return string(out)
 }
 
 // appendFields appends the whitespace-separated fields of s joined by one
@@ -97,6 +109,7 @@ const (
 	bDigit
 	bAlpha
 	bHex
+	bSpecial // NUL or a non-ASCII byte: the line may need repair
 )
 
 var byteClass = func() (t [256]uint8) {
@@ -112,6 +125,10 @@ var byteClass = func() (t [256]uint8) {
 	for c := 'a'; c <= 'z'; c++ {
 		t[c] = bAlpha
 		t[c-32] = bAlpha
+	}
+	t[0] = bSpecial
+	for c := 0x80; c < 256; c++ {
+		t[c] = bSpecial
 	}
 	for c := 'a'; c <= 'f'; c++ {
 		t[c] |= bHex
@@ -139,7 +156,9 @@ func wordEnds(s string, i int) bool {
 }
 
 // appendMasked appends the masked, whitespace-normalised form of line to dst.
-func appendMasked(dst []byte, line string) []byte {
+// special reports a NUL or non-ASCII byte in the text kept (masked spans are
+// replaced, so their bytes never reach dst): only then may line need repair.
+func appendMasked(dst []byte, line string) (out []byte, special bool) {
 	sc := scanState{dst: dst, pend: len(dst), sepClean: true}
 	n := len(line)
 	i := 0
@@ -147,28 +166,32 @@ func appendMasked(dst []byte, line string) []byte {
 	for i < n {
 		// Separator run: whitespace, delimiters, runs of dots, sentence dots.
 		st := i
-		for i < n {
-			c := line[i]
-			if byteClass[c]&(bSpace|bDelim) != 0 || c == '.' && (i > st && line[i-1] == '.' || i+1 < n && line[i+1] == '.' || wordEnds(line, i+1)) {
-				i++
-				continue
-			}
-			break
-		}
-		switch {
-		case i == st+1 && line[st] == ' ':
+		if line[i] == ' ' && i+1 < n && byteClass[line[i+1]]&(bAlpha|bDigit) != 0 {
+			// The common separator: one space before a word.
+			i++
 			if len(sc.dst) > 0 && sc.dst[len(sc.dst)-1] != ' ' {
 				sc.dst = append(sc.dst, ' ')
 			}
-		case i > st:
-			sc.sep(line[st:i])
+		} else {
+			for i < n {
+				c := line[i]
+				if byteClass[c]&(bSpace|bDelim) != 0 || c == '.' && (i > st && line[i-1] == '.' || i+1 < n && line[i+1] == '.' || wordEnds(line, i+1)) {
+					i++
+					continue
+				}
+				break
+			}
+			if i > st {
+				sc.sep(line[st:i])
+			}
 		}
 		if i >= n {
 			break
 		}
 		// One look at the raw word (up to a space or delimiter) decides which
 		// matchers can apply; w ends earlier at a sentence dot.
-		k, j, at, digit, punct := i, -1, false, false, false
+		k, j, at, punct := i, -1, false, false
+		var seen uint8 // union of the word's byte classes
 		for k < n && byteClass[line[k]]&bAlpha != 0 {
 			k++ // the common case: a run of letters
 		}
@@ -178,6 +201,7 @@ func appendMasked(dst []byte, line string) []byte {
 			if cl&(bSpace|bDelim) != 0 {
 				break
 			}
+			seen |= cl
 			if cl&(bAlpha|bDigit) == 0 {
 				switch c {
 				case '.':
@@ -191,17 +215,18 @@ func appendMasked(dst []byte, line string) []byte {
 					at = true
 				}
 			}
-			digit = digit || cl&bDigit != 0
 			k++
 		}
 		if j < 0 {
 			j = k
 		}
+		digit := seen&bDigit != 0
+		special = special || seen&bSpecial != 0
 		e := i - 1
 		for e > st && (line[e] == ' ' || line[e] == '"' || line[e] == '\'') {
 			e--
 		}
-		if at || k-i > 20 && line[i] == 'e' || e >= st && (line[e] == '=' || line[e] == ':') || uint(prevEnd-prevStart-5) <= 1 && prevEnd == st && line[prevStart]|0x20 == 'b' {
+		if at || k-i > 20 && line[i] == 'e' || e >= st && (line[e] == '=' || line[e] == ':') && st > 0 && secretKeyEnd(line[st-1]) || uint(prevEnd-prevStart-5) <= 1 && prevEnd == st && line[prevStart]|0x20 == 'b' {
 			if j, ok := secretValue(line, st, i, k, at, prevStart, prevEnd); ok {
 				sc.variable()
 				i = j
@@ -235,7 +260,7 @@ func appendMasked(dst []byte, line string) []byte {
 	for len(sc.dst) > len(dst) && sc.dst[len(sc.dst)-1] == ' ' {
 		sc.dst = sc.dst[:len(sc.dst)-1]
 	}
-	return sc.dst
+	return sc.dst, special
 }
 
 // scanState writes normalised output: whitespace collapses to one space, a
@@ -332,9 +357,7 @@ func secretValue(line string, st, i, k int, at bool, ps, pe int) (int, bool) {
 		if key == "" {
 			return 0, false
 		}
-		switch key[len(key)-1] | 0x20 {
-		case 'd', 's', 'n', 't', 'y', 'h':
-		default:
+		if !secretKeyEnd(key[len(key)-1]) {
 			return 0, false
 		}
 		for _, sk := range secretKeys {
@@ -354,6 +377,15 @@ func secretValue(line string, st, i, k int, at bool, ps, pe int) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// secretKeyEnd: the last letters of the secretKeys, a cheap first filter.
+func secretKeyEnd(c byte) bool {
+	switch c | 0x20 {
+	case 'd', 's', 'n', 't', 'y', 'h':
+		return true
+	}
+	return false
 }
 
 func endOfValue(line string, i int) int {
