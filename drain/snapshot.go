@@ -131,7 +131,14 @@ func Restore(r io.Reader, cfg Config) (*Miner, error) {
 	}
 	parts := make([]*partition, len(f.Partitions))
 	byID := make([]map[uint64]*cluster, len(f.Partitions))
+	// Partitions beyond MaxPartitions are skipped before anything is built
+	// from them (the least recently used ones, listed first).
+	skip := max(0, len(f.Partitions)-cfg.MaxPartitions)
 	for i, sp := range f.Partitions {
+		if i < skip {
+			m.evictedP++
+			continue
+		}
 		p := newPartition(sp.Key)
 		if _, dup := m.parts[p.name]; dup {
 			return nil, fmt.Errorf("drain: snapshot partition %q twice", p.name)
@@ -149,6 +156,9 @@ func Restore(r io.Reader, cfg Config) (*Miner, error) {
 			return nil, fmt.Errorf("drain: snapshot cluster %d: partition index %d out of range", i, sc.Part)
 		}
 		p := parts[sc.Part]
+		if p == nil {
+			continue // skipped partition
+		}
 		if sc.ID == 0 || sc.ID > p.nextID || byID[sc.Part][sc.ID] != nil {
 			return nil, fmt.Errorf("drain: snapshot partition %q: bad or repeated cluster id %d", p.name, sc.ID)
 		}
@@ -171,10 +181,16 @@ func Restore(r io.Reader, cfg Config) (*Miner, error) {
 	}
 	for i, sp := range f.Partitions {
 		p := parts[i]
+		if p == nil {
+			continue
+		}
 		for k, sn := range sp.Tree {
 			n, err := strconv.Atoi(k)
-			if err != nil || n < 0 || n > maxTokens || strconv.Itoa(n) != k {
+			if err != nil || n < 0 || strconv.Itoa(n) != k {
 				return nil, fmt.Errorf("drain: snapshot partition %q: bad token count %q", p.name, k)
+			}
+			if n > cfg.MaxTokens {
+				return nil, fmt.Errorf("drain: snapshot partition %q: tree for %d tokens, over Config.MaxTokens %d", p.name, n, cfg.MaxTokens)
 			}
 			if n >= len(p.byLen) {
 				p.byLen = append(p.byLen, make([]*node, n+1-len(p.byLen))...)
@@ -193,10 +209,6 @@ func Restore(r io.Reader, cfg Config) (*Miner, error) {
 	}
 	for m.nClusters > cfg.MaxClusters {
 		m.evict(m.lru.prev)
-	}
-	for len(m.parts) > cfg.MaxPartitions {
-		m.dropPartition(m.plru.prev)
-		m.evictedP++
 	}
 	return m, nil
 }

@@ -125,6 +125,7 @@ func TestRestoreErrors(t *testing.T) {
 		{"bad count", `{"version":1,"depth":4,"partitions":[{"key":"p","next_id":0,"tree":{"x":{}}}],"clusters":[]}`, cfg, "bad token count"},
 		{"double space", `{"version":1,"depth":4,"partitions":[{"key":"p","next_id":1,"tree":{}}],"clusters":[{"p":0,"id":1,"t":"a  b"}]}`, cfg, "single-space"},
 		{"NUL", `{"version":1,"depth":4,"partitions":[{"key":"p","next_id":1,"tree":{}}],"clusters":[{"p":0,"id":1,"t":"a\u0000"}]}`, cfg, "without NUL"},
+		{"over MaxTokens", `{"version":1,"depth":4,"partitions":[{"key":"p","next_id":0,"tree":{"100000":{}}}],"clusters":[]}`, cfg, "over Config.MaxTokens"},
 		{"duplicate partition", `{"version":1,"depth":4,"partitions":[{"key":"p","tree":{}},{"key":"p","tree":{}}],"clusters":[]}`, cfg, "twice"},
 	}
 	for _, tt := range tests {
@@ -155,4 +156,32 @@ func TestRestoreTighterBounds(t *testing.T) {
 	if st.Clusters > 5 || st.Partitions != 2 || st.EvictedClusters == 0 || st.EvictedPartitions != 1 {
 		t.Errorf("stats %+v", st)
 	}
+}
+
+// FuzzRestore: any input is rejected or restored, never a panic, and a
+// restored miner works.
+func FuzzRestore(f *testing.F) {
+	cfg, _ := Preset("drain3")
+	cfg.MaxSnapshotBytes = 1 << 16
+	m, _ := New(cfg)
+	for _, l := range syntheticStream(300) {
+		m.Add(l.part, l.line)
+	}
+	var buf bytes.Buffer
+	m.Snapshot(&buf)
+	f.Add(buf.Bytes())
+	f.Add([]byte(`{"version":1,"depth":4,"partitions":[{"key":"p","next_id":1,"tree":{"1":{"k":[1]}}}],"clusters":[{"p":0,"id":1,"t":"a"}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := Restore(bytes.NewReader(b), cfg)
+		if err != nil {
+			return
+		}
+		for _, l := range syntheticStream(50) {
+			res := r.Add(l.part, l.line)
+			checkTemplate(t, cfg, res.Template)
+		}
+		if err := r.Snapshot(&bytes.Buffer{}); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
