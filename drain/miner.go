@@ -113,9 +113,10 @@ func (m *Miner) Config() Config {
 }
 
 // tokens runs the text step outside the lock and counts the bounds it hit.
-func (m *Miner) tokens(line string, mask bool) *scratch {
+func (m *Miner) tokens(line string, mask bool) (*scratch, lineInfo) {
 	s := m.pool.Get().(*scratch)
-	if info := m.text.tokens(s, line, mask); info != 0 {
+	info := m.text.tokens(s, line, mask)
+	if info != 0 {
 		if info&infoCut != 0 {
 			m.cut.Add(1)
 		}
@@ -126,7 +127,7 @@ func (m *Miner) tokens(line string, mask bool) *scratch {
 			m.truncated.Add(1)
 		}
 	}
-	return s
+	return s, info
 }
 
 func (m *Miner) release(s *scratch) {
@@ -141,7 +142,7 @@ func (m *Miner) release(s *scratch) {
 // Add mines one line of a partition and returns what it did. It never
 // retains partition or line.
 func (m *Miner) Add(partition, line string) Result {
-	s := m.tokens(line, true)
+	s, _ := m.tokens(line, true)
 	m.mu.Lock()
 	r := m.add(partition, s.toks)
 	m.mu.Unlock()
@@ -191,7 +192,7 @@ func (m *Miner) result(k Kind, c *cluster) Result {
 // whose template covers the line prefers the one with most wildcards; here
 // Match and Add always agree.
 func (m *Miner) Match(partition, line string) (Result, bool) {
-	s := m.tokens(line, true)
+	s, _ := m.tokens(line, true)
 	defer m.release(s)
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -212,14 +213,11 @@ func (m *Miner) Match(partition, line string) (Result, bool) {
 // partition already has returns its cluster as Known; a new one is Created
 // with size 0.
 func (m *Miner) Seed(partition, template string) (Result, error) {
-	s := m.tokens(template, false)
+	s, info := m.tokens(template, false)
 	defer m.release(s)
-	if len(s.toks) == m.cfg.MaxTokens && len(template) > 0 {
-		// The cut may have dropped tokens; refuse rather than store a
-		// template that differs from the one given.
-		if n := len(strings.Fields(template)); n > m.cfg.MaxTokens {
-			return Result{}, fmt.Errorf("drain: seed template of partition %q has %d tokens, over MaxTokens %d", partition, n, m.cfg.MaxTokens)
-		}
+	if info&(infoCut|infoTruncated) != 0 {
+		// Refuse rather than store a template that differs from the one given.
+		return Result{}, fmt.Errorf("drain: seed template of partition %q is over MaxLineBytes %d or MaxTokens %d", partition, m.cfg.MaxLineBytes, m.cfg.MaxTokens)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

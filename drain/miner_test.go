@@ -85,7 +85,7 @@ func TestValidate(t *testing.T) {
 }
 
 func tokensOf(m *Miner, line string, mask bool) []string {
-	s := m.tokens(line, mask)
+	s, _ := m.tokens(line, mask)
 	defer m.release(s)
 	return append([]string(nil), s.toks...)
 }
@@ -283,9 +283,14 @@ func TestSeed(t *testing.T) {
 	if a := m.Add("p", "  "); a.Kind != Known {
 		t.Errorf("blank line after seeding the empty template: %+v", a)
 	}
-	small := newMiner(t, func(c *Config) { c.MaxTokens = 2 })
-	if _, err := small.Seed("p", "a b c"); err == nil || !strings.Contains(err.Error(), "MaxTokens") {
-		t.Errorf("over-long seed: %v", err)
+	small := newMiner(t, func(c *Config) { c.MaxTokens = 2; c.MaxLineBytes = 10 })
+	for _, tmpl := range []string{"a b c", "abcdefghijk"} {
+		if _, err := small.Seed("p", tmpl); err == nil || !strings.Contains(err.Error(), "MaxTokens") {
+			t.Errorf("over-long seed %q: %v", tmpl, err)
+		}
+	}
+	if _, err := small.Seed("p", "a b"); err != nil {
+		t.Errorf("seed within bounds: %v", err)
 	}
 	if st := m.Stats(); st.Seeded != 2 {
 		t.Errorf("Seeded = %d", st.Seeded)
