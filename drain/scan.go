@@ -29,15 +29,37 @@ func (t *defaultTokenizer) tokens(s *scratch, line string, mask bool) lineInfo {
 	if mask {
 		// Scan first: only a line whose kept text has a NUL or non-ASCII
 		// byte is checked, and repaired and scanned again when invalid.
-		var special bool
-		if s.buf, special = appendMasked(s.buf[:0], line); special {
+		sc := scanState{dst: s.buf[:0], sepClean: true}
+		if sc.scan(line) {
 			if clean, repaired := sanitize(line); repaired {
 				info |= infoRepaired
 				if len(clean) > t.maxBytes {
 					clean = cutUTF8(clean, t.maxBytes)
 				}
-				s.buf, _ = appendMasked(s.buf[:0], clean)
+				sc = scanState{dst: sc.dst[:0], sepClean: true}
+				sc.scan(clean)
 			}
+		}
+		s.buf = sc.dst
+		if !sc.spill {
+			buf := unsafe.String(unsafe.SliceData(s.buf), len(s.buf))
+			toks, start := s.toks[:0], 0
+			for _, p := range sc.spaces[:sc.nsp] {
+				if len(toks) == t.maxTokens {
+					break
+				}
+				toks = append(toks, buf[start:p])
+				start = int(p) + 1
+			}
+			if start < len(buf) {
+				if len(toks) == t.maxTokens {
+					info |= infoTruncated
+				} else {
+					toks = append(toks, buf[start:])
+				}
+			}
+			s.toks = toks
+			return info
 		}
 	} else {
 		if clean, repaired := sanitize(line); repaired {
@@ -160,6 +182,13 @@ func wordEnds(s string, i int) bool {
 // replaced, so their bytes never reach dst): only then may line need repair.
 func appendMasked(dst []byte, line string) (out []byte, special bool) {
 	sc := scanState{dst: dst, pend: len(dst), sepClean: true}
+	special = sc.scan(line)
+	return sc.dst, special
+}
+
+// scan appends the masked form of line to sc.dst (see appendMasked).
+func (sc *scanState) scan(line string) (special bool) {
+	dst := sc.dst
 	n := len(line)
 	i := 0
 	prevStart, prevEnd := 0, 0 // the last word, for "Bearer <token>"
@@ -170,7 +199,7 @@ func appendMasked(dst []byte, line string) (out []byte, special bool) {
 			// The common separator: one space before a word.
 			i++
 			if len(sc.dst) > 0 && sc.dst[len(sc.dst)-1] != ' ' {
-				sc.dst = append(sc.dst, ' ')
+				sc.space()
 			}
 		} else {
 			for i < n {
@@ -260,7 +289,8 @@ func appendMasked(dst []byte, line string) (out []byte, special bool) {
 	for len(sc.dst) > len(dst) && sc.dst[len(sc.dst)-1] == ' ' {
 		sc.dst = sc.dst[:len(sc.dst)-1]
 	}
-	return sc.dst, special
+	sc.popSpaces(len(sc.dst))
+	return special
 }
 
 // scanState writes normalised output: whitespace collapses to one space, a
@@ -273,6 +303,29 @@ type scanState struct {
 	pend     int  // start of the pending separator in dst
 	lastVar  bool // the last thing written was a variable
 	sepClean bool // the pending separator holds only spaces and commas
+
+	// Offsets of the spaces in dst, i.e. the token boundaries, so that
+	// tokens need no second pass; spill is set when there were too many.
+	spaces [128]int32
+	nsp    int
+	spill  bool
+}
+
+func (sc *scanState) space() {
+	if sc.nsp < len(sc.spaces) {
+		sc.spaces[sc.nsp] = int32(len(sc.dst))
+		sc.nsp++
+	} else {
+		sc.spill = true
+	}
+	sc.dst = append(sc.dst, ' ')
+}
+
+// popSpaces forgets the spaces at or after offset end (dst was cut there).
+func (sc *scanState) popSpaces(end int) {
+	for sc.nsp > 0 && int(sc.spaces[sc.nsp-1]) >= end {
+		sc.nsp--
+	}
 }
 
 func (sc *scanState) sep(s string) {
@@ -283,7 +336,7 @@ func (sc *scanState) sep(s string) {
 			if n == 0 || sc.dst[n-1] == ' ' {
 				continue
 			}
-			sc.dst = append(sc.dst, ' ')
+			sc.space()
 			continue
 		}
 		if c != ',' {
@@ -312,6 +365,7 @@ func (sc *scanState) word(w string) {
 func (sc *scanState) variable() {
 	if sc.lastVar && sc.sepClean {
 		sc.dst = sc.dst[:sc.pend]
+		sc.popSpaces(sc.pend)
 		return
 	}
 	sc.dst = append(sc.dst, wildcard...)

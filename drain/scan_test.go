@@ -109,6 +109,18 @@ func TestDefaultTokens(t *testing.T) {
 	}
 }
 
+// More boundaries than the scanner tracks inline: the split fallback.
+func TestDefaultTokensMany(t *testing.T) {
+	cfg, _ := Preset("default")
+	tk := newDefaultTokenizer(&cfg)
+	s := &scratch{}
+	line := strings.Repeat("w x=1 , ", 100)
+	tk.tokens(s, line, true)
+	if got, want := strings.Join(s.toks, " "), tk.mask(line); got != want || len(s.toks) != 300 {
+		t.Errorf("%d tokens %q, want 300 joining to %q", len(s.toks), got, want)
+	}
+}
+
 func TestTokenCovers(t *testing.T) {
 	for _, c := range []struct {
 		t, l string
@@ -153,6 +165,9 @@ func FuzzScanner(f *testing.F) {
 		}
 		// Masking is idempotent: a masked line masks to itself.
 		once := tk.mask(line)
+		if len(s.toks) < cfg.MaxTokens && strings.Join(s.toks, " ") != once {
+			t.Fatalf("tokens %q disagree with mask %q for %q", s.toks, once, line)
+		}
 		if twice := tk.mask(once); twice != once {
 			t.Fatalf("mask not idempotent: %q -> %q -> %q", line, once, twice)
 		}
