@@ -234,7 +234,8 @@ static void host_signal_handler(int sig)
     case SIGTERM:
         exit_requested = 1;
         break;
-    default: /* SIGCONT: dump; SIGHUP: reload when enabled (see --reload) */
+    default: /* SIGCONT (dump) and SIGHUP (reload) only re-install the handlers here;
+              * the reload sequence itself is --reload */
         break;
     }
 }
