@@ -90,8 +90,8 @@ func defaultSim(tmpl, toks []string) (float64, bool) {
 func hardMismatch(tmpl, toks []string, i int) bool {
 	t, l := tmpl[i], toks[i]
 	p, s := commonEnds(t, l)
-	if p > 0 && t[p-1] == '=' {
-		return false
+	if p > 0 && (t[p-1] == '=' || t[p-1] == ':' && p > 1 && isAlphaB(t[p-2])) {
+		return false // a value: "key=value", "key:value"
 	}
 	if i > 0 && isValueKeyword(tmpl[i-1]) {
 		return false

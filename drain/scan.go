@@ -264,7 +264,7 @@ func (sc *scanState) scan(line string) (special bool) {
 		}
 		prevStart, prevEnd = i, j
 		c := line[i]
-		if c == '/' || k < n && line[k] == ':' || punct && isDigitB(c) || k-i == 3 && c >= 'A' && c <= 'Z' {
+		if c == '/' || c == '\\' || k < n && line[k] == ':' || punct && isDigitB(c) || k-i == 3 && c >= 'A' && c <= 'Z' {
 			if j, ok := matchSpan(line, i, k, digit || punct); ok {
 				sc.variable()
 				i = j
@@ -500,6 +500,17 @@ func matchSpan(s string, i, k int, marked bool) (int, bool) {
 		j := k + 3
 		for j < n && !isSpaceByte(s[j]) && s[j] != '"' && s[j] != '\'' && s[j] != ']' && s[j] != ')' {
 			j++
+		}
+		return j, true
+	}
+	// Windows path: \\server\share, \\?\X, C:\dir.
+	if i+2 < n && (s[i] == '\\' && s[i+1] == '\\' || isAlphaB(s[i]) && s[i+1] == ':' && s[i+2] == '\\') {
+		j := i + 2
+		for j < n && !isSpaceByte(s[j]) && s[j] != '"' && s[j] != '\'' && s[j] != ',' && s[j] != ')' && s[j] != ']' {
+			j++
+		}
+		for j > i+2 && (s[j-1] == ':' || s[j-1] == '.') {
+			j--
 		}
 		return j, true
 	}

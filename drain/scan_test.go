@@ -24,6 +24,7 @@ func TestScannerMasks(t *testing.T) {
 		{"syslog time", "connection at Fri Jun 17 07:07:00 2005", "connection at <*>"},
 		{"clock", "expired 07:07:00 ok", "expired <*> ok"},
 		{"path", "Deleting file /mnt/hadoop/dfs/blk_17 now", "Deleting file <*> now"},
+		{"windows path", `from path '\\?\GLOBALROOT\Device\x' and C:\Windows\System32.`, "from path '<*>' and <*>."},
 		{"request line", `"GET /v2/servers/detail HTTP/1.1" status: 200`, `"GET <*>" status: <*>`},
 		{"url", "driver: spark://Sched@10.10.34.11:48069", "driver: <*>"},
 		{"block id", "Verification succeeded for blk_-4980916519894289629", "Verification succeeded for <*>"},
