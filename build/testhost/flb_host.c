@@ -41,6 +41,7 @@
 
 #include "flb_abi.h"
 #include "mpbuf.h"
+#include "fixtures.h"
 
 #define DEF_SIZE_V423 40
 #define DEF_SIZE_OLD 32
@@ -82,6 +83,7 @@ static struct {
     bool poison, def32, resignal, reload, hot_reload_flag, quiet, trace;
     long repeat;
     const char *dump_dir;
+    const char *fixtures_dir;
     bool fixed_time;
     uint32_t time_sec, time_nsec;
 } opt = {
@@ -1318,6 +1320,8 @@ static const char usage[] =
     "  --time SEC[.NSEC]   fixed event time instead of the clock (reproducible bytes)\n"
     "  --repeat K          feed all chunks K times (soak, bench)\n"
     "  --dump-chunks DIR   also write every chunk to DIR/chunk-NNNNNN.msgpack + DIR/index.tsv\n"
+    "  --write-fixtures DIR  write the contract's Appendix A chunk fixtures to DIR (*.msgpack +\n"
+    "                      index.tsv: file, tag, events, records, description); PATH.so optional\n"
     "\n"
     "Engine:\n"
     "  --workers N         default workers for all instances (default 0: flush on the engine\n"
@@ -1365,6 +1369,7 @@ enum {
     OPT_TRACE,
     OPT_DUMP,
     OPT_TIME,
+    OPT_FIXTURES,
 };
 
 static long parse_long(const char *s, const char *what, long min, long max)
@@ -1396,6 +1401,7 @@ static void parse_args(int argc, char **argv)
         {"trace", no_argument, NULL, OPT_TRACE},
         {"dump-chunks", required_argument, NULL, OPT_DUMP},
         {"time", required_argument, NULL, OPT_TIME},
+        {"write-fixtures", required_argument, NULL, OPT_FIXTURES},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -1509,6 +1515,9 @@ static void parse_args(int argc, char **argv)
         case OPT_DUMP:
             opt.dump_dir = optarg;
             break;
+        case OPT_FIXTURES:
+            opt.fixtures_dir = optarg;
+            break;
         case OPT_TIME: {
             char *e;
             errno = 0;
@@ -1535,6 +1544,8 @@ static void parse_args(int argc, char **argv)
             die_usage("unknown option");
         }
     }
+    if (opt.fixtures_dir && optind == argc)
+        return;
     if (optind != argc - 1)
         die_usage("exactly one PATH.so expected");
     opt.so_path = argv[optind];
@@ -1554,6 +1565,11 @@ int main(int argc, char **argv)
     host_signal_init();
     signal(SIGPIPE, SIG_IGN);
     parse_args(argc, argv);
+    if (opt.fixtures_dir) {
+        write_fixtures(opt.fixtures_dir);
+        if (!opt.so_path)
+            return 0;
+    }
     build_chunks();
     size_t recs = 0;
     for (size_t i = 0; i < n_chunks; i++)

@@ -906,3 +906,65 @@ func TestSIGTERMShutsDownInOrder(t *testing.T) {
 		t.Fatalf("host did not stop after SIGTERM:\n%s", buf.String())
 	}
 }
+
+// --write-fixtures writes the Appendix A chunk set; fed back with
+// --format msgpack each one becomes exactly one chunk with the indexed tag
+// and event count, and the probe survives all of them.
+func TestFixtures(t *testing.T) {
+	dir := t.TempDir()
+	r := run(t, nil, "--write-fixtures", dir)
+	r.mustExit(t, 0)
+	idx, err := os.ReadFile(filepath.Join(dir, "index.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type fixture struct{ file, tag, events, records string }
+	var fx []fixture
+	args := []string{"--format", "msgpack", "-p", "quiet=on"}
+	for _, l := range strings.Split(strings.TrimSpace(string(idx)), "\n") {
+		f := strings.Split(l, "\t")
+		if len(f) != 5 {
+			t.Fatalf("index line %q: want 5 tab-separated fields", l)
+		}
+		fx = append(fx, fixture{f[0], f[1], f[2], f[3]})
+		args = append(args, "-t", f[1], "-f", filepath.Join(dir, f[0]))
+	}
+	want := map[string]string{ // file: events records
+		"v2-single.msgpack": "1 1", "v2-10000.msgpack": "10000 10000", "v2-groups.msgpack": "5 3",
+		"v1-float.msgpack": "3 3", "ts-invalid-ext.msgpack": "4 2", "truncated.msgpack": "3 3",
+		"hostile-empty-body.msgpack": "1 1",
+	}
+	seen := 0
+	for _, f := range fx {
+		if w, ok := want[f.file]; ok {
+			seen++
+			if got := f.events + " " + f.records; got != w {
+				t.Errorf("%s: events records %q, want %q", f.file, got, w)
+			}
+		}
+		if f.file == "tag-long.msgpack" && len(f.tag) <= 250 {
+			t.Errorf("tag-long tag is %d characters, want > 250", len(f.tag))
+		}
+	}
+	if seen != len(want) || len(fx) < 25 {
+		t.Fatalf("%d fixtures (%d of the checked ones), want >= 25 including %d checked", len(fx), seen, len(want))
+	}
+	out := t.TempDir()
+	r = run(t, nil, append(args, "--dump-chunks", out, probeSO)...)
+	r.mustExit(t, 0)
+	chunks, data := readChunks(t, out)
+	if len(chunks) != len(fx) {
+		t.Fatalf("%d chunks for %d fixtures", len(chunks), len(fx))
+	}
+	for i, f := range fx {
+		raw, err := os.ReadFile(filepath.Join(dir, f.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if chunks[i] != f.tag+" "+f.events || !bytes.Equal(data[i], raw) {
+			t.Errorf("%s: chunk %q (%d bytes), want %q with the file's %d bytes", f.file, chunks[i], len(data[i]),
+				f.tag+" "+f.events, len(raw))
+		}
+	}
+	r.mustContain(t, "probe: exitctx label= ctx=", fmt.Sprintf("flushes=%d ", len(fx)))
+}
