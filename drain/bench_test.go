@@ -203,3 +203,19 @@ func BenchmarkMemoryPerCluster(b *testing.B) {
 		runtime.KeepAlive(m)
 	}
 }
+
+// BenchmarkSplit is the drain3 tokenizer alone on the datasets' lines (the
+// text step of AddHot without the pool and the bookkeeping).
+func BenchmarkSplit(b *testing.B) {
+	lines := sequential(b)
+	cfg, _ := Preset("drain3")
+	m, _ := New(cfg)
+	tk := m.text.(*drain3Tokenizer)
+	dst := make([]string, 0, cfg.MaxTokens)
+	b.ReportAllocs()
+	cpu := startCPU(b)
+	for i := 0; i < b.N; i++ {
+		dst, _, _ = tk.split(dst[:0], lines[i%len(lines)].line)
+	}
+	cpu.stop(b)
+}

@@ -429,3 +429,25 @@ func TestEvictionPrunesTree(t *testing.T) {
 		t.Errorf("%d clusters, %d tree nodes", st.Clusters, nodes)
 	}
 }
+
+// TestSplitMatchesPython compares the splitter with the definition (Python's
+// str.split() whitespace) on random lines over an alphabet heavy in
+// whitespace and control bytes, across the 8-byte scan's edges.
+func TestSplitMatchesPython(t *testing.T) {
+	m := newMiner(t, func(c *Config) { c.MaxTokens = 1000 })
+	tk := m.text.(*drain3Tokenizer)
+	alphabet := []byte{' ', ' ', '\t', '\x1c', '\x1f', '\x01', '\x7f', 'a', 'b', '<', '9'}
+	x := uint32(7)
+	for n := 0; n < 3000; n++ {
+		line := make([]byte, n%300)
+		for i := range line {
+			x = x*1664525 + 1013904223
+			line[i] = alphabet[(x>>16)%uint32(len(alphabet))]
+		}
+		want := strings.FieldsFunc(string(line), isPySpace)
+		got, ok, _ := tk.split(nil, string(line))
+		if !ok || fmt.Sprintf("%q", got) != fmt.Sprintf("%q", want) {
+			t.Fatalf("split(%q) = %q; want %q", line, got, want)
+		}
+	}
+}
