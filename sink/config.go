@@ -1,0 +1,249 @@
+package sink
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Config configures a Sink. The zero value is a valid log-only sink that
+// discards its events; every duration or size left at zero takes the default
+// written next to it. The plugin maps its configuration keys onto these fields
+// (named in brackets).
+type Config struct {
+	// PGDSN is the PostgreSQL connection string [PG_DSN], URL or key=value
+	// form; sslmode and every other libpq setting in it are honoured. Empty
+	// together with PGDSNFile means no PostgreSQL: "new" then means new to this
+	// node.
+	PGDSN string
+	// PGDSNFile names a file holding the DSN [PG_DSN_File], e.g. a mounted
+	// Kubernetes secret; surrounding white space is ignored. It wins over PGDSN.
+	PGDSNFile string
+	// PGTable is the table name [PG_Table], "table" or "schema.table", each
+	// part matching [A-Za-z_][A-Za-z0-9_]* and at most 63 bytes. Default
+	// "log_templates".
+	PGTable string
+
+	// RedisAddr is host:port of Redis [Redis_Addr]. Empty means no Redis.
+	RedisAddr string
+	// RedisUsername is the ACL user [Redis_Username]; empty for the default user.
+	RedisUsername string
+	// RedisPassword is the password [Redis_Password].
+	RedisPassword string
+	// RedisPasswordFile names a file holding the password
+	// [Redis_Password_File]; it wins over RedisPassword.
+	RedisPasswordFile string
+	// RedisDB is the database number [Redis_DB].
+	RedisDB int
+	// RedisTLS enables TLS to Redis [Redis_TLS].
+	RedisTLS bool
+	// RedisCAFile is a PEM bundle of CAs to verify Redis with [Redis_CA_File];
+	// empty means the system roots. Implies RedisTLS.
+	RedisCAFile string
+	// RedisPrefix prefixes every key [Redis_Prefix]. Default "log_anomaly".
+	RedisPrefix string
+	// RedisPoolSize caps connections to Redis; a DaemonSet multiplies it by
+	// the number of nodes. Default 2 (the writer and the flags poller).
+	RedisPoolSize int
+
+	// NewListMax is the length <prefix>:new is trimmed to [New_List_Max].
+	// Default 200.
+	NewListMax int
+	// NewListTTL is the expiry set on <prefix>:new and on the cluster hashes
+	// at every write [New_List_TTL]. Default 7 days.
+	NewListTTL time.Duration
+	// AlertStreamMaxLen is the approximate length <prefix>:alerts is capped
+	// at (XADD MAXLEN ~). Default 10000.
+	AlertStreamMaxLen int64
+	// FlagsInterval is how often <prefix>:flags is polled. Default 10 s.
+	FlagsInterval time.Duration
+
+	// FlushInterval is how often pending work is handed to the writers, which
+	// write it as one batch per store [Flush_Interval]. Default 1 s.
+	FlushInterval time.Duration
+	// CallTimeout bounds every call to a store, connecting included.
+	// Default 5 s.
+	CallTimeout time.Duration
+	// RetryMin and RetryMax bound the exponential backoff (with jitter)
+	// between failed attempts of a store. Defaults 500 ms and 30 s.
+	RetryMin, RetryMax time.Duration
+	// ShutdownTimeout bounds Close when its context has no deadline.
+	// Default 10 s.
+	ShutdownTimeout time.Duration
+	// LoadTimeout bounds LoadKnown on top of its context. Default 30 s.
+	LoadTimeout time.Duration
+	// LoadPageSize is the number of rows LoadKnown reads per query.
+	// Default 5000.
+	LoadPageSize int
+	// MaxBatch caps the rows or events written in one statement or
+	// transaction; a larger backlog takes several. Default 5000.
+	MaxBatch int
+
+	// BufferPath names a local file [Buffer_Path]: what Close cannot write
+	// in time is appended to it, and New replays and removes it. Empty means
+	// unwritten work is dropped (and counted) at Close.
+	BufferPath string
+	// NodeName is recorded as first_node and in events [Node_Name].
+	// Default: the host name.
+	NodeName string
+
+	// Flags are the static run-time flags [Enabled, Shadow_Mode]; the Redis
+	// hash <prefix>:flags overrides them while it is readable. The plugin
+	// passes Shadow_Mode's default (on); the zero value here means off.
+	Flags Flags
+
+	// QueueBudget bounds pending work in entries: a template waiting for
+	// confirmation, or one template's coalesced hit count, per store that
+	// still has to write it. Past it new entries are dropped and counted;
+	// counts of entries already pending still coalesce. Memory stays near
+	// QueueBudget × (SampleBytes + template + ~200 bytes). Default 50000.
+	QueueBudget int
+	// SampleBytes truncates stored sample lines, on a UTF-8 boundary
+	// [sample bytes]. Default 500.
+	SampleBytes int
+	// TemplateBytes truncates stored templates, on a UTF-8 boundary; a
+	// defence against hostile input, counted in Stats.Truncated. Default 16 KiB.
+	TemplateBytes int
+
+	// Events, when set, receives every announced event as one JSON line.
+	// With neither store configured this is the log-only sink (the plugin
+	// passes stdout); with stores it is shadow mode's "and logged".
+	Events io.Writer
+}
+
+// Defaults, exported so the plugin can document its keys with them.
+const (
+	DefaultPGTable       = "log_templates"
+	DefaultRedisPrefix   = "log_anomaly"
+	DefaultNewListMax    = 200
+	DefaultNewListTTL    = 7 * 24 * time.Hour
+	DefaultFlushInterval = time.Second
+	DefaultFlagsInterval = 10 * time.Second
+	DefaultQueueBudget   = 50000
+	DefaultSampleBytes   = 500
+)
+
+func (c *Config) setDefaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	defInt := func(i *int, v int) {
+		if *i <= 0 {
+			*i = v
+		}
+	}
+	if c.PGTable == "" {
+		c.PGTable = DefaultPGTable
+	}
+	if c.RedisPrefix == "" {
+		c.RedisPrefix = DefaultRedisPrefix
+	}
+	defInt(&c.RedisPoolSize, 2)
+	defInt(&c.NewListMax, DefaultNewListMax)
+	def(&c.NewListTTL, DefaultNewListTTL)
+	if c.AlertStreamMaxLen <= 0 {
+		c.AlertStreamMaxLen = 10000
+	}
+	def(&c.FlagsInterval, DefaultFlagsInterval)
+	def(&c.FlushInterval, DefaultFlushInterval)
+	def(&c.CallTimeout, 5*time.Second)
+	def(&c.RetryMin, 500*time.Millisecond)
+	def(&c.RetryMax, 30*time.Second)
+	if c.RetryMax < c.RetryMin {
+		c.RetryMax = c.RetryMin
+	}
+	def(&c.LoadTimeout, 30*time.Second)
+	def(&c.ShutdownTimeout, 10*time.Second)
+	defInt(&c.LoadPageSize, 5000)
+	defInt(&c.MaxBatch, 5000)
+	defInt(&c.QueueBudget, DefaultQueueBudget)
+	defInt(&c.SampleBytes, DefaultSampleBytes)
+	defInt(&c.TemplateBytes, 16<<10)
+	if c.NodeName == "" {
+		c.NodeName, _ = os.Hostname()
+	}
+}
+
+var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
+
+// tableIdent validates a configured table name and returns it as an
+// identifier safe to splice into SQL, and its bare table part.
+func tableIdent(name string) (pgx.Identifier, error) {
+	parts := strings.Split(name, ".")
+	if len(parts) > 2 {
+		return nil, fmt.Errorf("sink: PG_Table %q: want table or schema.table", name)
+	}
+	for _, p := range parts {
+		if !identRE.MatchString(p) {
+			return nil, fmt.Errorf("sink: PG_Table %q: %q is not a plain identifier ([A-Za-z_][A-Za-z0-9_]*, at most 63 bytes)", name, p)
+		}
+	}
+	return pgx.Identifier(parts), nil
+}
+
+// readSecret reads a secret file, trimming the newline editors and
+// Kubernetes add. The error names the file, never its content.
+func readSecret(path, key string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("sink: %s: %w", key, err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// pgConfig resolves the DSN. The error never quotes the DSN.
+func (c *Config) pgConfig() (*pgx.ConnConfig, string, error) {
+	dsn := c.PGDSN
+	if c.PGDSNFile != "" {
+		var err error
+		if dsn, err = readSecret(c.PGDSNFile, "PG_DSN_File"); err != nil {
+			return nil, "", err
+		}
+	}
+	if dsn == "" {
+		return nil, "", nil
+	}
+	pc, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, dsn, errors.New("sink: PG_DSN: cannot be parsed (value not shown)")
+	}
+	if pc.ConnectTimeout <= 0 || pc.ConnectTimeout > c.CallTimeout {
+		pc.ConnectTimeout = c.CallTimeout
+	}
+	if _, ok := pc.RuntimeParams["application_name"]; !ok {
+		pc.RuntimeParams["application_name"] = "fluent-bit-drain"
+	}
+	return pc, dsn, nil
+}
+
+func (c *Config) redisTLS() (*tls.Config, error) {
+	if !c.RedisTLS && c.RedisCAFile == "" {
+		return nil, nil
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if host, _, ok := strings.Cut(c.RedisAddr, ":"); ok && host != "" {
+		tc.ServerName = host
+	}
+	if c.RedisCAFile != "" {
+		pem, err := os.ReadFile(c.RedisCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("sink: Redis_CA_File: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("sink: Redis_CA_File %s: no PEM certificate in it", c.RedisCAFile)
+		}
+		tc.RootCAs = pool
+	}
+	return tc, nil
+}

@@ -1,0 +1,72 @@
+package sink
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Event is the JSON announced for a template new to the cluster (or to this
+// node without PostgreSQL): LPUSHed to <prefix>:new, added to the stream
+// <prefix>:alerts as field "event" when shadow mode is off, and written as
+// one line to Config.Events. The first six fields are the Python seed's.
+//
+//	{"cluster_id":"3f2a…","template":"Connection from <*> closed","sample_log":"Connection from 10.0.0.1 closed",
+//	 "detected_at":"2026-11-25T18:00:00.123456Z","shadow_mode":true,"source":"k8s_pod",
+//	 "kind":"new","partition":"default/api","node":"node-1","parent_id":"","hits":1}
+type Event struct {
+	// ClusterID is the template id: 16 hex digits of
+	// SHA-256(partition + "\x00" + template), the same on every node.
+	ClusterID string `json:"cluster_id"`
+	// Template is the template text, tokens replaced by <*> where they vary.
+	Template string `json:"template"`
+	// SampleLog is one line of the template, masked and truncated.
+	SampleLog string `json:"sample_log"`
+	// DetectedAt is when this node first saw the template, RFC 3339 UTC.
+	DetectedAt string `json:"detected_at"`
+	// ShadowMode is the effective shadow flag when the event was announced;
+	// false means it was also published on the alert stream.
+	ShadowMode bool `json:"shadow_mode"`
+	// Source is the kind of log: k8s_pod, host_syslog, journald, app_log.
+	Source string `json:"source"`
+	// Kind is "new", or "generalized" when an existing template was widened.
+	Kind string `json:"kind"`
+	// Partition is the miner partition the template belongs to.
+	Partition string `json:"partition"`
+	// Node is the node that announced it (Config.NodeName).
+	Node string `json:"node"`
+	// ParentID is the id of the template this one generalized; "" for new.
+	ParentID string `json:"parent_id"`
+	// Hits is the number of lines the cluster had seen when detected.
+	Hits int64 `json:"hits"`
+}
+
+// item is a template waiting for a store: for PostgreSQL a row to insert,
+// for Redis and the event log an event to announce.
+type item struct {
+	t      Template
+	shadow bool
+}
+
+func (it *item) event(node string) Event {
+	return Event{
+		ClusterID:  it.t.ID,
+		Template:   it.t.Template,
+		SampleLog:  it.t.Sample,
+		DetectedAt: it.t.SeenAt.UTC().Format(time.RFC3339Nano),
+		ShadowMode: it.shadow,
+		Source:     it.t.Source,
+		Kind:       it.t.Kind,
+		Partition:  it.t.Partition,
+		Node:       node,
+		ParentID:   it.t.ParentID,
+		Hits:       it.t.Hits,
+	}
+}
+
+func (it *item) json(node string) []byte {
+	b, err := json.Marshal(it.event(node))
+	if err != nil { // strings and numbers only: cannot happen
+		return []byte(`{}`)
+	}
+	return b
+}

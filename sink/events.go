@@ -1,0 +1,38 @@
+package sink
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"slices"
+)
+
+// eventWriter is the event log: every announced event as one JSON line.
+// With neither store configured it is the whole sink (log-only mode).
+type eventWriter struct {
+	w    io.Writer
+	node string
+	buf  bytes.Buffer
+}
+
+func (e *eventWriter) write(_ context.Context, b *batch) error {
+	if len(b.items) == 0 {
+		return nil
+	}
+	items := slices.Clone(b.items)
+	sortBySeen(items)
+	e.buf.Reset()
+	for _, it := range items {
+		e.buf.Write(it.json(e.node))
+		e.buf.WriteByte('\n')
+	}
+	_, err := e.w.Write(e.buf.Bytes())
+	return err
+}
+
+func (e *eventWriter) classify(error) (string, bool) { return CauseIO, true }
+
+// sortBySeen orders events oldest first, so lists and logs read in order.
+func sortBySeen(items []*item) {
+	slices.SortStableFunc(items, func(x, y *item) int { return x.t.SeenAt.Compare(y.t.SeenAt) })
+}

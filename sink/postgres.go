@@ -1,0 +1,347 @@
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"net"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// pgWriter owns the single PostgreSQL connection the writer uses: one
+// batch per interval needs no pool, and a DaemonSet multiplies connections.
+// Only the PostgreSQL writer goroutine touches conn.
+type pgWriter struct {
+	cfg      *pgx.ConnConfig
+	table    string // quoted identifier
+	bare     string // table name without schema, for index names
+	node     string
+	conn     *pgx.Conn
+	schemaOK bool
+
+	sqlInsert, sqlUpdate, sqlLoad string
+	lockKey                       int64
+}
+
+func newPGWriter(cfg *pgx.ConnConfig, table, node string) (*pgWriter, error) {
+	ident, err := tableIdent(table)
+	if err != nil {
+		return nil, err
+	}
+	q := ident.Sanitize()
+	h := fnv.New64a()
+	h.Write([]byte("fluent-bit-drain:" + table))
+	return &pgWriter{
+		cfg:     cfg,
+		table:   q,
+		bare:    ident[len(ident)-1],
+		node:    node,
+		lockKey: int64(h.Sum64()),
+		// Rows this node created are new to the cluster: the ones inserted
+		// now, plus — after a commit whose reply was lost, or a replay of the
+		// buffer file — those created earlier by this node with the very same
+		// first_seen_at. The second SELECT sees the table as it was before
+		// this statement, so a row is never returned twice.
+		sqlInsert: `WITH input AS (
+	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::bool[])
+		AS u(template_id, partition, source, template, sample, seen_at, parent_id, shadow)
+), ins AS (
+	INSERT INTO ` + q + ` AS t (template_id, partition, source, template, sample, hits, first_seen_at, last_seen_at, first_node, parent_id, shadow)
+	SELECT template_id, partition, source, template, sample, 0, seen_at, seen_at, $9, NULLIF(parent_id, ''), shadow
+	FROM input ORDER BY template_id
+	ON CONFLICT (template_id) DO NOTHING
+	RETURNING t.template_id
+)
+SELECT template_id FROM ins
+UNION ALL
+SELECT t.template_id FROM ` + q + ` AS t JOIN input AS i USING (template_id)
+WHERE t.first_node = $9 AND t.first_seen_at = i.seen_at`,
+		sqlUpdate: `UPDATE ` + q + ` AS t
+SET hits = t.hits + u.n, last_seen_at = GREATEST(t.last_seen_at, u.last)
+FROM unnest($1::text[], $2::bigint[], $3::timestamptz[]) AS u(template_id, n, last)
+WHERE t.template_id = u.template_id`,
+		sqlLoad: `SELECT template_id, partition, template FROM ` + q + `
+WHERE ($1 OR partition = ANY($2::text[])) AND template_id > $3
+ORDER BY template_id LIMIT $4`,
+	}, nil
+}
+
+// schemaSQL creates the table and its indexes; build/sql/log_templates.sql
+// is the same for the default name, for applying by hand.
+func schemaSQL(q, bare string) []string {
+	return []string{
+		`CREATE TABLE IF NOT EXISTS ` + q + ` (
+	template_id   text PRIMARY KEY,
+	partition     text NOT NULL,
+	source        text NOT NULL DEFAULT '',
+	template      text NOT NULL,
+	sample        text NOT NULL DEFAULT '',
+	hits          bigint NOT NULL DEFAULT 0,
+	first_seen_at timestamptz NOT NULL,
+	last_seen_at  timestamptz NOT NULL,
+	first_node    text NOT NULL DEFAULT '',
+	parent_id     text,
+	shadow        boolean NOT NULL DEFAULT true
+)`,
+		`CREATE INDEX IF NOT EXISTS ` + pgx.Identifier{bare + "_partition_idx"}.Sanitize() + ` ON ` + q + ` (partition, template_id)`,
+		`CREATE INDEX IF NOT EXISTS ` + pgx.Identifier{bare + "_last_seen_idx"}.Sanitize() + ` ON ` + q + ` (last_seen_at)`,
+		`CREATE INDEX IF NOT EXISTS ` + pgx.Identifier{bare + "_parent_idx"}.Sanitize() + ` ON ` + q + ` (parent_id) WHERE parent_id IS NOT NULL`,
+	}
+}
+
+func (w *pgWriter) connect(ctx context.Context) error {
+	if w.conn != nil && !w.conn.IsClosed() {
+		return nil
+	}
+	w.conn = nil
+	conn, err := pgx.ConnectConfig(ctx, w.cfg)
+	if err != nil {
+		return err
+	}
+	w.conn = conn
+	return nil
+}
+
+// ensureSchema creates the table unless it exists, under a transaction-level
+// advisory lock so that the pods of a DaemonSet starting together do not
+// race. An existing table is used as is: a least-privilege role needs no
+// CREATE.
+func (w *pgWriter) ensureSchema(ctx context.Context) error {
+	if w.schemaOK {
+		return nil
+	}
+	tx, err := w.conn.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.Background()) //nolint:errcheck // no-op after Commit
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, w.lockKey); err != nil {
+		return err
+	}
+	var exists bool
+	if err := tx.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, w.table).Scan(&exists); err != nil {
+		return err
+	}
+	if !exists {
+		for _, stmt := range schemaSQL(w.table, w.bare) {
+			if _, err := tx.Exec(ctx, stmt); err != nil {
+				return err
+			}
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	w.schemaOK = true
+	return nil
+}
+
+// write inserts b's templates and adds b's hit counts in one transaction:
+// the insert first, so hits of a template in the same batch find its row.
+func (w *pgWriter) write(ctx context.Context, b *batch) (err error) {
+	defer func() {
+		if err != nil {
+			w.dropConnIfBroken(err)
+		}
+	}()
+	if err := w.connect(ctx); err != nil {
+		return err
+	}
+	if err := w.ensureSchema(ctx); err != nil {
+		return err
+	}
+	tx, err := w.conn.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.Background()) //nolint:errcheck // no-op after Commit
+	created := map[string]bool{}
+	if len(b.items) > 0 {
+		n := len(b.items)
+		ids, parts, srcs, tmpls, samples, parents := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		seen, shadow := make([]time.Time, n), make([]bool, n)
+		for i, it := range b.items {
+			t := &it.t
+			ids[i], parts[i], srcs[i], tmpls[i], samples[i], parents[i] = t.ID, t.Partition, t.Source, t.Template, t.Sample, t.ParentID
+			seen[i], shadow[i] = t.SeenAt, it.shadow
+		}
+		rows, err := tx.Query(ctx, w.sqlInsert, ids, parts, srcs, tmpls, samples, seen, parents, shadow, w.node)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			created[id] = true
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	var unmatched int64
+	if len(b.hitIDs) > 0 {
+		last := make([]time.Time, len(b.hitLast))
+		for i, us := range b.hitLast {
+			last[i] = time.UnixMicro(us).UTC()
+		}
+		tag, err := tx.Exec(ctx, w.sqlUpdate, b.hitIDs, b.hitN, last)
+		if err != nil {
+			return err
+		}
+		unmatched = int64(len(b.hitIDs)) - tag.RowsAffected()
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	b.created, b.known = b.created[:0], 0
+	for _, it := range b.items {
+		if created[it.t.ID] {
+			b.created = append(b.created, it)
+		} else {
+			b.known++
+		}
+	}
+	b.unmatched = unmatched
+	return nil
+}
+
+// dropConnIfBroken closes the connection after anything but a statement
+// error on a healthy connection, so the next attempt reconnects.
+func (w *pgWriter) dropConnIfBroken(err error) {
+	if w.conn == nil {
+		return
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && !w.conn.IsClosed() {
+		if pe.Code == "42P01" { // undefined_table: dropped under us, create again
+			w.schemaOK = false
+		}
+		return
+	}
+	w.closeConn()
+}
+
+func (w *pgWriter) closeConn() {
+	if w.conn == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	w.conn.Close(ctx) //nolint:errcheck // closing a broken connection
+	w.conn = nil
+}
+
+func (w *pgWriter) close() { w.closeConn() }
+
+// classify maps a PostgreSQL error to a cause, and says whether retrying
+// can help: data the server refuses (classes 22, 23, 54) never will.
+func (w *pgWriter) classify(err error) (string, bool) {
+	return classifyPG(err)
+}
+
+func classifyPG(err error) (string, bool) {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case pe.Code == "28000" || pe.Code == "28P01" || pe.Code == "42501":
+			return CauseAuth, true
+		case pe.Code == "57014": // query_canceled, by our timeout
+			return CauseTimeout, true
+		case len(pe.Code) == 5 && (pe.Code[:2] == "22" || pe.Code[:2] == "23" || pe.Code[:2] == "54"):
+			return CauseRejected, false
+		}
+		return CauseQuery, true
+	}
+	if errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err) {
+		return CauseTimeout, true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return CauseTimeout, true
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return CauseConnect, true
+	}
+	return CauseConnect, true
+}
+
+// loadKnown pages through the table's templates on its own connection.
+func (w *pgWriter) loadKnown(ctx context.Context, partitions []string, page int, fn func(partition, template string)) (int, error) {
+	conn, err := pgx.ConnectConfig(ctx, w.cfg)
+	if err != nil {
+		return 0, err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		conn.Close(cctx) //nolint:errcheck // read-only connection
+	}()
+	all := len(partitions) == 0
+	if partitions == nil {
+		partitions = []string{}
+	}
+	after, total := "", 0
+	for {
+		rows, err := conn.Query(ctx, w.sqlLoad, all, partitions, after, page)
+		if err != nil {
+			var pe *pgconn.PgError
+			if errors.As(err, &pe) && pe.Code == "42P01" {
+				return total, nil // no table yet: nothing is known
+			}
+			return total, err
+		}
+		n := 0
+		for rows.Next() {
+			var id, part, tmpl string
+			if err := rows.Scan(&id, &part, &tmpl); err != nil {
+				rows.Close()
+				return total, err
+			}
+			fn(part, tmpl)
+			after = id
+			n++
+		}
+		if err := rows.Err(); err != nil {
+			var pe *pgconn.PgError
+			if errors.As(err, &pe) && pe.Code == "42P01" {
+				return total, nil
+			}
+			return total, err
+		}
+		total += n
+		if n < page {
+			return total, nil
+		}
+	}
+}
+
+// LoadKnown calls fn for every template PostgreSQL holds for partitions (all
+// partitions when empty), paging through the table on a connection of its
+// own, bounded by ctx and Config.LoadTimeout. Without PostgreSQL it returns
+// nil at once. An error (PostgreSQL away) is for the caller to log and try
+// again later; fn may have been called for some templates already.
+func (s *Sink) LoadKnown(ctx context.Context, partitions []string, fn func(partition, template string)) error {
+	if s.pg == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.LoadTimeout)
+	defer cancel()
+	n, err := s.pg.loadKnown(ctx, partitions, s.cfg.LoadPageSize, fn)
+	if err != nil {
+		cause, _ := classifyPG(err)
+		s.pgC.errors[causeIndex(cause)].Add(1)
+		err = fmt.Errorf("sink: postgres: loading known templates (%s): %s", cause, s.redact(err.Error()))
+		s.logf("%v", err)
+		return err
+	}
+	s.logf("postgres: loaded %d known templates", n)
+	return nil
+}

@@ -1,0 +1,199 @@
+package sink
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
+)
+
+// redisWriter writes events and counters to Redis. go-redis dials lazily
+// and its own retries are off: the sink retries whole batches itself, and a
+// silent driver retry of a MULTI could announce an event twice.
+type redisWriter struct {
+	rdb                         *redis.Client
+	keyNew, keyAlerts, keyFlags string
+	keyCluster                  string // prefix of <prefix>:clusters:<id>
+	listMax                     int64
+	ttl                         time.Duration
+	alertMax                    int64
+	node                        string
+}
+
+// quietLogger silences go-redis's process-wide logger, which would print
+// every failed dial to stderr without the [drain] prefix; the sink reports
+// failures itself, rate-limited.
+type quietLogger struct{}
+
+func (quietLogger) Printf(context.Context, string, ...any) {}
+
+var quietOnce sync.Once
+
+func newRedisWriter(cfg *Config, password string, tc *tls.Config) *redisWriter {
+	quietOnce.Do(func() { redis.SetLogger(quietLogger{}) })
+	p := cfg.RedisPrefix
+	return &redisWriter{
+		rdb: redis.NewClient(&redis.Options{
+			Addr:                     cfg.RedisAddr,
+			Username:                 cfg.RedisUsername,
+			Password:                 password,
+			DB:                       cfg.RedisDB,
+			TLSConfig:                tc,
+			Protocol:                 2,
+			DisableIdentity:          true,
+			MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
+			MaxRetries:               -1,
+			DialerRetries:            1,
+			DialTimeout:              cfg.CallTimeout,
+			ReadTimeout:              cfg.CallTimeout,
+			WriteTimeout:             cfg.CallTimeout,
+			ContextTimeoutEnabled:    true,
+			PoolSize:                 cfg.RedisPoolSize,
+			MaxActiveConns:           cfg.RedisPoolSize,
+			PoolTimeout:              cfg.CallTimeout,
+			ConnMaxIdleTime:          5 * time.Minute,
+		}),
+		keyNew:     p + ":new",
+		keyAlerts:  p + ":alerts",
+		keyFlags:   p + ":flags",
+		keyCluster: p + ":clusters:",
+		listMax:    int64(cfg.NewListMax),
+		ttl:        cfg.NewListTTL,
+		alertMax:   cfg.AlertStreamMaxLen,
+		node:       cfg.NodeName,
+	}
+}
+
+// write sends one batch as a single MULTI/EXEC, so a batch is applied whole
+// or not at all and a retry cannot duplicate part of it: the events LPUSHed
+// oldest first (the newest ends at the head), LTRIM, EXPIRE; alerts XADDed
+// to the stream when not in shadow mode; cluster hashes updated.
+func (w *redisWriter) write(ctx context.Context, b *batch) error {
+	_, err := w.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		if len(b.items) > 0 {
+			items := slices.Clone(b.items)
+			sortBySeen(items)
+			vals := make([]any, len(items))
+			for i, it := range items {
+				js := it.json(w.node)
+				vals[i] = js
+				if !it.shadow {
+					p.XAdd(ctx, &redis.XAddArgs{Stream: w.keyAlerts, MaxLen: w.alertMax, Approx: true, Values: []any{"event", js}})
+				}
+				key := w.keyCluster + it.t.ID
+				p.HSet(ctx, key, "template", it.t.Template, "partition", it.t.Partition, "kind", it.t.Kind)
+				p.Expire(ctx, key, w.ttl)
+			}
+			p.LPush(ctx, w.keyNew, vals...)
+			p.LTrim(ctx, w.keyNew, 0, w.listMax-1)
+			p.Expire(ctx, w.keyNew, w.ttl)
+		}
+		for i, id := range b.hitIDs {
+			key := w.keyCluster + id
+			p.HIncrBy(ctx, key, "size", b.hitN[i])
+			p.HSet(ctx, key, "last_seen_at", time.UnixMicro(b.hitLast[i]).UTC().Format(time.RFC3339Nano))
+			p.Expire(ctx, key, w.ttl)
+		}
+		return nil
+	})
+	return err
+}
+
+// flags reads <prefix>:flags; ok is false for a field that is absent or
+// not a boolean, which leaves the static value in force.
+func (w *redisWriter) flags(ctx context.Context) (map[string]string, error) {
+	return w.rdb.HGetAll(ctx, w.keyFlags).Result()
+}
+
+func (w *redisWriter) close() { w.rdb.Close() } //nolint:errcheck // shutting down
+
+func (w *redisWriter) classify(err error) (string, bool) { return classifyRedis(err) }
+
+func classifyRedis(err error) (string, bool) {
+	msg := err.Error()
+	switch {
+	case strings.HasPrefix(msg, "WRONGPASS"), strings.HasPrefix(msg, "NOAUTH"), strings.HasPrefix(msg, "NOPERM"),
+		strings.Contains(msg, "invalid password"), strings.Contains(msg, "invalid username-password"):
+		return CauseAuth, true
+	case errors.Is(err, context.DeadlineExceeded):
+		return CauseTimeout, true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return CauseTimeout, true
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) || errors.Is(err, redis.ErrClosed) {
+		return CauseConnect, true
+	}
+	var re redis.Error
+	if errors.As(err, &re) {
+		return CauseQuery, true
+	}
+	return CauseConnect, true
+}
+
+// parseBool reads the spellings a person types into redis-cli.
+func parseBool(v string) (bool, bool) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "on", "true", "yes", "1":
+		return true, true
+	case "off", "false", "no", "0":
+		return false, true
+	}
+	return false, false
+}
+
+// pollFlags refreshes the run-time flags from <prefix>:flags every
+// FlagsInterval until Close. A field absent or unreadable keeps the static
+// value; Redis being away keeps the last value read.
+func (s *Sink) pollFlags() {
+	defer close(s.pollDn)
+	t := time.NewTicker(s.cfg.FlagsInterval)
+	defer t.Stop()
+	warned := ""
+	for {
+		ctx, cancel := context.WithTimeout(s.ctx, s.cfg.CallTimeout)
+		m, err := s.rd.flags(ctx)
+		cancel()
+		if err != nil && s.ctx.Err() == nil {
+			cause, _ := classifyRedis(err)
+			s.rdC.errors[causeIndex(cause)].Add(1)
+		} else if err == nil {
+			f := s.cfg.Flags
+			for field, dst := range map[string]*bool{"enabled": &f.Enabled, "shadow_mode": &f.ShadowMode} {
+				v, ok := m[field]
+				if !ok {
+					continue
+				}
+				b, ok := parseBool(v)
+				if !ok {
+					if w := field + "=" + v; w != warned {
+						s.logf("redis: %s field %q has value %q, want on/off; ignored", s.rd.keyFlags, field, v)
+						warned = w
+					}
+					continue
+				}
+				*dst = b
+			}
+			if old := s.flags.Swap(packFlags(f)); old != packFlags(f) {
+				s.logf("redis: run-time flags now enabled=%s shadow_mode=%s", strconv.FormatBool(f.Enabled), strconv.FormatBool(f.ShadowMode))
+			}
+		}
+		select {
+		case <-t.C:
+		case <-s.drain:
+			return
+		case <-s.ctx.Done():
+			return
+		}
+	}
+}

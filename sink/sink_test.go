@@ -1,0 +1,305 @@
+package sink
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// tmpl builds a template the way the miner does (content-addressed id).
+func tmpl(partition, text, kind string) Template {
+	sum := sha256.Sum256([]byte(partition + "\x00" + text))
+	return Template{ID: hex.EncodeToString(sum[:8]), Partition: partition, Source: "k8s_pod", Template: text,
+		Sample: strings.ReplaceAll(text, "<*>", "42"), Kind: kind, SeenAt: time.Now(), Hits: 1}
+}
+
+// logBuf is a Logger that keeps every line.
+type logBuf struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *logBuf) Printf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, fmt.Sprintf(format, args...))
+}
+
+func (l *logBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n")
+}
+
+// syncBuf is an io.Writer safe for the writer goroutine and the test.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) events(t testing.TB) []Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Event
+	for _, line := range strings.Split(strings.TrimSpace(s.b.String()), "\n") {
+		if line == "" {
+			continue
+		}
+		var e Event
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("event line %q: %v", line, err)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func fast(cfg Config) Config {
+	cfg.FlushInterval = 50 * time.Millisecond
+	cfg.RetryMin = 50 * time.Millisecond
+	cfg.RetryMax = 400 * time.Millisecond
+	cfg.CallTimeout = 2 * time.Second
+	cfg.FlagsInterval = 100 * time.Millisecond
+	if cfg.NodeName == "" {
+		cfg.NodeName = "node-a"
+	}
+	return cfg
+}
+
+func closeSink(t testing.TB, s *Sink) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Close(ctx); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+}
+
+func TestClean(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		max  int
+		want string
+		cut  bool
+	}{
+		{"plain", 10, "plain", false},
+		{"a\x00b", 10, "a\uFFFDb", false},
+		{"bad\xffbyte", 20, "bad\uFFFDbyte", false},
+		{"héllo", 2, "h", true},              // é is 2 bytes: never split
+		{"日本語", 7, "日本", true},               // 3-byte runes
+		{"abc", 0, "abc", false},             // no limit
+		{"\xff\xff\xff", 3, "\uFFFD", false}, // one U+FFFD per run of bad bytes
+		{"ab\xffcd", 4, "ab", true},
+	} {
+		got, cut := clean(tc.in, tc.max)
+		if got != tc.want || cut != tc.cut || !utf8.ValidString(got) {
+			t.Errorf("clean(%q, %d) = %q, %v; want %q, %v", tc.in, tc.max, got, cut, tc.want, tc.cut)
+		}
+	}
+}
+
+func TestValidID(t *testing.T) {
+	for id, want := range map[string]bool{
+		"0123456789abcdef": true, "0123456789ABCDEF": false, "0123456789abcde": false,
+		"0123456789abcdefg": false, "": false, "0123456789abcdez": false, "01234567:9abcdef": false,
+	} {
+		if validID(id) != want {
+			t.Errorf("validID(%q) = %v", id, !want)
+		}
+	}
+}
+
+func TestTableIdent(t *testing.T) {
+	for name, want := range map[string]string{
+		"log_templates":         `"log_templates"`,
+		"drain.log_tmpl":        `"drain"."log_tmpl"`,
+		"x; DROP TABLE y":       "",
+		`a"b`:                   "",
+		"a.b.c":                 "",
+		"1abc":                  "",
+		"":                      "",
+		strings.Repeat("a", 64): "",
+	} {
+		id, err := tableIdent(name)
+		got := ""
+		if err == nil {
+			got = id.Sanitize()
+		}
+		if got != want {
+			t.Errorf("tableIdent(%q) = %q, %v; want %q", name, got, err, want)
+		}
+	}
+}
+
+func TestParseBool(t *testing.T) {
+	for v, want := range map[string][2]bool{"on": {true, true}, "OFF": {false, true}, "1": {true, true},
+		" false ": {false, true}, "maybe": {false, false}, "": {false, false}} {
+		b, ok := parseBool(v)
+		if b != want[0] || ok != want[1] {
+			t.Errorf("parseBool(%q) = %v, %v", v, b, ok)
+		}
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	s := &Sink{cfg: Config{RetryMin: 100 * time.Millisecond, RetryMax: time.Second}}
+	for n, max := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 4: 800 * time.Millisecond, 10: time.Second, 100: time.Second} {
+		for range 50 {
+			d := s.backoff(n)
+			if d < max/2 || d > max {
+				t.Fatalf("backoff(%d) = %v, want in [%v, %v]", n, d, max/2, max)
+			}
+		}
+	}
+}
+
+// TestLogOnly: with neither store, each event is one JSON line with every
+// documented field; samples are truncated on a rune boundary and sanitised.
+func TestLogOnly(t *testing.T) {
+	var out syncBuf
+	s, err := New(fast(Config{Events: &out, SampleBytes: 10, Flags: Flags{Enabled: true, ShadowMode: true}}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := tmpl("ns/app", "Connection from <*> closed", KindNew)
+	a.Sample = "Connexxxión\x00 from 10.0.0.1 closed"
+	g := tmpl("ns/app", "Connection <*> <*> closed", KindGeneralized)
+	g.ParentID = a.ID
+	s.Template(a)
+	s.Template(a) // coalesced
+	s.Template(g)
+	s.Template(Template{ID: "nothex", Kind: KindNew})
+	s.Template(Template{ID: a.ID, Kind: "other"})
+	s.Hit(a.ID, 3)
+	closeSink(t, s)
+
+	evs := out.events(t)
+	if len(evs) != 2 {
+		t.Fatalf("got %d events, want 2: %+v", len(evs), evs)
+	}
+	e := evs[0]
+	if e.ClusterID != a.ID || e.Kind != "new" || e.Partition != "ns/app" || e.Source != "k8s_pod" || e.Node != "node-a" ||
+		!e.ShadowMode || e.Template != a.Template || e.Hits != 1 || e.ParentID != "" {
+		t.Errorf("new event = %+v", e)
+	}
+	if e.SampleLog != "Connexxxi" {
+		t.Errorf("sample %q: want truncated to 10 bytes on a rune boundary", e.SampleLog)
+	}
+	if !utf8.ValidString(e.SampleLog) || strings.ContainsRune(e.SampleLog, 0) || len(e.SampleLog) > 10 {
+		t.Errorf("sample %q not sanitised", e.SampleLog)
+	}
+	if _, err := time.Parse(time.RFC3339Nano, e.DetectedAt); err != nil {
+		t.Errorf("detected_at %q: %v", e.DetectedAt, err)
+	}
+	if evs[1].Kind != "generalized" || evs[1].ParentID != a.ID {
+		t.Errorf("generalized event = %+v", evs[1])
+	}
+	st := s.Stats()
+	if st.Templates != 3 || st.Coalesced != 1 || st.Invalid != 2 || st.Announced != 2 || st.Truncated == 0 || st.Pending != 0 {
+		t.Errorf("stats = %+v", st)
+	}
+	s.Template(tmpl("ns/app", "after close", KindNew))
+	if s.Stats().Dropped != 1 {
+		t.Error("Template after Close not counted as dropped")
+	}
+}
+
+// panicWriter panics on its first write.
+type panicWriter struct {
+	once sync.Once
+	out  syncBuf
+}
+
+func (p *panicWriter) Write(b []byte) (int, error) {
+	panicked := false
+	p.once.Do(func() { panicked = true })
+	if panicked {
+		panic("boom")
+	}
+	return p.out.Write(b)
+}
+
+func TestWriterPanicRecovered(t *testing.T) {
+	var pw panicWriter
+	var lb logBuf
+	s, err := New(fast(Config{Events: &pw}), &lb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Template(tmpl("p", "first <*>", KindNew))
+	waitFor(t, 5*time.Second, "panic counted", func() bool { return s.Stats().EventLog.Errors[CausePanic] == 1 })
+	s.Template(tmpl("p", "second <*>", KindNew))
+	closeSink(t, s)
+	if evs := pw.out.events(t); len(evs) != 1 || evs[0].Template != "second <*>" {
+		t.Errorf("events after panic = %+v", evs)
+	}
+	if st := s.Stats(); st.Lost != 1 {
+		t.Errorf("Lost = %d, want the panicking batch (1)", st.Lost)
+	}
+	if !strings.Contains(lb.String(), "[drain] sink: events: write failed (panic)") {
+		t.Errorf("log = %q", lb.String())
+	}
+}
+
+// downConfig points both stores at ports nothing listens on.
+func downConfig(t testing.TB) Config {
+	return fast(Config{
+		PGDSN:     fmt.Sprintf("postgres://postgres@127.0.0.1:%d/test?sslmode=disable&connect_timeout=1", freePort(t)),
+		RedisAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+	})
+}
+
+func TestHitDoesNotAllocate(t *testing.T) {
+	s, err := New(downConfig(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		s.Close(ctx)
+	}()
+	id := tmpl("p", "x <*>", KindNew).ID
+	s.Hit(id, 1)
+	if n := testing.AllocsPerRun(1000, func() { s.Hit(id, 1) }); n != 0 {
+		t.Errorf("Hit allocates %v times per call for a queued id", n)
+	}
+}
+
+func TestHostileInputNeverPanics(t *testing.T) {
+	var out syncBuf
+	s, err := New(fast(Config{Events: &out}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []Template{
+		{},
+		{ID: strings.Repeat("a", 16), Kind: KindNew, Template: strings.Repeat("\xff\x00", 1<<15), Sample: strings.Repeat("é", 1<<12), Partition: "\x00"},
+		{ID: strings.Repeat("b", 16), Kind: KindGeneralized, ParentID: "zz"},
+	} {
+		s.Template(tt)
+	}
+	for _, n := range []int64{-1, 0, 1 << 62} {
+		s.Hit(strings.Repeat("a", 16), n)
+	}
+	s.Hit("", 1)
+	closeSink(t, s)
+	evs := out.events(t)
+	if len(evs) != 1 || len(evs[0].Template) > 16<<10 || !utf8.ValidString(evs[0].Template) || strings.ContainsRune(evs[0].Partition, 0) {
+		t.Errorf("events = %d, first template %d bytes", len(evs), len(evs[0].Template))
+	}
+}

@@ -1,0 +1,311 @@
+package sink
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// hitEntry is one template's coalesced count waiting for a store; last is
+// the latest hand-over time in Unix microseconds (last_seen_at).
+type hitEntry struct {
+	n, last int64
+}
+
+// batch is what one write sends: a snapshot of a store's pending entries,
+// sorted by id so concurrent nodes lock rows in the same order.
+type batch struct {
+	items     []*item
+	hitIDs    []string
+	hitN      []int64
+	hitLast   []int64
+	created   []*item // PostgreSQL: items whose row this write created
+	known     int     // PostgreSQL: items whose row existed
+	unmatched int64   // PostgreSQL: hit ids without a row
+}
+
+func (b *batch) size() int { return len(b.items) + len(b.hitIDs) }
+
+// store is one destination's backlog and its writer goroutine. Only the
+// writer goroutine calls write; the backlog is shared with the dispatcher
+// under mu.
+type store struct {
+	name     string
+	c        *storeCounters
+	primary  bool // counts Stats.Announced
+	write    func(ctx context.Context, b *batch) error
+	classify func(err error) (cause string, retry bool)
+	after    func(b *batch)
+
+	mu    sync.Mutex
+	items map[string]*item
+	hits  map[string]hitEntry
+
+	wake     chan struct{}
+	done     chan struct{}
+	upstream <-chan struct{} // closed when nothing more can arrive during Close
+
+	lmu      sync.Mutex // failure log state
+	failing  bool
+	lastMsg  string
+	lastLog  time.Time
+	repeated int
+}
+
+func (s *Sink) newStore(name string, c *storeCounters, write func(context.Context, *batch) error,
+	classify func(error) (string, bool)) *store {
+	st := &store{
+		name:     name,
+		c:        c,
+		write:    write,
+		classify: classify,
+		items:    make(map[string]*item),
+		hits:     make(map[string]hitEntry),
+		wake:     make(chan struct{}, 1),
+		done:     make(chan struct{}),
+	}
+	s.stores = append(s.stores, st)
+	return st
+}
+
+func (st *store) signal() {
+	select {
+	case st.wake <- struct{}{}:
+	default:
+	}
+}
+
+// addItem queues it unless an item with the same id is pending (first wins).
+func (st *store) addItem(id string, it *item) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if _, ok := st.items[id]; ok {
+		return false
+	}
+	st.items[id] = it
+	st.c.items.Add(1)
+	st.c.pending.Add(1)
+	return true
+}
+
+// addHit adds n to id's count and reports whether id was new here.
+func (st *store) addHit(id string, n, now int64) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	e, ok := st.hits[id]
+	e.n += n
+	e.last = max(e.last, now)
+	st.hits[id] = e
+	if !ok {
+		st.c.pending.Add(1)
+	}
+	return !ok
+}
+
+func (st *store) empty() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return len(st.items) == 0 && len(st.hits) == 0
+}
+
+// take snapshots up to max items and max hit counts.
+func (st *store) take(max int) *batch {
+	st.mu.Lock()
+	b := &batch{}
+	for _, it := range st.items {
+		if len(b.items) == max {
+			break
+		}
+		b.items = append(b.items, it)
+	}
+	ids := make([]string, 0, min(len(st.hits), max))
+	for id := range st.hits {
+		if len(ids) == max {
+			break
+		}
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	b.hitIDs = ids
+	b.hitN = make([]int64, len(ids))
+	b.hitLast = make([]int64, len(ids))
+	for i, id := range ids {
+		e := st.hits[id]
+		b.hitN[i], b.hitLast[i] = e.n, e.last
+	}
+	st.mu.Unlock()
+	slices.SortFunc(b.items, func(x, y *item) int { return strings.Compare(x.t.ID, y.t.ID) })
+	return b
+}
+
+// commit removes what b wrote and returns the number of entries released.
+func (st *store) commit(b *batch) int64 {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	var freed int64
+	for _, it := range b.items {
+		if st.items[it.t.ID] == it {
+			delete(st.items, it.t.ID)
+			freed++
+			st.c.items.Add(-1)
+		}
+	}
+	for i, id := range b.hitIDs {
+		e, ok := st.hits[id]
+		if !ok {
+			continue
+		}
+		e.n -= b.hitN[i]
+		if e.n == 0 {
+			delete(st.hits, id)
+			freed++
+			continue
+		}
+		st.hits[id] = e
+	}
+	st.c.pending.Add(-freed)
+	return freed
+}
+
+// run is a store's writer goroutine: write whenever something is pending,
+// back off after a failure, and during Close keep going until the backlog and
+// everything upstream is written or Close's deadline cancels s.ctx.
+func (s *Sink) run(st *store) {
+	defer close(st.done)
+	fails := 0
+	for {
+		if s.ctx.Err() != nil {
+			return
+		}
+		draining := isClosed(s.drain)
+		if st.empty() {
+			if draining && isClosed(st.upstream) {
+				if st.empty() {
+					return
+				}
+				continue
+			}
+			var drainC, upC <-chan struct{}
+			if draining {
+				upC = st.upstream
+			} else {
+				drainC = s.drain
+			}
+			select {
+			case <-st.wake:
+			case <-drainC:
+			case <-upC:
+			case <-s.ctx.Done():
+				return
+			}
+			continue
+		}
+		if err := s.flush(st); err != nil {
+			fails++
+			select {
+			case <-time.After(s.backoff(fails)):
+			case <-s.ctx.Done():
+				return
+			}
+			continue
+		}
+		fails = 0
+	}
+}
+
+func isClosed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
+// flush writes one batch. A failure the server will never accept drops the
+// batch (counted lost); any other failure leaves it pending for a retry.
+func (s *Sink) flush(st *store) error {
+	b := st.take(s.cfg.MaxBatch)
+	if b.size() == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.CallTimeout)
+	err := safeWrite(ctx, st.write, b)
+	cancel()
+	if err != nil {
+		cause, retry := CausePanic, false
+		if err != errPanic {
+			cause, retry = st.classify(err)
+		}
+		if s.ctx.Err() != nil {
+			cause, retry = CauseTimeout, true // Close's deadline, not the store
+		}
+		st.c.errors[causeIndex(cause)].Add(1)
+		st.c.down.Store(true)
+		if !retry {
+			s.units.Add(-st.commit(b))
+			s.c.lost.Add(uint64(b.size()))
+			s.failed(st, cause, fmt.Sprintf("batch of %d entries dropped: %v", b.size(), err), false)
+			return err
+		}
+		st.c.retries.Add(1)
+		s.failed(st, cause, err.Error(), true)
+		return err
+	}
+	s.units.Add(-st.commit(b))
+	st.c.batches.Add(1)
+	st.c.rows.Add(uint64(b.size()))
+	if st.primary {
+		s.c.announced.Add(uint64(len(b.items)))
+	}
+	if st.after != nil {
+		st.after(b)
+	}
+	if st.c.down.Swap(false) {
+		s.recovered(st)
+	}
+	return nil
+}
+
+func safeWrite(ctx context.Context, write func(context.Context, *batch) error, b *batch) (err error) {
+	defer func() {
+		if recover() != nil {
+			err = errPanic
+		}
+	}()
+	return write(ctx, b)
+}
+
+// failed logs a store failure without flooding: the first one, a change of
+// message, and then at most one line per minute with a repeat count.
+func (s *Sink) failed(st *store, cause, msg string, retry bool) {
+	st.lmu.Lock()
+	defer st.lmu.Unlock()
+	now := time.Now()
+	if st.failing && msg == st.lastMsg && now.Sub(st.lastLog) < time.Minute {
+		st.repeated++
+		return
+	}
+	rep := ""
+	if st.repeated > 0 {
+		rep = fmt.Sprintf(" (%d more failures since last report)", st.repeated)
+	}
+	then := "will retry with backoff"
+	if !retry {
+		then = "not retried"
+	}
+	s.logf("%s: write failed (%s), %s: %s%s", st.name, cause, then, msg, rep)
+	st.failing, st.lastMsg, st.lastLog, st.repeated = true, msg, now, 0
+}
+
+func (s *Sink) recovered(st *store) {
+	st.lmu.Lock()
+	defer st.lmu.Unlock()
+	if st.failing {
+		s.logf("%s: writes succeed again", st.name)
+	}
+	st.failing, st.lastMsg, st.repeated = false, "", 0
+}
