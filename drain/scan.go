@@ -541,8 +541,14 @@ func matchSpan(s string, i, k int, marked bool) (int, bool) {
 	if !marked {
 		return 0, false
 	}
-	if j, ok := matchISOTime(s, i); ok {
-		return j, true
+	colon := k < n && s[k] == ':' // clock, host:port and IPv6 need one here
+	if k-i >= 10 {
+		if j, ok := matchISOTime(s, i); ok {
+			return j, true
+		}
+	}
+	if !colon && !isDigitB(s[i]) {
+		return 0, false
 	}
 	if j, ok := matchIPv4(s, i); ok {
 		if j+1 < n && s[j] == ':' && isDigitB(s[j+1]) {
@@ -552,6 +558,9 @@ func matchSpan(s string, i, k int, marked bool) (int, bool) {
 			}
 		}
 		return spanEnd(s, j)
+	}
+	if !colon {
+		return 0, false
 	}
 	if j, ok := matchClock(s, i); ok {
 		return spanEnd(s, j)
