@@ -132,9 +132,12 @@ const (
 	bAlpha
 	bHex
 	bSpecial // NUL or a non-ASCII byte: the line may need repair
+	bDot
+	bDash
+	bAt
 )
 
-var byteClass = func() (t [256]uint8) {
+var byteClass = func() (t [256]uint16) {
 	for _, c := range []byte{' ', '\t', '\n', '\r', '\v', '\f', 0x1c, 0x1d, 0x1e, 0x1f} {
 		t[c] = bSpace
 	}
@@ -148,6 +151,7 @@ var byteClass = func() (t [256]uint8) {
 		t[c] = bAlpha
 		t[c-32] = bAlpha
 	}
+	t['.'], t['-'], t['@'] = bDot, bDash, bAt
 	t[0] = bSpecial
 	for c := 0x80; c < 256; c++ {
 		t[c] = bSpecial
@@ -219,36 +223,26 @@ func (sc *scanState) scan(line string) (special bool) {
 		}
 		// One look at the raw word (up to a space or delimiter) decides which
 		// matchers can apply; w ends earlier at a sentence dot.
-		k, j, at, punct := i, -1, false, false
-		var seen uint8 // union of the word's byte classes
-		for k < n && byteClass[line[k]]&bAlpha != 0 {
-			k++ // the common case: a run of letters
-		}
+		k := i
+		var seen uint16 // union of the word's byte classes
 		for k < n {
-			c := line[k]
-			cl := byteClass[c]
+			cl := byteClass[line[k]]
 			if cl&(bSpace|bDelim) != 0 {
 				break
 			}
 			seen |= cl
-			if cl&(bAlpha|bDigit) == 0 {
-				switch c {
-				case '.':
-					punct = true
-					if j < 0 && wordEnds(line, k) {
-						j = k
-					}
-				case '-':
-					punct = true
-				case '@':
-					at = true
-				}
-			}
 			k++
 		}
-		if j < 0 {
-			j = k
+		j := k
+		if seen&bDot != 0 {
+			for q := i; q < k; q++ {
+				if line[q] == '.' && wordEnds(line, q) {
+					j = q // a sentence dot ends the word: "job_42."
+					break
+				}
+			}
 		}
+		at, punct := seen&bAt != 0, seen&(bDot|bDash) != 0
 		digit := seen&bDigit != 0
 		special = special || seen&bSpecial != 0
 		e := i - 1
