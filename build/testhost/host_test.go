@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -967,4 +968,81 @@ func TestFixtures(t *testing.T) {
 		}
 	}
 	r.mustContain(t, "probe: exitctx label= ctx=", fmt.Sprintf("flushes=%d ", len(fx)))
+}
+
+// blackhole accepts TCP connections and never answers: a PostgreSQL or
+// Redis that hangs rather than refuses.
+func blackhole(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return ln.Addr().String()
+}
+
+// The drain plugin itself (out/out_drain.so from make build), driven like
+// Fluent Bit drives it, with both stores hanging: Appendix A requires FlushCtx
+// p99 below 50 ms and ExitCtx within its configured deadline.
+func TestDrainPluginBlockingSinks(t *testing.T) {
+	so, _ := filepath.Abs(filepath.Join("..", "..", "out", "out_drain.so"))
+	samples := filepath.Join("..", "..", "testdata", "samples")
+	if _, err := os.Stat(so); err != nil {
+		t.Skipf("%s not built (make build): %v", so, err)
+	}
+	if _, err := os.Stat(filepath.Join(samples, "containers.jsonl")); err != nil {
+		t.Skipf("no sample logs in %s: %v", samples, err)
+	}
+	pg, redis := blackhole(t), blackhole(t)
+	r := run(t, nil, "--workers", "1", "--repeat", "2",
+		"-p", "Name=drain", "-p", "Match=*", "-p", "Exit_Timeout=1s",
+		"-p", "PG_DSN=postgres://drain@"+pg+"/drain?connect_timeout=30", "-p", "Redis_Addr="+redis,
+		"-t", "node.syslog.var.log.syslog", "-f", filepath.Join(samples, "syslog.log"),
+		"--format", "json", "-f", filepath.Join(samples, "journald.jsonl"),
+		"-f", filepath.Join(samples, "containers.jsonl"), so)
+	r.mustExit(t, 0)
+	chunks := r.field(t, "[host] total", "chunks")
+	if ok := r.field(t, "[host] total", "ok"); ok != chunks {
+		t.Errorf("%s of %s chunks answered OK", ok, chunks)
+	}
+	p99, _ := strconv.Atoi(r.field(t, "[host] summary", "p99_us"))
+	if p99 >= 50000 {
+		t.Errorf("FlushCtx p99 %d us with hanging stores, want < 50 ms", p99)
+	}
+	m := regexp.MustCompile(`FLBPluginExitCtx\(\S+\) instance=drain.0 -> \d+ \((\d+) us\)`).FindStringSubmatch(r.out)
+	if m == nil {
+		t.Fatalf("no ExitCtx timing:\n%s", r.out)
+	}
+	exitUS, _ := strconv.Atoi(m[1])
+	if exitUS > 3_000_000 {
+		var drain []string
+		for _, l := range strings.Split(r.out, "\n") {
+			if strings.Contains(l, "[drain]") {
+				drain = append(drain, l)
+			}
+		}
+		t.Errorf("ExitCtx took %d us with Exit_Timeout 1s; plugin log:\n%s", exitUS, strings.Join(drain, "\n"))
+	}
+	t.Logf("chunks=%s p99=%dus ExitCtx=%dus", chunks, p99, exitUS)
 }
