@@ -169,7 +169,7 @@ func isDigitB(c byte) bool    { return byteClass[c]&bDigit != 0 }
 func isAlphaB(c byte) bool    { return byteClass[c]&bAlpha != 0 }
 func isHexB(c byte) bool      { return byteClass[c]&bHex != 0 }
 
-// sepEnd reports whether position i of s ends a word: end of line, a space, a
+// wordEnds reports whether position i of s ends a word: end of line, a space, a
 // delimiter, or a '.' that is itself followed by such an end (sentence dots).
 func wordEnds(s string, i int) bool {
 	if i >= len(s) || isSpaceByte(s[i]) || isDelim(s[i]) {

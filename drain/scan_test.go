@@ -56,6 +56,10 @@ func TestScannerSecrets(t *testing.T) {
 		{"basic", "auth header Basic dXNlcjpwYXNz", "dXNlcjpwYXNz"},
 		{"jwt", "got eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl here", "eyJhbGciOiJIUzI1NiJ9"},
 		{"email", "mail to alice.smith@example.com failed", "alice.smith"},
+		{"json password", `{"user":"bob","password":"hunter2"}`, "hunter2"},
+		{"upper case key", "PASSWORD=Hunter2 next", "Hunter2"},
+		{"authorization basic", "Authorization: Basic dXNlcjpwYXNz", "dXNlcjpwYXNz"},
+		{"url query", "GET https://x.example/cb?token=abc123 done", "abc123"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got := maskedString(c.in)
