@@ -7,7 +7,9 @@
 // line to MaxLineBytes, applies the masking rules and splits it on whitespace
 // as Python's str.split() does. The tree step (under the miner's mutex) finds
 // the partition, walks its prefix tree by token count and leading tokens,
-// scores the clusters of the leaf, then creates or widens a cluster.
+// scores the clusters of the leaf, then creates or widens a cluster. Both
+// steps are seams chosen by Config.Tokenizer and Config.Scoring: "drain3" is
+// Drain3-exact, "default" is the plugin's preset (see default.go, scan.go).
 //
 // Locking: one sync.Mutex guards all partitions, trees, clusters, the global
 // LRU list of clusters (the MaxClusters budget) and the LRU list of
