@@ -134,7 +134,7 @@ fi
 [[ -x $HOST ]] || { echo "run.sh: $HOST is missing (make testhost)" >&2; exit 2; }
 echo "run.sh: $HOST, workers 1, $stores; host log: $LOG" >&2
 rc=0
-"$HOST" --workers 1 --repeat "${RUN_REPEAT:-1}" "${props[@]}" \
+"$HOST" --workers 1 --per-tag --repeat "${RUN_REPEAT:-1}" "${props[@]}" \
     -t node.syslog.var.log.syslog --format lines --key log -f "$SAMPLES/syslog.log" \
     -t host.unknown --format json -f "$SAMPLES/journald.jsonl" \
     -t kube.unknown --format json -f "$SAMPLES/containers.jsonl" \

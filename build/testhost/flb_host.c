@@ -80,7 +80,7 @@ static struct {
     enum tsfmt ts;
     int workers;
     size_t stack;
-    bool poison, def32, resignal, reload, hot_reload_flag, quiet, trace;
+    bool per_tag, poison, def32, resignal, reload, hot_reload_flag, quiet, trace;
     long repeat;
     const char *dump_dir;
     const char *fixtures_dir;
@@ -333,32 +333,66 @@ static void put_event(struct buf *b, const uint8_t *body, size_t blen)
     buf_put(b, body, blen);
 }
 
-/* Batches consecutive records with the same tag, at most per_chunk each. */
-struct batcher {
+/* Batches records into chunks of at most per_chunk records, one tag each:
+ * consecutive records with the same tag by default; with --per-tag one open
+ * chunk per tag (as Fluent Bit's per-tag input chunks), closed when full or
+ * at the end of the input file. */
+struct open_chunk {
     char *tag;
     struct buf b;
     size_t records;
 };
 
+struct batcher {
+    struct open_chunk *o;
+    size_t n, cap;
+};
+
+static void open_emit(struct open_chunk *oc)
+{
+    if (oc->records)
+        add_chunk(oc->tag, &oc->b, oc->records);
+    free(oc->b.p);
+    oc->b = (struct buf){0};
+    oc->records = 0;
+}
+
 static void batch_flush(struct batcher *bt)
 {
-    if (bt->records)
-        add_chunk(bt->tag, &bt->b, bt->records);
-    free(bt->b.p);
-    bt->b = (struct buf){0};
-    bt->records = 0;
+    for (size_t i = 0; i < bt->n; i++) {
+        open_emit(&bt->o[i]);
+        free(bt->o[i].tag);
+    }
+    bt->n = 0;
 }
 
 static void batch_add(struct batcher *bt, const char *tag, const uint8_t *body, size_t blen)
 {
-    if (bt->tag && (strcmp(bt->tag, tag) != 0 || bt->records >= (size_t)opt.per_chunk))
-        batch_flush(bt);
-    if (!bt->tag || strcmp(bt->tag, tag) != 0) {
-        free(bt->tag);
-        bt->tag = xstrdup(tag);
+    struct open_chunk *oc = NULL;
+    if (opt.per_tag) {
+        for (size_t i = 0; i < bt->n && !oc; i++)
+            if (strcmp(bt->o[i].tag, tag) == 0)
+                oc = &bt->o[i];
+    } else if (bt->n && strcmp(bt->o[bt->n - 1].tag, tag) == 0) {
+        oc = &bt->o[bt->n - 1];
+    } else {
+        batch_flush(bt); /* a tag change closes the chunk */
     }
-    put_event(&bt->b, body, blen);
-    bt->records++;
+    if (!oc) {
+        if (bt->n == bt->cap) {
+            bt->cap = bt->cap ? bt->cap * 2 : 8;
+            struct open_chunk *n = realloc(bt->o, bt->cap * sizeof *n);
+            if (!n)
+                die_usage("out of memory");
+            bt->o = n;
+        }
+        oc = &bt->o[bt->n++];
+        *oc = (struct open_chunk){.tag = xstrdup(tag)};
+    }
+    if (oc->records >= (size_t)opt.per_chunk)
+        open_emit(oc);
+    put_event(&oc->b, body, blen);
+    oc->records++;
 }
 
 static void read_input(const struct input *in, struct batcher *bt)
@@ -426,6 +460,8 @@ static void read_input(const struct input *in, struct batcher *bt)
     free(body.p);
     free(line);
     fclose(f);
+    if (opt.per_tag)
+        batch_flush(bt);
 }
 
 static void build_chunks(void)
@@ -434,7 +470,7 @@ static void build_chunks(void)
     for (int i = 0; i < opt.n_inputs; i++)
         read_input(&opt.inputs[i], &bt);
     batch_flush(&bt);
-    free(bt.tag);
+    free(bt.o);
     if (opt.dump_dir) {
         char p[PATH_MAX];
         snprintf(p, sizeof p, "%s/index.tsv", opt.dump_dir);
@@ -1312,7 +1348,10 @@ static const char usage[] =
     "                      msgpack: the file's bytes are one chunk, verbatim (malformed-chunk tests)\n"
     "  --key KEY           record key for lines (default log)\n"
     "  -t TAG              tag (default app.test)\n"
-    "  -n N                records per chunk (default 1000); a chunk never mixes tags\n"
+    "  -n N                records per chunk (default 1000); a chunk never mixes tags: by default\n"
+    "                      consecutive records with the same tag go together\n"
+    "  --per-tag           one open chunk per tag instead (like Fluent Bit's per-tag input\n"
+    "                      chunks), closed when full or at the end of each input file\n"
     "  --event-format 1|2  2 (default): [[TIME, {}], BODY] with array32 headers, Fluent Bit's\n"
     "                      exact bytes; 1: legacy [TIME, BODY]\n"
     "  --ts T              TIME encoding: eventtime (fixext8 type 0, default), ext8 (c7 08 00),\n"
@@ -1370,6 +1409,7 @@ enum {
     OPT_DUMP,
     OPT_TIME,
     OPT_FIXTURES,
+    OPT_PER_TAG,
 };
 
 static long parse_long(const char *s, const char *what, long min, long max)
@@ -1402,6 +1442,7 @@ static void parse_args(int argc, char **argv)
         {"dump-chunks", required_argument, NULL, OPT_DUMP},
         {"time", required_argument, NULL, OPT_TIME},
         {"write-fixtures", required_argument, NULL, OPT_FIXTURES},
+        {"per-tag", no_argument, NULL, OPT_PER_TAG},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -1517,6 +1558,9 @@ static void parse_args(int argc, char **argv)
             break;
         case OPT_FIXTURES:
             opt.fixtures_dir = optarg;
+            break;
+        case OPT_PER_TAG:
+            opt.per_tag = true;
             break;
         case OPT_TIME: {
             char *e;

@@ -770,20 +770,31 @@ func TestChunkBytes(t *testing.T) {
 
 // A chunk never mixes tags and holds at most -n records.
 func TestBatching(t *testing.T) {
-	dir := t.TempDir()
 	a := writeFile(t, "a.log", "1\n2\n3\n4\n5\n")
 	b := writeFile(t, "b.log", "6\n")
 	j := writeFile(t, "c.jsonl", `{"_tag":"x","m":1}`+"\n"+`{"_tag":"x","m":2}`+"\n"+`{"_tag":"y","m":3}`+"\n"+
 		`{"m":4}`+"\n"+`{"_tag":"x","m":5}`+"\n")
-	r := run(t, nil, "-n", "2", "--dump-chunks", dir, "-t", "a", "-f", a, "-t", "b", "-f", b, "-t", "j",
-		"--format", "json", "-f", j, probeSO)
-	r.mustExit(t, 0)
-	idx, _ := readChunks(t, dir)
-	want := []string{"a 2", "a 2", "a 1", "b 1", "x 2", "y 1", "j 1", "x 1"}
-	if strings.Join(idx, ",") != strings.Join(want, ",") {
-		t.Fatalf("chunks (tag records) %v, want %v", idx, want)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"consecutive", nil, []string{"a 2", "a 2", "a 1", "b 1", "x 2", "y 1", "j 1", "x 1"}},
+		{"per tag", []string{"--per-tag"}, []string{"a 2", "a 2", "a 1", "b 1", "x 2", "x 1", "y 1", "j 1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			args := append([]string{"-n", "2", "--dump-chunks", dir, "-t", "a", "-f", a, "-t", "b", "-f", b, "-t", "j",
+				"--format", "json", "-f", j}, tc.args...)
+			r := run(t, nil, append(args, probeSO)...)
+			r.mustExit(t, 0)
+			idx, _ := readChunks(t, dir)
+			if strings.Join(idx, ",") != strings.Join(tc.want, ",") {
+				t.Fatalf("chunks (tag records) %v, want %v", idx, tc.want)
+			}
+			r.mustContain(t, "[host] total chunks=8 records=11")
+		})
 	}
-	r.mustContain(t, "[host] total chunks=8 records=11")
 }
 
 func TestJSON(t *testing.T) {
