@@ -1,0 +1,394 @@
+// Package e2e runs out_drain.so end to end: built with the drain_testhooks
+// tag, loaded by the C test host (build/testhost/flb_host.c) exactly as
+// Fluent Bit loads it, fed the sample logs, against the local PostgreSQL
+// and Redis where a scenario needs them.
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
+)
+
+var (
+	hostBin, soPath string
+	buildErr        error
+	root            = filepath.Join("..", "..")
+	samples         = filepath.Join(root, "testdata", "samples")
+)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "drain-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	hostBin, soPath = filepath.Join(dir, "flb-host"), filepath.Join(dir, "out_drain.so")
+	buildErr = build()
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// build compiles the host with the Makefile's flags and the plugin with the
+// test hooks, in parallel.
+func build() error {
+	cc := os.Getenv("CC")
+	if cc == "" {
+		cc = "cc"
+	}
+	host := exec.Command(cc, "-O2", "-g", "-Wall", "-Wextra", "-std=gnu11", "-o", hostBin,
+		filepath.Join(root, "build", "testhost", "flb_host.c"), "-ldl", "-lpthread")
+	so := exec.Command("go", "build", "-tags", "drain_testhooks", "-trimpath", "-buildmode=c-shared", "-o", soPath, "./plugin")
+	so.Dir = root
+	so.Env = append(os.Environ(), "CGO_ENABLED=1")
+	errs := make(chan error, 2)
+	for _, c := range []*exec.Cmd{host, so} {
+		go func(c *exec.Cmd) {
+			out, err := c.CombinedOutput()
+			if err != nil {
+				err = fmt.Errorf("%s: %v\n%s", strings.Join(c.Args, " "), err, out)
+			}
+			errs <- err
+		}(c)
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type run struct {
+	code           int
+	stdout, stderr string
+	total          map[string]int // from the host's "total" line
+}
+
+// host runs flb-host with args and the plugin, within a timeout.
+func host(t *testing.T, args ...string) run {
+	t.Helper()
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, hostBin, append(args, soPath)...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := run{stdout: out.String(), stderr: errb.String(), total: map[string]int{}}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	if m := regexp.MustCompile(`(?m)^\[host\] total (.*)$`).FindStringSubmatch(r.stderr); m != nil {
+		for _, f := range strings.Fields(m[1]) {
+			k, v, _ := strings.Cut(f, "=")
+			r.total[k], _ = strconv.Atoi(v)
+		}
+	}
+	return r
+}
+
+// ok checks the run succeeded and every flush was answered FLB_OK.
+func (r run) ok(t *testing.T) {
+	t.Helper()
+	if r.code != 0 || r.total["failures"] != 0 || r.total["attempts"] == 0 || r.total["ok"] != r.total["attempts"] {
+		t.Fatalf("exit %d, total %v\nstderr:\n%s", r.code, r.total, tail(r.stderr, 3000))
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
+
+type event struct {
+	ClusterID, Template, SampleLog, Source, Kind, Partition, ParentID string
+}
+
+func (r run) events(t *testing.T) []event {
+	t.Helper()
+	var evs []event
+	sc := bufio.NewScanner(strings.NewReader(r.stdout))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var e struct {
+			ClusterID string `json:"cluster_id"`
+			Template  string `json:"template"`
+			SampleLog string `json:"sample_log"`
+			Source    string `json:"source"`
+			Kind      string `json:"kind"`
+			Partition string `json:"partition"`
+			ParentID  string `json:"parent_id"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatalf("stdout line %q: %v", sc.Text(), err)
+		}
+		evs = append(evs, event{e.ClusterID, e.Template, e.SampleLog, e.Source, e.Kind, e.Partition, e.ParentID})
+	}
+	return evs
+}
+
+func sampleArgs() []string {
+	return []string{
+		"-t", "node.syslog.var.log.syslog", "-f", filepath.Join(samples, "syslog.log"),
+		"--format", "json", "-f", filepath.Join(samples, "journald.jsonl"), "-f", filepath.Join(samples, "containers.jsonl"),
+	}
+}
+
+func needSamples(t *testing.T) {
+	if _, err := os.Stat(filepath.Join(samples, "syslog.log")); err != nil {
+		t.Skip("testdata/samples missing")
+	}
+}
+
+// The sample logs through one instance (workers 1): every chunk OK, events
+// for every source with the default partitions.
+func TestSamples(t *testing.T) {
+	needSamples(t)
+	r := host(t, append([]string{"-q", "-p", "workers=1"}, sampleArgs()...)...)
+	r.ok(t)
+	if r.total["records"] != 4700 {
+		t.Fatalf("records %d, want 4700", r.total["records"])
+	}
+	evs := r.events(t)
+	sources, parts := map[string]int{}, map[string]bool{}
+	for _, e := range evs {
+		sources[e.Source]++
+		parts[e.Partition] = true
+		if e.Template == "" || len(e.ClusterID) != 16 || (e.Kind != "new" && e.Kind != "generalized") {
+			t.Fatalf("bad event %+v", e)
+		}
+	}
+	for _, s := range []string{"k8s_pod", "journald", "host_syslog"} {
+		if sources[s] == 0 {
+			t.Errorf("no events for source %s: %v", s, sources)
+		}
+	}
+	for _, p := range []string{"kube-system/coredns", "kubelet", "node.syslog.var.log.syslog"} {
+		if !parts[p] {
+			t.Errorf("no events for partition %q", p)
+		}
+	}
+	// Each file ends with a burst of a pattern seen nowhere earlier (the
+	// containers' one is a merged JSON record: its message is under msg).
+	for _, want := range []struct{ partition, text string }{
+		{"node.syslog.var.log.syslog", "oom-kill"}, {"kubelet", "tls: bad certificate"}, {"shop/api", "query failed"},
+	} {
+		found := false
+		for _, e := range evs {
+			found = found || e.Partition == want.partition && strings.Contains(e.Template, want.text)
+		}
+		if !found {
+			t.Errorf("no template for the %q burst in partition %s", want.text, want.partition)
+		}
+	}
+}
+
+// Panics and nil dereferences in flush are recovered and the chunk
+// acknowledged, also after the host re-ran its signal setup (SIGCONT), on
+// the engine thread's small coroutine stacks and on a worker.
+func TestPanicRecovery(t *testing.T) {
+	needSamples(t)
+	for _, mode := range []string{"panic", "nil"} {
+		for _, extra := range [][]string{{"--workers", "0"}, {"--workers", "0", "--resignal"}, {"--workers", "1", "--resignal"}} {
+			t.Run(mode+strings.Join(extra, ""), func(t *testing.T) {
+				args := append([]string{"-q", "-p", "_test_panic=" + mode}, extra...)
+				r := host(t, append(args, "-t", "app.x", "-f", filepath.Join(samples, "syslog.log"))...)
+				r.ok(t)
+				if n := strings.Count(r.stderr, "[drain] panic in flush"); n != r.total["attempts"] {
+					t.Fatalf("%d panics logged for %d flushes\n%s", n, r.total["attempts"], tail(r.stderr, 2000))
+				}
+				if slicesContains(extra, "--resignal") && !strings.Contains(r.stderr, "re-installed Go's SIGSEGV/SIGBUS/SIGFPE handlers") {
+					t.Fatalf("handlers not re-installed after SIGCONT:\n%s", tail(r.stderr, 2000))
+				}
+			})
+		}
+	}
+}
+
+func slicesContains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Concurrency, hot reload, retention and old-def layouts.
+func TestHostScenarios(t *testing.T) {
+	needSamples(t)
+	for _, args := range [][]string{
+		{"--workers", "4", "-n", "50"},                         // concurrent FlushCtx on one instance
+		{"--reload", "--workers", "1"},                         // generation overlap
+		{"--poison", "--workers", "0"},                         // data overwritten after each call
+		{"--def32"},                                            // Fluent Bit <= 4.2.2 def size
+		{"--event-format", "1", "--ts", "float"},               // v1 float timestamps
+		{"--ts", "ext8", "--stack", "24576", "--workers", "0"}, // EventTime as ext8, 24 KiB stacks
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			r := host(t, append(append([]string{"-q"}, args...), sampleArgs()...)...)
+			r.ok(t)
+			if len(r.events(t)) == 0 {
+				t.Fatal("no events")
+			}
+		})
+	}
+}
+
+// Two instances with different keys: one disabled, one with a fixed
+// source and partition key.
+func TestTwoInstances(t *testing.T) {
+	needSamples(t)
+	r := host(t, append([]string{"-q", "-p", "Enabled=off", "-i", "-p", "Source=app_log", "-p", "Partition_Key=stream", "-p", "Message_Key=log,msg"},
+		"--format", "json", "-f", filepath.Join(samples, "containers.jsonl"))...)
+	r.ok(t)
+	evs := r.events(t)
+	if len(evs) == 0 {
+		t.Fatal("no events")
+	}
+	for _, e := range evs {
+		if e.Source != "app_log" || (e.Partition != "stdout" && e.Partition != "stderr") {
+			t.Fatalf("event from the wrong instance or partition: %+v", e)
+		}
+	}
+}
+
+// Malformed chunks: a truncated one is acknowledged (its first events
+// mined), garbage is answered FLB_ERROR, and the process lives on.
+func TestMalformedChunks(t *testing.T) {
+	dir := t.TempDir()
+	// [[EventTime, {}], {"log": "hello world"}] twice, the second cut.
+	ev := []byte{0xdd, 0, 0, 0, 2, 0xdd, 0, 0, 0, 2, 0xd7, 0, 0x6b, 7, 0x1a, 0x81, 0, 0, 0, 0, 0x80,
+		0x81, 0xa3, 'l', 'o', 'g', 0xab, 'h', 'e', 'l', 'l', 'o', ' ', 'w', 'o', 'r', 'l', 'd'}
+	truncated := filepath.Join(dir, "truncated.msgpack")
+	garbage := filepath.Join(dir, "garbage.msgpack")
+	os.WriteFile(truncated, append(append([]byte{}, ev...), ev[:len(ev)-3]...), 0o644)
+	os.WriteFile(garbage, []byte{0xc1, 0xc1, 0xc1}, 0o644)
+	r := host(t, "-q", "--format", "msgpack", "-f", truncated, "-f", garbage)
+	if r.code != 0 || r.total["ok"] != 1 || r.total["error"] != 1 {
+		t.Fatalf("exit %d total %v\n%s", r.code, r.total, tail(r.stderr, 2000))
+	}
+	if evs := r.events(t); len(evs) != 1 || evs[0].Template != "hello world" {
+		t.Fatalf("events %+v", evs)
+	}
+	if !strings.Contains(r.stderr, "malformed event 1 at offset 38") {
+		t.Fatalf("decode error not logged:\n%s", tail(r.stderr, 2000))
+	}
+}
+
+// Against the local PostgreSQL and Redis: templates are stored and
+// announced, secrets never logged, and a second run (a restart) announces
+// nothing the cluster already knows.
+func TestStores(t *testing.T) {
+	needSamples(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+	if err != nil {
+		t.Skipf("PostgreSQL at 127.0.0.1:5432 not reachable: %v", err)
+	}
+	defer conn.Close(ctx)
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	defer rdb.Close()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		t.Skipf("Redis at 127.0.0.1:6379 not reachable: %v", err)
+	}
+	id := fmt.Sprintf("drain_e2e_%d", os.Getpid())
+	t.Cleanup(func() {
+		conn.Exec(ctx, "DROP TABLE IF EXISTS "+id)
+		if keys, _ := rdb.Keys(ctx, id+":*").Result(); len(keys) > 0 {
+			rdb.Del(ctx, keys...)
+		}
+	})
+	args := append([]string{"-q", "-p", "workers=1",
+		"-p", "PG_DSN=postgres://postgres:n0t-a-real-s3cret@127.0.0.1:5432/test?sslmode=disable",
+		"-p", "PG_Table=" + id, "-p", "Redis_Addr=127.0.0.1:6379", "-p", "Redis_Prefix=" + id,
+		"-p", "Redis_Password=", "-p", "Flush_Interval=200ms", "-p", "Exit_Timeout=10s"},
+		sampleArgs()...)
+	r := host(t, args...)
+	r.ok(t)
+	if strings.Contains(r.stderr, "n0t-a-real-s3cret") || !strings.Contains(r.stderr, "postgres:***@127.0.0.1") {
+		t.Fatalf("DSN not redacted in the log:\n%s", tail(r.stderr, 3000))
+	}
+	var rows int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+id).Scan(&rows); err != nil || rows == 0 {
+		t.Fatalf("rows %d, %v", rows, err)
+	}
+	n, err := rdb.LLen(ctx, id+":new").Result()
+	if err != nil || n == 0 {
+		t.Fatalf("%s:new has %d entries, %v", id, n, err)
+	}
+	// A restart: the same logs again are known to the cluster.
+	r2 := host(t, args...)
+	r2.ok(t)
+	newEvents := 0
+	for _, e := range r2.events(t) {
+		if e.Kind == "new" {
+			newEvents++
+		}
+	}
+	var rows2 int
+	conn.QueryRow(ctx, "SELECT count(*) FROM "+id).Scan(&rows2)
+	if newEvents != 0 || rows2 != rows {
+		t.Fatalf("second run: %d new events, rows %d → %d", newEvents, rows, rows2)
+	}
+}
+
+// A PostgreSQL that accepts connections and never answers: flushes stay
+// fast (p99 < 50 ms) and exit ends within Exit_Timeout.
+func TestBlackholeStore(t *testing.T) {
+	needSamples(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var held []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c) // never answered
+		}
+	}()
+	r := host(t, append([]string{"-p", "workers=1", "-p", "PG_DSN=postgres://u@" + ln.Addr().String() + "/db?sslmode=disable&connect_timeout=30",
+		"-p", "Exit_Timeout=1s", "-p", "Flush_Interval=100ms"}, sampleArgs()...)...)
+	r.ok(t)
+	m := regexp.MustCompile(`FLBPluginExitCtx\(\S+\) instance=\S+ -> \d+ \((\d+) us\)`).FindStringSubmatch(r.stderr)
+	if m == nil {
+		t.Fatalf("no ExitCtx line:\n%s", tail(r.stderr, 2000))
+	}
+	if us, _ := strconv.Atoi(m[1]); us > 2_500_000 {
+		t.Fatalf("ExitCtx took %d us with Exit_Timeout=1s", us)
+	}
+	p := regexp.MustCompile(`p99_us=(\d+)`).FindStringSubmatch(r.stderr)
+	if p == nil {
+		t.Fatal("no summary")
+	}
+	if us, _ := strconv.Atoi(p[1]); us > 50_000 {
+		t.Fatalf("flush p99 %d us with a blackholed PostgreSQL", us)
+	}
+}

@@ -1,0 +1,381 @@
+package instance
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	ct "github.com/awoooi/fluent-bit-drain/plugin/chunk/chunktest"
+	"github.com/awoooi/fluent-bit-drain/plugin/config"
+)
+
+type logBuf struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *logBuf) Printf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, fmt.Sprintf(format, args...))
+}
+
+func (l *logBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n")
+}
+
+// syncBuf is an events writer the sink's goroutine and the test can share.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) events(t *testing.T) []map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []map[string]any
+	sc := bufio.NewScanner(bytes.NewReader(s.b.Bytes()))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("event line %q: %v", sc.Text(), err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func newInstance(t testing.TB, keys config.Map) (*Instance, *syncBuf, *logBuf) {
+	t.Helper()
+	cfg, err := config.Parse(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, lg := &syncBuf{}, &logBuf{}
+	in, err := New(cfg, lg, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close(context.Background()) })
+	return in, ev, lg
+}
+
+func enc(build func(e *ct.Enc)) []byte {
+	var e ct.Enc
+	build(&e)
+	return e.B
+}
+
+var et = ct.EventTime{Sec: 1795542001, Nsec: 5}
+
+func TestPartitions(t *testing.T) {
+	kubeTag := ct.KubeTag("coredns-5d78c9869d-x7k2p", "kube-system", "coredns")
+	tests := []struct {
+		name string
+		keys config.Map
+		tag  string
+		body ct.M
+		want string // partition the line was mined under
+	}{
+		{"k8s from kubernetes map", nil, kubeTag,
+			ct.KubeRecord("shop", "web-1", "nginx", "GET /a"), "shop/nginx"},
+		{"k8s from the tag", nil, kubeTag,
+			ct.M{{"log", "GET /a"}}, "kube-system/coredns"},
+		{"k8s tag with a custom prefix", nil, "kube.tmp.exp.containers.web_ns-1_app-x-" + strings.Repeat("0f", 32) + ".log",
+			ct.M{{"log", "GET /a"}}, "ns-1/app-x"},
+		{"k8s tag not parsable", nil, "kube.custom",
+			ct.M{{"log", "GET /a"}}, "kube.custom"},
+		{"k8s namespace only", nil, kubeTag,
+			ct.M{{"log", "GET /a"}, {"kubernetes", ct.M{{"namespace_name", "shop"}}}}, "shop/-"},
+		{"journald identifier", nil, "host.kubelet.service",
+			ct.M{{"SYSLOG_IDENTIFIER", "kubelet"}, {"_SYSTEMD_UNIT", "kubelet.service"}, {"MESSAGE", "sync"}}, "kubelet"},
+		{"journald unit", nil, "host.kubelet.service",
+			ct.M{{"_SYSTEMD_UNIT", "kubelet.service"}, {"MESSAGE", "sync"}}, "kubelet.service"},
+		{"journald tag", nil, "host.unknown",
+			ct.M{{"MESSAGE", "IPVS: rr"}}, "host.unknown"},
+		{"syslog ident", nil, "node.syslog.var.log.auth.log",
+			ct.M{{"ident", "sshd"}, {"message", "Accepted"}}, "sshd"},
+		{"syslog tag", nil, "node.syslog.var.log.syslog",
+			ct.M{{"log", "Nov 25 raw"}}, "node.syslog.var.log.syslog"},
+		{"app_log tag", nil, "myapp.events",
+			ct.M{{"msg", "hello"}, {"ident", "ignored"}}, "myapp.events"},
+		{"explicit keys joined", config.Map{"Partition_Key": "app,env"}, "x",
+			ct.M{{"msg", "hello"}, {"app", "api"}, {"env", 3}}, "api/3"},
+		{"explicit key missing", config.Map{"Partition_Key": "app,env"}, "x",
+			ct.M{{"msg", "hello"}, {"env", "prod"}}, "-/prod"},
+		{"explicit keys all missing", config.Map{"Partition_Key": "app"}, "fallback.tag",
+			ct.M{{"msg", "hello"}}, "fallback.tag"},
+		{"explicit key that is also the message key", config.Map{"Partition_Key": "msg"}, "x",
+			ct.M{{"msg", "hello"}}, "hello"},
+		{"fixed source", config.Map{"Source": "host_syslog"}, kubeTag,
+			ct.M{{"ident", "cron"}, {"log", "job"}}, "cron"},
+		{"long value cut", config.Map{"Partition_Key": "app"}, "x",
+			ct.M{{"msg", "hello"}, {"app", strings.Repeat("é", 300)}}, strings.Repeat("é", 128)},
+		{"invalid UTF-8 and NUL repaired", config.Map{"Partition_Key": "app"}, "x",
+			ct.M{{"msg", "hello"}, {"app", "a\xffb\x00c"}}, "a\uFFFDbc"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in, _, _ := newInstance(t, tt.keys)
+			data := enc(func(e *ct.Enc) { e.V2(et, nil, tt.body) })
+			if st := in.Flush(data, tt.tag); st != OK {
+				t.Fatalf("Flush = %v", st)
+			}
+			ms := in.miner.Stats()
+			if ms.Lines != 1 || ms.Partitions != 1 {
+				t.Fatalf("miner stats %+v", ms)
+			}
+			line := ""
+			for _, k := range []string{"log", "message", "MESSAGE", "msg"} {
+				for _, kv := range tt.body {
+					if kv[0] == k && line == "" {
+						line, _ = kv[1].(string)
+					}
+				}
+			}
+			if _, ok := in.miner.Match(tt.want, line); !ok {
+				t.Errorf("line %q not mined under partition %q", line, tt.want)
+			}
+		})
+	}
+}
+
+func TestMessage(t *testing.T) {
+	tests := []struct {
+		body  ct.M
+		want  string
+		cause string // skipped cause, "" when mined
+	}{
+		{ct.M{{"log", "docker line\n"}}, "docker line", ""},
+		{ct.M{{"log", "crlf line\r\n"}}, "crlf line", ""},
+		{ct.M{{"log", "two\n\n"}}, "two\n", ""},
+		{ct.M{{"message", "m"}, {"log", "l"}}, "l", ""}, // key order of Message_Key, not of the record
+		{ct.M{{"log", ct.Bin("bytes")}}, "bytes", ""},
+		{ct.M{{"log", ct.M{{"a", "b"}}}, {"msg", "text"}}, "text", ""},
+		{ct.M{{"log", 42}}, "", "not_text"},
+		{ct.M{{"log", ct.M{{"a", "b"}}}}, "", "not_text"},
+		{ct.M{{"level", "info"}}, "", "no_message"},
+		{ct.M{}, "", "no_message"},
+		{ct.M{{"log", "\n"}}, "", "empty"},
+	}
+	for _, tt := range tests {
+		in, _, _ := newInstance(t, nil)
+		data := enc(func(e *ct.Enc) { e.V2(et, nil, tt.body) })
+		if st := in.Flush(data, "app"); st != OK {
+			t.Fatalf("%v: Flush = %v", tt.body, st)
+		}
+		st := in.Stats()
+		if tt.cause != "" {
+			if st.Skipped[tt.cause] != 1 || in.miner.Stats().Lines != 0 {
+				t.Errorf("%v: skipped %v, miner lines %d; want cause %s", tt.body, st.Skipped, in.miner.Stats().Lines, tt.cause)
+			}
+			continue
+		}
+		if _, ok := in.miner.Match("app", tt.want); !ok || in.miner.Stats().Lines != 1 {
+			t.Errorf("%v: %q not mined", tt.body, tt.want)
+		}
+	}
+}
+
+func TestStatusAndCounters(t *testing.T) {
+	in, _, lg := newInstance(t, nil)
+	good := ct.KubeChunk(10)
+	if st := in.Flush(good, "kube.x"); st != OK {
+		t.Fatalf("Flush = %v", st)
+	}
+	// Truncated: earlier events count, the chunk is acknowledged.
+	if st := in.Flush(good[:len(good)-5], "kube.x"); st != OK {
+		t.Fatalf("truncated chunk: Flush = %v, want OK", st)
+	}
+	// Nothing decodable: ERROR (retrying cannot help).
+	if st := in.Flush([]byte{0xc1, 0x00}, "kube.x"); st != Error {
+		t.Fatalf("garbage chunk: Flush = %v, want Error", st)
+	}
+	// Only group markers and skipped events: decoded, OK.
+	markers := enc(func(e *ct.Enc) { e.GroupStart(ct.M{}); e.GroupEnd(); e.V1("bad ts", ct.M{{"log", "x"}}) })
+	if st := in.Flush(markers, "kube.x"); st != OK {
+		t.Fatalf("markers: Flush = %v", st)
+	}
+	st := in.Stats()
+	if st.Chunks != 4 || st.Records != 19 || st.DecodeErrors != 2 || st.Skipped["group_marker"] != 2 || st.Skipped["bad_timestamp"] != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+	if st.Bytes != uint64(2*len(good)-5+2+len(markers)) {
+		t.Fatalf("bytes %d", st.Bytes)
+	}
+	if st.TemplatesNew == 0 || st.TemplatesNew != in.miner.Stats().Created {
+		t.Fatalf("templates %d, miner created %d", st.TemplatesNew, in.miner.Stats().Created)
+	}
+	if !strings.Contains(lg.String(), "[drain] tag kube.x: chunk: malformed event 9") {
+		t.Fatalf("log: %s", lg.String())
+	}
+}
+
+func TestDisabledAndClosed(t *testing.T) {
+	in, _, _ := newInstance(t, config.Map{"Enabled": "off"})
+	if st := in.Flush(ct.KubeChunk(5), "kube.x"); st != OK {
+		t.Fatalf("Flush = %v", st)
+	}
+	if st := in.Stats(); st.ChunksDisabled != 1 || st.Records != 0 || in.miner.Stats().Lines != 0 {
+		t.Fatalf("disabled: %+v", st)
+	}
+	in2, _, _ := newInstance(t, nil)
+	if err := in2.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := in2.Flush(ct.KubeChunk(5), "kube.x"); st != OK || in2.Stats().ChunksClosed != 1 {
+		t.Fatalf("after Close: %v %+v", st, in2.Stats())
+	}
+	if err := in2.Close(context.Background()); err != nil {
+		t.Fatal("second Close:", err)
+	}
+}
+
+// Templates reach the sink with their partition and source, and the sample
+// is a copy (the chunk is overwritten right after Flush, as Fluent Bit
+// frees it).
+func TestTemplatesReachSink(t *testing.T) {
+	in, events, _ := newInstance(t, config.Map{"Flush_Interval": "50ms"})
+	data := ct.KubeChunk(40)
+	if st := in.Flush(data, ct.KubeTag("web-1", "shop", "nginx")); st != OK {
+		t.Fatalf("Flush = %v", st)
+	}
+	for i := range data {
+		data[i] = 0xAA
+	}
+	if err := in.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	evs := events.events(t)
+	if len(evs) == 0 {
+		t.Fatal("no events")
+	}
+	samples := map[string]bool{}
+	for i := 0; i < 40; i++ {
+		samples[in.miner.MaskSample(ct.LogLine(i))] = true
+	}
+	for _, e := range evs {
+		if e["partition"] != "shop/nginx" || e["source"] != "k8s_pod" {
+			t.Fatalf("event %v", e)
+		}
+		s, _ := e["sample_log"].(string)
+		if !samples[s] {
+			t.Fatalf("sample %q is not one of the masked lines (aliasing the chunk?)", s)
+		}
+	}
+}
+
+func TestConcurrentFlush(t *testing.T) {
+	in, _, _ := newInstance(t, nil)
+	data := ct.KubeChunk(200)
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 5; i++ {
+				if st := in.Flush(data, "kube.x"); st != OK {
+					t.Errorf("Flush = %v", st)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if st := in.Stats(); st.Records != 4000 || in.miner.Stats().Lines != 4000 {
+		t.Fatalf("records %d, mined %d", st.Records, in.miner.Stats().Lines)
+	}
+}
+
+func TestTestPanicHook(t *testing.T) {
+	for _, mode := range []string{"panic", "nil"} {
+		in, _, _ := newInstance(t, nil)
+		in.cfg.TestPanic = mode // settable here; config only accepts it with drain_testhooks
+		func() {
+			defer func() {
+				if r := recover(); r == nil {
+					t.Errorf("%s: no panic", mode)
+				}
+			}()
+			in.Flush(ct.KubeChunk(1), "kube.x")
+		}()
+		// The instance still works after a recovered panic.
+		in.cfg.TestPanic = ""
+		if st := in.Flush(ct.KubeChunk(3), "kube.x"); st != OK || in.Stats().Records != 3 {
+			t.Errorf("%s: after panic: %v %+v", mode, st, in.Stats())
+		}
+	}
+}
+
+func TestMetricsEndpoint(t *testing.T) {
+	in, _, _ := newInstance(t, config.Map{"Metrics_Listen": "127.0.0.1:0"})
+	in.Flush(ct.KubeChunk(10), "kube.x")
+	in.Flush(enc(func(e *ct.Enc) { e.V2(et, nil, ct.M{{"level", "x"}}) }), "kube.x")
+	var addr string
+	for deadline := time.Now().Add(2 * time.Second); addr == ""; time.Sleep(10 * time.Millisecond) {
+		if addr = in.MetricsAddr(); addr == "" && time.Now().After(deadline) {
+			t.Fatal("metrics endpoint not listening")
+		}
+	}
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		"drain_records_total 11\n",
+		`drain_records_skipped_total{cause="no_message"} 1` + "\n",
+		"drain_chunks_total 2\n",
+		"drain_miner_lines_total 10\n",
+		`drain_templates_total{kind="new"} `,
+		"drain_sink_pending ",
+		`drain_store_batches_total{store="postgres"} 0`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %q:\n%s", want, body)
+		}
+	}
+	if err := in.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := http.Get("http://" + addr + "/metrics"); err == nil {
+		t.Fatal("metrics endpoint still up after Close")
+	}
+}
+
+func TestKubeTagPartition(t *testing.T) {
+	id := strings.Repeat("ab", 32)
+	tests := map[string]string{
+		"kube.var.log.containers.coredns-5d78c9869d-x7k2p_kube-system_coredns-" + id + ".log": "kube-system/coredns",
+		"kube.var.log.containers.my.pod_ns_side-car-" + id + ".log":                           "ns/side-car",
+		"kube.var.log.containers.pod_ns_c-" + id[:63] + ".log":                                "",
+		"kube.var.log.containers.pod_ns_c-" + strings.Repeat("AB", 32) + ".log":               "",
+		"kube.var.log.containers.podns_c-" + id + ".log":                                      "",
+		"kube.var.log.containers.pod__c-" + id + ".log":                                       "",
+		"kube.var.log.containers.pod_ns_-" + id + ".log":                                      "",
+		"kube.x": "",
+	}
+	for tag, want := range tests {
+		got, ok := kubeTagPartition(tag)
+		if got != want || ok != (want != "") {
+			t.Errorf("kubeTagPartition(%q) = %q, %v; want %q", tag, got, ok, want)
+		}
+	}
+}
