@@ -266,6 +266,8 @@ func (sc *scanState) scan(line string) (special bool) {
 			}
 		}
 		w := line[i:j]
+		listPrefix, listStart := sc.listPrefix, sc.listStart
+		sc.listPrefix = ""
 		switch {
 		case !digit && c != '/':
 			sc.word(w)
@@ -275,6 +277,27 @@ func (sc *scanState) scan(line string) (special bool) {
 			sc.variableGlued()
 		case isVarWord(w):
 			sc.variable()
+		case nameNum(w) > 0:
+			// Names such as "an14": one stays a word (an interface, a
+			// tty), two or more of the same stem in a row are a list.
+			p := nameNum(w)
+			if w[:p] == listPrefix && sc.sepClean {
+				if listStart >= 0 {
+					// Take the first name back and write a variable in
+					// its place, as if it had been one all along.
+					sc.dst = sc.dst[:listStart]
+					sc.popSpaces(listStart)
+					sc.pend, sc.lastVar, sc.sepClean = sc.listPend, sc.listLastVar, sc.listSepClean
+					sc.variable()
+				} else {
+					sc.variable()
+				}
+				sc.listPrefix, sc.listStart = w[:p], -1
+				break
+			}
+			sc.listPrefix, sc.listStart = w[:p], len(sc.dst)
+			sc.listPend, sc.listLastVar, sc.listSepClean = sc.pend, sc.lastVar, sc.sepClean
+			sc.word(w)
 		default:
 			sc.word(w)
 		}
@@ -303,6 +326,14 @@ type scanState struct {
 	spaces [128]int32
 	nsp    int
 	spill  bool
+
+	// The stem of the name word just written ("an" of "an14") and where it
+	// starts in dst (-1 once it became a list variable), "" after any other.
+	listPrefix   string
+	listStart    int
+	listPend     int // the writer's state before that name word
+	listLastVar  bool
+	listSepClean bool
 }
 
 func (sc *scanState) space() {
@@ -908,4 +939,22 @@ func validScheme(w string) bool {
 		}
 	}
 	return len(w) > 0
+}
+
+// nameNum returns the length of the letter stem of a name made of letters
+// then digits ("an14", "cn304"), or -1.
+func nameNum(w string) int {
+	k := 0
+	for k < len(w) && isAlphaB(w[k]) {
+		k++
+	}
+	if k == 0 || k == len(w) {
+		return -1
+	}
+	for q := k; q < len(w); q++ {
+		if !isDigitB(w[q]) {
+			return -1
+		}
+	}
+	return k
 }

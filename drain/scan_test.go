@@ -32,6 +32,8 @@ func TestScannerMasks(t *testing.T) {
 		{"key value", "uid=0 euid=0 tty=NODEVssh", "uid=<*> euid=<*> tty=NODEVssh"},
 		{"prefix number", "node node-69 generating core.2275", "node node-<*> generating core.<*>"},
 		{"list", "delete blk_1 blk_2 blk_3, blk_4", "delete <*>"},
+		{"name list", "data source name an14 an15, an16 at cn304", "data source name <*> at cn304"},
+		{"name list after var", "IRQs 3 4 lnk1 lnk2 end", "IRQs <*> end"},
 		{"empty value", "connection from 1.2.3.4 () at x", "connection from <*> (<*>) at x"},
 		{"dots", "store operation.............................1", "store operation.............................<*>"},
 		{"sentence dot", "job job_1445144423722_0020.", "job <*>."},
