@@ -158,7 +158,16 @@ func probeCacheDir(modDir string) (string, error) {
 	if err != nil {
 		base = os.TempDir()
 	}
-	dir := filepath.Join(base, "fluent-bit-drain", "testhost-probe", hex.EncodeToString(h.Sum(nil))[:16])
+	root := filepath.Join(base, "fluent-bit-drain", "testhost-probe")
+	key := hex.EncodeToString(h.Sum(nil))[:16]
+	if old, err := os.ReadDir(root); err == nil {
+		for _, e := range old {
+			if e.Name() != key {
+				os.RemoveAll(filepath.Join(root, e.Name())) // probes of older sources
+			}
+		}
+	}
+	dir := filepath.Join(root, key)
 	return dir, os.MkdirAll(dir, 0o755)
 }
 
@@ -1056,4 +1065,43 @@ func TestDrainPluginBlockingSinks(t *testing.T) {
 		t.Errorf("ExitCtx took %d us with Exit_Timeout 1s; plugin log:\n%s", exitUS, strings.Join(drain, "\n"))
 	}
 	t.Logf("chunks=%s p99=%dus ExitCtx=%dus", chunks, p99, exitUS)
+}
+
+// A flush that uses more C stack than the coroutine stack minus its
+// 256-byte canary is reported as a contract failure.
+func TestCoroutineStackOverrun(t *testing.T) {
+	in := writeFile(t, "a.log", "x\n")
+	stackRE := regexp.MustCompile(`flush instance=probe.0 .* stack=0x([0-9a-f]+)-0x([0-9a-f]+) `)
+	r := run(t, nil, "--trace", "-p", "label=C", "-f", in, probeSO)
+	r.mustExit(t, 0)
+	m := stackRE.FindStringSubmatch(r.out)
+	fl := r.flushes()
+	if m == nil || len(fl) != 1 {
+		t.Fatalf("no stack trace or flush:\n%s", r.out)
+	}
+	lo, _ := strconv.ParseUint(m[1], 16, 64)
+	depth := int(fl[0].sp - lo) // bytes left below the plugin's C frame
+	for _, tc := range []struct {
+		use  int
+		fail bool
+	}{{1024, false}, {depth - 100, true}} {
+		t.Run(strconv.Itoa(tc.use), func(t *testing.T) {
+			r := run(t, nil, "--trace", "-p", "label=C", "-p", "mode=cstack:"+strconv.Itoa(tc.use), "-f", in, probeSO)
+			if !tc.fail {
+				r.mustExit(t, 0)
+				r.mustNotContain(t, "canary")
+				return
+			}
+			r.mustExit(t, 1)
+			r.mustContain(t, "used more than 24320 bytes of coroutine stack (canary overwritten")
+		})
+	}
+}
+
+func TestHotReloadFlag(t *testing.T) {
+	r := run(t, nil, "--hot-reload-flag", "-i", probeSO)
+	r.mustExit(t, 0)
+	if n := strings.Count(r.out, "probe: prerun hot=1"); n != 2 {
+		t.Fatalf("%d PreRun(1) calls for 2 instances:\n%s", n, r.out)
+	}
 }

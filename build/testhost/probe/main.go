@@ -25,7 +25,7 @@ import (
 // probeCtx is the per-instance state stored with FLBPluginSetContext.
 type probeCtx struct {
 	label          string
-	mode           string // ok | retry | error | rc:N | panic | nilderef
+	mode           string // ok | retry | error | rc:N | panic | nilderef | cstack:N
 	sleep          time.Duration
 	restoreSignals bool
 	retain         bool
@@ -190,6 +190,9 @@ func flush(ctx, data unsafe.Pointer, length C.int, tag *C.char) (rc int) {
 		return output.FLB_RETRY
 	case c.mode == "error":
 		return output.FLB_ERROR
+	case strings.HasPrefix(c.mode, "cstack:"):
+		n, _ := strconv.Atoi(c.mode[7:])
+		logf("cstack label=%s bytes=%d lowest=%#x", c.label, n, useCStack(n))
 	case strings.HasPrefix(c.mode, "rc:"):
 		v, _ := strconv.Atoi(c.mode[3:])
 		return v

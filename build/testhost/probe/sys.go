@@ -34,6 +34,14 @@ static uintptr_t probe_sp(void) {
 	return (uintptr_t)&c;
 }
 
+// probe_use_stack touches n bytes of C stack below its own frame, to test
+// the host's coroutine stack canary.
+static uintptr_t probe_use_stack(size_t n) {
+	volatile unsigned char *p = __builtin_alloca(n);
+	for (size_t i = 0; i < n; i++) p[i] = (unsigned char)i;
+	return (uintptr_t)p;
+}
+
 // What fluent-bit-go master does: write def->event_type at offset 32.
 static void probe_write_event_type(void *def) {
 	int one = 1;
@@ -56,6 +64,9 @@ func restoreSignals() int { return int(C.probe_restore_signals()) }
 func cStackPointer() uintptr { return uintptr(C.probe_sp()) }
 
 func writeEventType(def unsafe.Pointer) { C.probe_write_event_type(def) }
+
+// useCStack writes n bytes of the C stack the callback runs on (mode cstack:N).
+func useCStack(n int) uintptr { return uintptr(C.probe_use_stack(C.size_t(n))) }
 
 // threadInfo names the OS thread the current cgo callback runs on.
 func threadInfo() string {
