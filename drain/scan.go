@@ -249,7 +249,7 @@ func (sc *scanState) scan(line string) (special bool) {
 		for e > st && (line[e] == ' ' || line[e] == '"' || line[e] == '\'') {
 			e--
 		}
-		if at || k-i > 20 && line[i] == 'e' || e >= st && (line[e] == '=' || line[e] == ':') && st > 0 && secretKeyEnd(line[st-1]) || uint(prevEnd-prevStart-5) <= 1 && prevEnd == st && line[prevStart]|0x20 == 'b' {
+		if at || k-i > 20 && line[i] == 'e' || e >= st && (line[e] == '=' || line[e] == ':') && secretKeyTail(line, st) || uint(prevEnd-prevStart-5) <= 1 && prevEnd == st && line[prevStart]|0x20 == 'b' {
 			if j, ok := secretValue(line, st, i, k, at, prevStart, prevEnd); ok {
 				sc.variable()
 				i = j
@@ -436,7 +436,7 @@ func secretValue(line string, st, i, k int, at bool, ps, pe int) (int, bool) {
 		if key == "" {
 			return 0, false
 		}
-		if !secretKeyEnd(key[len(key)-1]) {
+		if !secretKeyTail(line, st) {
 			return 0, false
 		}
 		for _, sk := range secretKeys {
@@ -458,10 +458,14 @@ func secretValue(line string, st, i, k int, at bool, ps, pe int) (int, bool) {
 	return 0, false
 }
 
-// secretKeyEnd: the last letters of the secretKeys, a cheap first filter.
-func secretKeyEnd(c byte) bool {
-	switch c | 0x20 {
-	case 'd', 's', 'n', 't', 'y', 'h':
+// secretKeyTail reports whether the key ending at line[end] (exclusive) ends
+// like one of the secretKeys: a cheap filter before comparing them.
+func secretKeyTail(line string, end int) bool {
+	if end < 3 {
+		return false
+	}
+	switch string([]byte{line[end-3] | 0x20, line[end-2] | 0x20, line[end-1] | 0x20}) {
+	case "ord", "swd", "pwd", "ass", "ken", "ret", "key", "uth", "ion", "als":
 		return true
 	}
 	return false
