@@ -114,8 +114,8 @@ EOF
     Source_Map      kube.=k8s_pod,host.=journald,node.=host_syslog
     Node_Name       $(hostname)
 EOF
-        [[ -n ${PG_DSN:-} ]] && printf '    PG_DSN          ${PG_DSN}\n'
-        [[ -n ${REDIS_ADDR:-} ]] && printf '    Redis_Addr      ${REDIS_ADDR}\n'
+        if [[ -n ${PG_DSN:-} ]]; then printf '    PG_DSN          ${PG_DSN}\n'; fi
+        if [[ -n ${REDIS_ADDR:-} ]]; then printf '    Redis_Addr      ${REDIS_ADDR}\n'; fi
     } >"$tmp/fluent-bit.conf"
     echo "run.sh: $FLUENT_BIT -c $tmp/fluent-bit.conf for ${RUN_SECONDS:-15}s ($stores)" >&2
     rc=0
