@@ -7,6 +7,7 @@
 package chunk
 
 import (
+	"runtime"
 	"testing"
 	"unsafe"
 
@@ -23,6 +24,9 @@ func BenchmarkFluentBitGoDecoder(b *testing.B) {
 	b.SetBytes(int64(len(data) / benchRecords))
 	b.ReportAllocs()
 	var dec *output.FLBDecoder
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cpu := threadCPU()
 	n := 0
 	for b.Loop() {
 		if n == 0 {
@@ -43,4 +47,5 @@ func BenchmarkFluentBitGoDecoder(b *testing.B) {
 			n = 0
 		}
 	}
+	b.ReportMetric(float64((threadCPU()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
 }

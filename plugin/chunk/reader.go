@@ -12,6 +12,7 @@
 package chunk
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 )
@@ -132,6 +133,14 @@ const (
 // unset: the caller skips the event from its start.
 func (r *Reader) event(ev *Event) (end int, v verdict, err error) {
 	b, off := r.data, r.off
+	// Fast path: the header exactly as Fluent Bit v2.1+ writes it,
+	// dd00000002 dd00000002 d700<sec><nsec> 80 (empty metadata).
+	if len(b)-off > 21 && string(b[off:off+12]) == fbHeader && b[off+20] == 0x80 {
+		p := b[off+12:]
+		ev.Sec = int64(binary.BigEndian.Uint32(p))
+		ev.Nsec = binary.BigEndian.Uint32(p[4:])
+		return r.body(ev, off+21)
+	}
 	h, err := readHead(b, off)
 	if err != nil {
 		return 0, 0, err
@@ -159,6 +168,16 @@ func (r *Reader) event(ev *Event) (end int, v verdict, err error) {
 	if off, err = skip(b, off, 1+extra); err != nil {
 		return 0, 0, err
 	}
+	return r.body(ev, off)
+}
+
+// fbHeader is the start of every event Fluent Bit v2.1+ writes: two
+// array32 headers of 2 elements and an EventTime (fixext8, type 0).
+const fbHeader = "\xdd\x00\x00\x00\x02\xdd\x00\x00\x00\x02\xd7\x00"
+
+// body reads the event body at off: it must be a map.
+func (r *Reader) body(ev *Event, off int) (end int, v verdict, err error) {
+	b := r.data
 	bh, err := readHead(b, off)
 	if err != nil {
 		return 0, 0, err

@@ -1,6 +1,7 @@
 package chunk
 
 import (
+	"runtime"
 	"testing"
 
 	ct "github.com/awoooi/fluent-bit-drain/plugin/chunk/chunktest"
@@ -22,6 +23,9 @@ func BenchmarkReader(b *testing.B) {
 	var ev Event
 	b.SetBytes(int64(len(data) / benchRecords))
 	b.ReportAllocs()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cpu := threadCPU()
 	n := 0
 	for b.Loop() {
 		if n == 0 {
@@ -34,4 +38,5 @@ func BenchmarkReader(b *testing.B) {
 			n = 0
 		}
 	}
+	b.ReportMetric(float64((threadCPU()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
 }
