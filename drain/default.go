@@ -134,6 +134,10 @@ func commonEnds(a, b string) (int, int) {
 	return p, s
 }
 
+// maxGlob bounds the bytes tokenCovers will glob-match (its cost is
+// O(len(t)*len(l)) at worst); longer tokens must match exactly.
+const maxGlob = 512
+
 // tokenCovers reports whether template token t matches line token l:
 // equal, or equal once each "<*>" in t stands for any run of bytes.
 func tokenCovers(t, l string) bool {
@@ -142,6 +146,9 @@ func tokenCovers(t, l string) bool {
 	}
 	if !strings.Contains(t, wildcard) {
 		return false
+	}
+	if len(t)+len(l) > maxGlob {
+		return false // bound the matcher on hostile tokens; merge still widens
 	}
 	// Iterative glob with backtracking to the last wildcard: O(len(t)*len(l)).
 	ti, li, star, mark := 0, 0, -1, 0
@@ -174,12 +181,14 @@ func (defaultScorer) merge(tmpl, toks []string) bool {
 			continue
 		}
 		p, s := commonEnds(t, toks[i])
-		if p == 0 && s == 0 {
-			tmpl[i] = wildcard
-		} else {
-			tmpl[i] = t[:p] + wildcard + t[len(t)-s:]
+		nt := wildcard
+		if p > 0 || s > 0 {
+			nt = t[:p] + wildcard + t[len(t)-s:]
 		}
-		changed = true
+		if nt != t {
+			tmpl[i] = nt
+			changed = true
+		}
 	}
 	return changed
 }

@@ -205,3 +205,19 @@ func maskedString(s string) string {
 	out, _ := appendMasked(nil, s)
 	return string(out)
 }
+
+// One huge token full of variables, twice: the glob matcher is bounded, so
+// this is quick, and the second line still joins the first one's cluster.
+func TestDefaultHostileToken(t *testing.T) {
+	cfg, _ := Preset("default")
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := "x" + strings.Repeat("a=1,", 16<<10)
+	b := "x" + strings.Repeat("a=1,", 16<<10-1) + "a=1;"
+	r1, r2, r3 := m.Add("p", a), m.Add("p", b), m.Add("p", b)
+	if r1.Kind != Created || r2.ClusterID != r1.ClusterID || r3.Kind != Known {
+		t.Errorf("kinds %v %v %v, clusters %d %d", r1.Kind, r2.Kind, r3.Kind, r1.ClusterID, r2.ClusterID)
+	}
+}
