@@ -1632,8 +1632,10 @@ int main(int argc, char **argv)
             if (!atomic_load(&g1->init_failed)) {
                 hlog("reload: loading generation 2 while generation 1 is flushing");
                 g2 = gen_load(2, 1);
+                /* show that generation 1 keeps flushing after the new registration */
                 unsigned long during = atomic_load(&g1->flushes_done);
-                usleep(20000);
+                for (int i = 0; i < 2000 && atomic_load(&g1->flushes_done) <= during + 1; i++)
+                    usleep(1000);
                 hlog("reload: generation 1 flushes before/after registration: %lu/%lu", during,
                      atomic_load(&g1->flushes_done));
             }

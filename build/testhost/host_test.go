@@ -4,6 +4,7 @@
 package testhost
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -904,27 +905,55 @@ func TestSIGTERMShutsDownInOrder(t *testing.T) {
 	needBuild(t)
 	in := writeFile(t, "a.log", "a\n")
 	cmd := exec.Command(hostBin, "--repeat", "100000000", "-p", "quiet=on", "-p", "label=T", "-f", in, probeSO)
-	var buf bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &buf, &buf
+	pipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout = nil
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond)
+	var out strings.Builder
+	running := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(pipe)
+		signalled := false
+		for sc.Scan() {
+			out.WriteString(sc.Text() + "\n")
+			if !signalled && strings.Contains(sc.Text(), "probe: prerun") {
+				signalled = true
+				close(running)
+			}
+		}
+	}()
+	select {
+	case <-running:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("host never reached PreRun:\n%s", out.String())
+	}
+	time.Sleep(100 * time.Millisecond) // let it flush for a while
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	exited := make(chan error, 1)
+	go func() {
+		<-done
+		exited <- cmd.Wait()
+	}()
 	select {
-	case err := <-done:
-		r := result{out: buf.String()}
+	case err := <-exited:
+		r := result{out: out.String()}
 		if err != nil {
 			t.Fatalf("exit after SIGTERM: %v\n%s", err, r.out)
 		}
 		r.inOrder(t, `caught signal \(SIGTERM\)`, `probe: preexit reload=0`, `probe: exitctx label=T`, `probe: unregister`)
 	case <-time.After(10 * time.Second):
 		cmd.Process.Kill()
-		t.Fatalf("host did not stop after SIGTERM:\n%s", buf.String())
+		t.Fatal("host did not stop within 10 s of SIGTERM")
 	}
 }
 
