@@ -338,9 +338,9 @@ func (s *Sink) LoadKnown(ctx context.Context, partitions []string, fn func(parti
 	if err != nil {
 		cause, _ := classifyPG(err)
 		s.pgC.errors[causeIndex(cause)].Add(1)
-		err = fmt.Errorf("sink: postgres: loading known templates (%s): %s", cause, s.redact(err.Error()))
-		s.logf("%v", err)
-		return err
+		msg := fmt.Sprintf("loading known templates failed (%s): %s", cause, s.redact(err.Error()))
+		s.logf("postgres: %s", msg)
+		return fmt.Errorf("sink: postgres: %s", msg)
 	}
 	s.logf("postgres: loaded %d known templates", n)
 	return nil

@@ -22,6 +22,7 @@ type redisWriter struct {
 	rdb                         *redis.Client
 	keyNew, keyAlerts, keyFlags string
 	keyCluster                  string // prefix of <prefix>:clusters:<id>
+	keyBatch                    string // <prefix>:batch:<node>: token of the last batch applied
 	listMax                     int64
 	ttl                         time.Duration
 	alertMax                    int64
@@ -65,6 +66,7 @@ func newRedisWriter(cfg *Config, password string, tc *tls.Config) *redisWriter {
 		keyAlerts:  p + ":alerts",
 		keyFlags:   p + ":flags",
 		keyCluster: p + ":clusters:",
+		keyBatch:   p + ":batch:" + cfg.NodeName,
 		listMax:    int64(cfg.NewListMax),
 		ttl:        cfg.NewListTTL,
 		alertMax:   cfg.AlertStreamMaxLen,
@@ -73,10 +75,22 @@ func newRedisWriter(cfg *Config, password string, tc *tls.Config) *redisWriter {
 }
 
 // write sends one batch as a single MULTI/EXEC, so a batch is applied whole
-// or not at all and a retry cannot duplicate part of it: the events LPUSHed
-// oldest first (the newest ends at the head), LTRIM, EXPIRE; alerts XADDed
-// to the stream when not in shadow mode; cluster hashes updated.
+// or not at all: the events LPUSHed oldest first (the newest ends at the
+// head), LTRIM, EXPIRE; alerts XADDed to the stream when not in shadow mode;
+// cluster hashes updated. The same MULTI records the batch's token under
+// <prefix>:batch:<node>; a retry first reads it, and a batch whose reply was
+// lost (timeout, connection killed after EXEC) but which was applied is not
+// applied again. One key per node suffices: the node's writer is sequential.
 func (w *redisWriter) write(ctx context.Context, b *batch) error {
+	if b.attempt > 1 {
+		last, err := w.rdb.Get(ctx, w.keyBatch).Result()
+		if err != nil && err != redis.Nil {
+			return err
+		}
+		if last == b.token {
+			return nil
+		}
+	}
 	_, err := w.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		if len(b.items) > 0 {
 			items := slices.Clone(b.items)
@@ -102,6 +116,7 @@ func (w *redisWriter) write(ctx context.Context, b *batch) error {
 			p.HSet(ctx, key, "last_seen_at", time.UnixMicro(b.hitLast[i]).UTC().Format(time.RFC3339Nano))
 			p.Expire(ctx, key, w.ttl)
 		}
+		p.Set(ctx, w.keyBatch, b.token, w.ttl)
 		return nil
 	})
 	return err

@@ -209,21 +209,6 @@ func (s *Sink) Template(t Template) {
 		s.c.invalid.Add(1)
 		return
 	}
-	var cut bool
-	if t.Sample, cut = truncate(t.Sample, s.cfg.SampleBytes); cut {
-		s.c.truncated.Add(1)
-	}
-	if t.Template, cut = truncate(t.Template, s.cfg.TemplateBytes); cut {
-		s.c.truncated.Add(1)
-	}
-	t.Sample = strings.Clone(t.Sample) // a sample may alias a record buffer
-	if t.SeenAt.IsZero() {
-		t.SeenAt = time.Now()
-	}
-	// PostgreSQL keeps microseconds; the row is recognised by exact equality.
-	t.SeenAt = t.SeenAt.UTC().Truncate(time.Microsecond)
-	it := &item{t: t}
-
 	s.fmu.Lock()
 	if s.closed {
 		s.fmu.Unlock()
@@ -241,9 +226,26 @@ func (s *Sink) Template(t Template) {
 		s.c.dropped.Add(1)
 		return
 	}
+	// Bounded copies only: the sample may alias a record buffer, and the
+	// budget's memory bound relies on the byte limits.
+	var cutS, cutT bool
+	t.Sample, cutS = truncate(t.Sample, s.cfg.SampleBytes)
+	t.Sample = strings.Clone(t.Sample)
+	t.Template, cutT = truncate(t.Template, s.cfg.TemplateBytes)
+	if t.SeenAt.IsZero() {
+		t.SeenAt = time.Now()
+	}
+	// PostgreSQL keeps microseconds; the row is recognised by exact equality.
+	t.SeenAt = t.SeenAt.UTC().Truncate(time.Microsecond)
 	s.units.Add(s.tmplWt)
-	s.ftmpls[t.ID] = it
+	s.ftmpls[t.ID] = &item{t: t}
 	s.fmu.Unlock()
+	if cutS {
+		s.c.truncated.Add(1)
+	}
+	if cutT {
+		s.c.truncated.Add(1)
+	}
 	s.c.queueDepth.Add(1)
 	s.c.frontTemplates.Add(1)
 	s.c.templates.Add(1)

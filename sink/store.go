@@ -3,7 +3,9 @@ package sink
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -18,6 +20,8 @@ type hitEntry struct {
 // batch is what one write sends: a snapshot of a store's pending entries,
 // sorted by id so concurrent nodes lock rows in the same order.
 type batch struct {
+	token     string // identifies the batch across retries (Redis idempotency)
+	attempt   int    // 1 on the first write, 2+ on retries of the same batch
 	items     []*item
 	hitIDs    []string
 	hitN      []int64
@@ -43,6 +47,7 @@ type store struct {
 	mu    sync.Mutex
 	items map[string]*item
 	hits  map[string]hitEntry
+	retry *batch // a failed batch, retried as is (writer goroutine only)
 
 	wake     chan struct{}
 	done     chan struct{}
@@ -121,10 +126,22 @@ func (st *store) take(max int) *batch {
 		}
 		b.items = append(b.items, it)
 	}
+	// Hits of a template left for a later batch wait with it: the row
+	// they update must exist first.
+	var taken map[string]bool
+	if len(b.items) < len(st.items) {
+		taken = make(map[string]bool, len(b.items))
+		for _, it := range b.items {
+			taken[it.t.ID] = true
+		}
+	}
 	ids := make([]string, 0, min(len(st.hits), max))
 	for id := range st.hits {
 		if len(ids) == max {
 			break
+		}
+		if _, waiting := st.items[id]; waiting && taken != nil && !taken[id] {
+			continue
 		}
 		ids = append(ids, id)
 	}
@@ -137,6 +154,7 @@ func (st *store) take(max int) *batch {
 		b.hitN[i], b.hitLast[i] = e.n, e.last
 	}
 	st.mu.Unlock()
+	b.token = strconv.FormatUint(rand.Uint64(), 16)
 	slices.SortFunc(b.items, func(x, y *item) int { return strings.Compare(x.t.ID, y.t.ID) })
 	return b
 }
@@ -227,11 +245,19 @@ func isClosed(c <-chan struct{}) bool {
 
 // flush writes one batch. A failure the server will never accept drops the
 // batch (counted lost); any other failure leaves it pending for a retry.
+//
+// A failed batch is retried as is, so that a store can recognise an attempt
+// that was applied although its reply was lost.
 func (s *Sink) flush(st *store) error {
-	b := st.take(s.cfg.MaxBatch)
+	b := st.retry
+	st.retry = nil
+	if b == nil {
+		b = st.take(s.cfg.MaxBatch)
+	}
 	if b.size() == 0 {
 		return nil
 	}
+	b.attempt++
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.CallTimeout)
 	err := safeWrite(ctx, st.write, b)
 	cancel()
@@ -252,6 +278,7 @@ func (s *Sink) flush(st *store) error {
 			return err
 		}
 		st.c.retries.Add(1)
+		st.retry = b
 		s.failed(st, cause, err.Error(), true)
 		return err
 	}
