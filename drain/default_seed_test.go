@@ -1,6 +1,9 @@
 package drain
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 // A restarted node seeds the templates it learnt before; replaying the same
 // lines must then announce nothing new (the plugin's restart promise), for
@@ -25,8 +28,13 @@ func TestDefaultSeedReplay(t *testing.T) {
 			}
 			templates[r.Template] = true
 		}
-		second, _ := New(cfg)
+		sorted := make([]string, 0, len(templates))
 		for tmpl := range templates {
+			sorted = append(sorted, tmpl)
+		}
+		slices.Sort(sorted)
+		second, _ := New(cfg)
+		for _, tmpl := range sorted {
 			if _, err := second.Seed(name, tmpl); err != nil {
 				t.Fatal(err)
 			}
