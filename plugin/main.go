@@ -311,17 +311,20 @@ func FLBPluginExitCtx(ctx unsafe.Pointer) (ret int) {
 			ret = flbError
 		}
 	}()
-	v, ok := registry.m.LoadAndDelete(uintptr(ctx))
+	v, ok := registry.m.Load(uintptr(ctx))
 	if !ok {
 		logger.Printf("[drain] exit with unknown context %p", ctx)
 		return flbError
 	}
+	// Stop intake first (a late flush is acknowledged, not retried), then
+	// forget the handle and free it.
 	in := v.(*instance.Instance)
 	c, cancel := context.WithTimeout(context.Background(), in.ExitTimeout())
 	defer cancel()
 	if err := in.Close(c); err != nil {
 		logger.Printf("[drain] exit: %v", oneLine(err))
 	}
+	registry.m.Delete(uintptr(ctx))
 	C.free(ctx)
 	return flbOK
 }
