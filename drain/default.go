@@ -10,8 +10,9 @@ import "strings"
 // share of the template's constant tokens that match, but one mismatch
 // between two word-like constants ("Started" vs "Paused", "cupsd" vs
 // "syslogd") rules the candidate out: such words name events, not values.
-// Values are exempt where the line says they are values: after '=', after a
-// naming keyword (user, host, node, domain), and units after a number.
+// Values are exempt where the line says they are values: after '=' or a
+// glued "key:", after a naming keyword (user, host, node, domain), and units
+// after a number.
 // Merging widens only the part of a token that differs, cut back to a
 // delimiter, so "user=root" and "user=news" give "user=<*>".
 type defaultScorer struct{}
