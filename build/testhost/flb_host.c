@@ -206,7 +206,7 @@ static uint64_t now_us(void)
 /* ------------------------------------------------------------------ */
 /* signals (contract 2.6.1, as flb_signal_init in src/fluent-bit.c)     */
 
-static volatile sig_atomic_t exit_requested;
+static volatile sig_atomic_t exit_requested, reload_requested;
 
 static void sig_write(const char *s)
 {
@@ -236,8 +236,12 @@ static void host_signal_handler(int sig)
     case SIGTERM:
         exit_requested = 1;
         break;
-    default: /* SIGCONT (dump) and SIGHUP (reload) only re-install the handlers here;
-              * the reload sequence itself is --reload */
+    case SIGHUP:
+        /* hot reload, when enabled (--hot-reload-flag or --reload) */
+        if (opt.hot_reload_flag || opt.reload)
+            reload_requested = 1;
+        break;
+    default: /* SIGCONT: Fluent Bit dumps its state; here only the re-install */
         break;
     }
 }
@@ -1230,11 +1234,11 @@ static void *engine_main(void *arg)
             if (!g->overlap && pass >= opt.repeat)
                 break;
             for (size_t i = 0; i < n_chunks && !exit_requested; i++) {
-                if (g->overlap && atomic_load(&g->stop_feeding))
+                if (atomic_load(&g->stop_feeding))
                     break;
                 dispatch(g, &chunks[i]);
             }
-            if (g->overlap && atomic_load(&g->stop_feeding))
+            if (atomic_load(&g->stop_feeding))
                 break;
         }
     }
@@ -1377,7 +1381,9 @@ static const char usage[] =
     "                      again + PreRegister(1) + Register(new def); then old PreExit(1),\n"
     "                      ExitCtx, Unregister(old def); new Init on a new engine thread,\n"
     "                      PreRun(1), feed the inputs again\n"
-    "  --hot-reload-flag   pass enable_hot_reload=1 to FLBPluginOutputPreRun\n"
+    "  --hot-reload-flag   hot reload enabled (Fluent Bit's -Y): PreRun gets 1, and SIGHUP\n"
+    "                      reloads as --reload does (any number of times); each new\n"
+    "                      generation feeds the inputs again\n"
     "  --trace             log every flush (context, stack range, rc, latency)\n"
     "  -q                  quiet: only warnings, failures and the summary\n"
     "  -h, --help          this text\n"
@@ -1385,6 +1391,7 @@ static const char usage[] =
     "Signals: SIGINT/SIGQUIT/SIGHUP/SIGCONT/SIGTERM/SIGSEGV/SIGFPE handlers are installed\n"
     "with signal() before dlopen, SIGPIPE ignored. A fault prints 'caught signal (SIGSEGV)'\n"
     "and aborts (exit 134). SIGINT/SIGTERM stop feeding and shut down in order.\n"
+    "SIGHUP reloads when hot reload is enabled; SIGCONT only re-installs the handlers.\n"
     "\n"
     "Output: lifecycle calls with thread names on stderr, then one 'summary' line per\n"
     "instance (chunks, records, attempts, ok/retry/error/other return codes, p50/p99/max\n"
@@ -1621,41 +1628,59 @@ int main(int argc, char **argv)
     hlog("%zu chunks, %zu records from %d inputs; workers=%d stack=%zu event-format=%d", n_chunks, recs,
          opt.n_inputs, opt.workers, opt.stack, opt.event_format);
 
-    struct gen *g1 = gen_load(1, 0), *g2 = NULL;
-    if (gen_ready(g1)) {
-        g1->overlap = opt.reload;
-        engine_start(g1);
-        if (opt.reload) {
-            /* contract 2.6.10: register the new generation while the old one flushes */
-            while (atomic_load(&g1->flushes_done) == 0 && !atomic_load(&g1->feeding_done))
+    /* One generation per (re)load. --reload reloads once, while generation 1
+     * keeps flushing; SIGHUP reloads whenever hot reload is enabled. */
+    struct gen *cur = gen_load(1, 0);
+    bool scripted = opt.reload;
+    while (gen_ready(cur)) {
+        struct gen *next = NULL;
+        cur->overlap = scripted;
+        engine_start(cur);
+        for (;;) {
+            if (atomic_load(&cur->init_failed))
+                break;
+            bool fed = atomic_load(&cur->feeding_done);
+            if (fed && !cur->overlap)
+                break;
+            bool want = scripted ? (atomic_load(&cur->flushes_done) > 0 || fed) : reload_requested;
+            if (exit_requested && (fed || !want))
+                break;
+            if (!want) {
                 usleep(500);
-            if (!atomic_load(&g1->init_failed)) {
-                hlog("reload: loading generation 2 while generation 1 is flushing");
-                g2 = gen_load(2, 1);
-                /* show that generation 1 keeps flushing after the new registration */
-                unsigned long during = atomic_load(&g1->flushes_done);
-                for (int i = 0; i < 2000 && atomic_load(&g1->flushes_done) <= during + 1; i++)
-                    usleep(1000);
-                hlog("reload: generation 1 flushes before/after registration: %lu/%lu", during,
-                     atomic_load(&g1->flushes_done));
+                continue;
             }
-            g1->by_reload = g2 != NULL;
-            atomic_store(&g1->stop_feeding, true);
+            reload_requested = 0;
+            /* contract 2.6.10: register the new generation while the old one flushes */
+            hlog("reload: loading generation %d while generation %d is flushing", cur->no + 1, cur->no);
+            next = gen_load(cur->no + 1, 1);
+            unsigned long during = atomic_load(&cur->flushes_done);
+            for (int i = 0; i < 2000 && !atomic_load(&cur->feeding_done) &&
+                            atomic_load(&cur->flushes_done) <= during + 1;
+                 i++)
+                usleep(1000);
+            hlog("reload: generation %d flushes before/after registration: %lu/%lu", cur->no, during,
+                 atomic_load(&cur->flushes_done));
+            break;
         }
-        pthread_join(g1->engine, NULL);
-    }
-    if (g1)
-        summarize(g1);
-    gen_unload(g1);
-    if (opt.reload && gen_ready(g2) && !exit_requested) {
-        engine_start(g2);
-        pthread_join(g2->engine, NULL);
-        if (atomic_load(&g2->init_failed))
+        cur->by_reload = next != NULL;
+        atomic_store(&cur->stop_feeding, true);
+        pthread_join(cur->engine, NULL);
+        if (cur->no > 1 && atomic_load(&cur->init_failed))
             hfail("reloading is aborted and exit");
+        summarize(cur);
+        gen_unload(cur);
+        cur = next;
+        scripted = false;
+        if (exit_requested && cur) {
+            summarize(cur);
+            gen_unload(cur);
+            cur = NULL;
+        }
     }
-    if (g2) {
-        summarize(g2);
-        gen_unload(g2);
+    if (cur) {
+        /* loaded but not startable (failed registration): still unregistered */
+        summarize(cur);
+        gen_unload(cur);
     }
     for (size_t i = 0; i < n_chunks; i++) {
         free(chunks[i].tag);

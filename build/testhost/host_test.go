@@ -1134,3 +1134,84 @@ func TestHotReloadFlag(t *testing.T) {
 		t.Fatalf("%d PreRun(1) calls for 2 instances:\n%s", n, r.out)
 	}
 }
+
+// SIGHUP reloads when hot reload is enabled (Fluent Bit's -Y), and is only
+// logged otherwise.
+func TestSIGHUP(t *testing.T) {
+	needBuild(t)
+	in := writeFile(t, "a.log", "a\n")
+	for _, tc := range []struct {
+		name   string
+		hot    bool
+		reload bool
+	}{{"hot reload enabled", true, true}, {"hot reload disabled", false, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := []string{"--repeat", "100000000", "-p", "quiet=on", "-p", "label=H", "-f", in, probeSO}
+			if tc.hot {
+				args = append([]string{"--hot-reload-flag"}, args...)
+			}
+			cmd := exec.Command(hostBin, args...)
+			pipe, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer cmd.Process.Kill()
+			lines := make(chan string, 1024)
+			go func() {
+				sc := bufio.NewScanner(pipe)
+				for sc.Scan() {
+					lines <- sc.Text()
+				}
+				close(lines)
+			}()
+			var out strings.Builder
+			// waitFor reads output until a line contains s.
+			waitFor := func(s string) {
+				t.Helper()
+				timeout := time.After(20 * time.Second)
+				for {
+					select {
+					case l, ok := <-lines:
+						if !ok {
+							t.Fatalf("host exited before %q:\n%s", s, out.String())
+						}
+						out.WriteString(l + "\n")
+						if strings.Contains(l, s) {
+							return
+						}
+					case <-timeout:
+						t.Fatalf("no %q within 20 s:\n%s", s, out.String())
+					}
+				}
+			}
+			waitFor("probe: prerun")
+			cmd.Process.Signal(syscall.SIGHUP)
+			waitFor("caught signal (SIGHUP)")
+			if tc.reload {
+				waitFor("probe: prerun hot=1") // the new generation is running
+			} else {
+				time.Sleep(200 * time.Millisecond)
+			}
+			cmd.Process.Signal(syscall.SIGTERM)
+			for l := range lines {
+				out.WriteString(l + "\n")
+			}
+			if err := cmd.Wait(); err != nil {
+				t.Fatalf("exit: %v\n%s", err, out.String())
+			}
+			r := result{out: out.String()}
+			if tc.reload {
+				r.inOrder(t, `probe: init label=H`, `caught signal \(SIGHUP\)`, `probe: preregister hot=1`,
+					`probe: register`, `probe: preexit reload=1`, `probe: exitctx label=H`, `probe: unregister`,
+					`probe: init label=H`, `probe: prerun hot=1`, `caught signal \(SIGTERM\)`,
+					`probe: preexit reload=0`, `probe: exitctx label=H`, `probe: unregister`)
+			} else {
+				r.mustNotContain(t, "preregister hot=1", "preexit reload=1")
+				r.inOrder(t, `caught signal \(SIGHUP\)`, `caught signal \(SIGTERM\)`, `probe: preexit reload=0`)
+			}
+		})
+	}
+}
