@@ -15,6 +15,7 @@ import (
 
 	ct "github.com/awoooi/fluent-bit-drain/plugin/chunk/chunktest"
 	"github.com/awoooi/fluent-bit-drain/plugin/config"
+	"github.com/redis/go-redis/v9"
 )
 
 type logBuf struct {
@@ -377,5 +378,33 @@ func TestKubeTagPartition(t *testing.T) {
 		if got != want || ok != (want != "") {
 			t.Errorf("kubeTagPartition(%q) = %q, %v; want %q", tag, got, ok, want)
 		}
+	}
+}
+
+// The Redis hash <prefix>:flags turns the output off at run time: chunks
+// are then acknowledged untouched.
+func TestRedisKillSwitch(t *testing.T) {
+	ctx := context.Background()
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	defer rdb.Close()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		t.Skipf("Redis at 127.0.0.1:6379 not reachable: %v", err)
+	}
+	prefix := fmt.Sprintf("drain_inst_test_%d", time.Now().UnixNano())
+	t.Cleanup(func() { rdb.Del(ctx, prefix+":flags") })
+	if err := rdb.HSet(ctx, prefix+":flags", "enabled", "off").Err(); err != nil {
+		t.Fatal(err)
+	}
+	in, _, _ := newInstance(t, config.Map{"Redis_Addr": "127.0.0.1:6379", "Redis_Prefix": prefix})
+	for deadline := time.Now().Add(5 * time.Second); in.sink.Flags().Enabled; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("flags hash never read")
+		}
+	}
+	if st := in.Flush(ct.KubeChunk(5), "kube.x"); st != OK {
+		t.Fatalf("Flush = %v", st)
+	}
+	if st := in.Stats(); st.ChunksDisabled != 1 || st.Records != 0 || in.miner.Stats().Lines != 0 {
+		t.Fatalf("disabled at run time: %+v, miner lines %d", st, in.miner.Stats().Lines)
 	}
 }
