@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -297,5 +298,59 @@ func TestBufferReplay(t *testing.T) {
 	}
 	if size != 210 {
 		t.Errorf("Redis sizes sum to %d, want 210", size)
+	}
+}
+
+// TestConcurrentInsertOneWinner: two writers insert the same templates at
+// the same instant, many times: every template is created by exactly one.
+func TestConcurrentInsertOneWinner(t *testing.T) {
+	table := pgSchema(t, sharedDSN)
+	pc, _ := pgx.ParseConfig(sharedDSN)
+	var ws [2]*pgWriter
+	for i := range ws {
+		w, err := newPGWriter(pc.Copy(), table, "node-"+strconv.Itoa(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.close()
+		ws[i] = w
+	}
+	if err := ws[0].connect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := ws[0].ensureSchema(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 20 {
+		var ts []Template
+		for j := range 20 {
+			ts = append(ts, tmpl("race", "round "+strconv.Itoa(round)+" template <*> "+strconv.Itoa(j), KindNew))
+		}
+		var created [2]int
+		var errs [2]error
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i, w := range ws {
+			b := &batch{}
+			for _, tt := range ts {
+				tt.SeenAt = tt.SeenAt.Add(time.Duration(i) * time.Microsecond)
+				b.items = append(b.items, &item{t: tt})
+			}
+			wg.Go(func() {
+				<-start
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				errs[i] = w.write(ctx, b)
+				created[i] = len(b.created)
+			})
+		}
+		close(start)
+		wg.Wait()
+		if errs[0] != nil || errs[1] != nil {
+			t.Fatal(errs)
+		}
+		if created[0]+created[1] != len(ts) {
+			t.Fatalf("round %d: created %d + %d, want %d in total", round, created[0], created[1], len(ts))
+		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -271,7 +272,7 @@ func (s *Sink) Hit(id string, n int64) {
 		return
 	}
 	if v, ok := s.fhits[id]; ok {
-		s.fhits[id] = v + n
+		s.fhits[id] = addSat(v, n)
 		s.fmu.Unlock()
 		s.c.hits.Add(1)
 		return
@@ -488,3 +489,11 @@ func (s *Sink) backoff(n int) time.Duration {
 }
 
 var errPanic = errors.New("sink: writer panicked")
+
+// addSat adds two non-negative counts, saturating instead of wrapping.
+func addSat(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}

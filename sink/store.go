@@ -101,7 +101,7 @@ func (st *store) addHit(id string, n, now int64) bool {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	e, ok := st.hits[id]
-	e.n += n
+	e.n = addSat(e.n, n)
 	e.last = max(e.last, now)
 	st.hits[id] = e
 	if !ok {

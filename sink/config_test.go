@@ -1,0 +1,108 @@
+package sink
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPGConfig(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "dsn")
+	os.WriteFile(file, []byte("  postgres://u:Secr3tPw@db.example:5433/logs?sslmode=require&connect_timeout=60\n"), 0o600)
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		ok   bool
+		tls  bool
+	}{
+		{"none", Config{}, true, false},
+		{"dsn", Config{PGDSN: "host=127.0.0.1 user=postgres dbname=test sslmode=disable"}, true, false},
+		{"file wins, sslmode honoured", Config{PGDSN: "host=x sslmode=disable", PGDSNFile: file}, true, true},
+		{"missing file", Config{PGDSNFile: filepath.Join(dir, "nope")}, false, false},
+		{"unparsable", Config{PGDSN: "postgres://u:Secr3tPw@[::1"}, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.cfg.setDefaults()
+			pc, _, err := tc.cfg.pgConfig()
+			if (err == nil) != tc.ok {
+				t.Fatalf("err = %v", err)
+			}
+			if err != nil {
+				if strings.Contains(err.Error(), "Secr3tPw") {
+					t.Errorf("error shows the password: %v", err)
+				}
+				return
+			}
+			if pc == nil {
+				if tc.cfg.PGDSN != "" || tc.cfg.PGDSNFile != "" {
+					t.Fatal("no config")
+				}
+				return
+			}
+			if (pc.TLSConfig != nil) != tc.tls {
+				t.Errorf("TLS = %v, want %v", pc.TLSConfig != nil, tc.tls)
+			}
+			if pc.ConnectTimeout != tc.cfg.CallTimeout {
+				t.Errorf("connect timeout %v, want capped to %v", pc.ConnectTimeout, tc.cfg.CallTimeout)
+			}
+		})
+	}
+}
+
+func TestRedisTLS(t *testing.T) {
+	dir := t.TempDir()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmplCert := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmplCert, tmplCert, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := filepath.Join(dir, "ca.pem")
+	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	junk := filepath.Join(dir, "junk.pem")
+	os.WriteFile(junk, []byte("not a certificate"), 0o600)
+
+	for _, tc := range []struct {
+		name       string
+		cfg        Config
+		ok, tls    bool
+		roots      bool
+		servername string
+	}{
+		{"off", Config{RedisAddr: "r:6379"}, true, false, false, ""},
+		{"system roots", Config{RedisAddr: "redis.example:6380", RedisTLS: true}, true, true, false, "redis.example"},
+		{"ca file", Config{RedisAddr: "redis.example:6380", RedisCAFile: ca}, true, true, true, "redis.example"},
+		{"junk ca", Config{RedisAddr: "r:1", RedisCAFile: junk}, false, false, false, ""},
+		{"missing ca", Config{RedisAddr: "r:1", RedisCAFile: filepath.Join(dir, "nope")}, false, false, false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc2, err := tc.cfg.redisTLS()
+			if (err == nil) != tc.ok {
+				t.Fatalf("err = %v", err)
+			}
+			if (tc2 != nil) != tc.tls {
+				t.Fatalf("tls = %v", tc2)
+			}
+			if tc2 != nil && ((tc2.RootCAs != nil) != tc.roots || tc2.ServerName != tc.servername) {
+				t.Errorf("roots %v servername %q", tc2.RootCAs != nil, tc2.ServerName)
+			}
+		})
+	}
+}
+
+// TestNewRejectsBadTable: a hostile table name never reaches SQL.
+func TestNewRejectsBadTable(t *testing.T) {
+	_, err := New(Config{PGDSN: sharedDSN, PGTable: `t"; DROP TABLE x; --`}, nil)
+	if err == nil || !strings.Contains(err.Error(), "PG_Table") {
+		t.Errorf("err = %v", err)
+	}
+}
