@@ -427,7 +427,9 @@ func secretValue(line string, st, i, k int, at bool, ps, pe int) (int, bool) {
 	for e > 0 && (sep[e] == ' ' || sep[e] == '"' || sep[e] == '\'') {
 		e--
 	}
-	if sep[e] == '=' || sep[e] == ':' {
+	// The key must touch its '=' or ':' (a JSON key's closing quote aside):
+	// "password=x", "token: x", "\"secret\":\"x\"", not "f(session): x".
+	if (sep[e] == '=' || sep[e] == ':') && (e == 0 || e == 1 && (sep[0] == '"' || sep[0] == '\'')) {
 		k := st
 		for k > 0 && (isAlphaB(line[k-1]) || line[k-1] == '_' || line[k-1] == '-') {
 			k--

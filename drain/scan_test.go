@@ -91,6 +91,7 @@ func TestScannerKeeps(t *testing.T) {
 		"deadbeef",
 		"local@host",
 		"<ok>",
+		"pam_unix(cron:session): session opened for user root",
 	} {
 		if got := maskedString(in); got != in {
 			t.Errorf("appendMasked(%q) = %q, want it unchanged", in, got)
