@@ -39,8 +39,14 @@ bench:
 run: build testhost
 	./build/run.sh
 
+# go test fuzzes one target at a time: walk every Fuzz* of every package.
 fuzz:
-	$(GO) test -run '^$$' -fuzz . -fuzztime $(FUZZTIME) ./drain
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
 
 lint:
 	$(GO) vet ./...
