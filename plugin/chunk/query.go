@@ -70,9 +70,6 @@ func (n *node) child(name string) *node {
 	return &n.kids[len(n.kids)-1]
 }
 
-// Len is the number of paths.
-func (q *Query) Len() int { return q.paths }
-
 // scanMap walks the map at b[off] once, filling vals for the paths under n,
 // and returns the offset after the map. The first occurrence of a duplicated
 // key wins. Values of keys not asked for are skipped without decoding.

@@ -21,6 +21,7 @@ import (
 
 	"github.com/awoooi/fluent-bit-drain/drain"
 	"github.com/awoooi/fluent-bit-drain/plugin/chunk"
+	"github.com/awoooi/fluent-bit-drain/sink"
 )
 
 // Getter returns the value of a key, "" when unset or empty.
@@ -93,19 +94,20 @@ const (
 
 var sources = []string{SourceK8sPod, SourceJournald, SourceHostSyslog, SourceAppLog}
 
-// Defaults of the keys that are not the miner's (those come from Preset).
+// Defaults of the keys that are not the miner's (those come from Preset);
+// the store keys' are the sink's own.
 const (
 	DefaultMessageKeys   = "log,message,MESSAGE,msg"
 	DefaultSourceMap     = "kube.=k8s_pod,host.=journald,node.=host_syslog"
 	DefaultPreset        = "default"
-	DefaultPGTable       = "log_templates"
-	DefaultRedisPrefix   = "log_anomaly"
-	DefaultNewListMax    = 200
-	DefaultNewListTTL    = 7 * 24 * time.Hour
-	DefaultFlushInterval = time.Second
-	DefaultQueueSize     = 50000
+	DefaultPGTable       = sink.DefaultPGTable
+	DefaultRedisPrefix   = sink.DefaultRedisPrefix
+	DefaultNewListMax    = sink.DefaultNewListMax
+	DefaultNewListTTL    = sink.DefaultNewListTTL
+	DefaultFlushInterval = sink.DefaultFlushInterval
+	DefaultQueueSize     = sink.DefaultQueueBudget
 	DefaultExitTimeout   = 5 * time.Second
-	DefaultSampleBytes   = 500
+	DefaultSampleBytes   = sink.DefaultSampleBytes
 )
 
 // Limits on the lists and on what they produce.

@@ -1,6 +1,7 @@
 package instance
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -134,19 +135,10 @@ func cleanPartition(b []byte) ([]byte, bool) {
 		}
 		b, changed = b[:n], true
 	}
-	if utf8.Valid(b) && !containsNUL(b) {
+	if utf8.Valid(b) && bytes.IndexByte(b, 0) < 0 {
 		return b, changed
 	}
 	s := strings.ToValidUTF8(string(b), "\uFFFD")
 	s = strings.ReplaceAll(s, "\x00", "")
 	return []byte(s), true
-}
-
-func containsNUL(b []byte) bool {
-	for _, c := range b {
-		if c == 0 {
-			return true
-		}
-	}
-	return false
 }

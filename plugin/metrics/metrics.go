@@ -144,7 +144,6 @@ func Serve(addr string, collect func(*Writer), log Logger) *Server {
 		Handler:           mux,
 		ReadHeaderTimeout: 5 * time.Second,
 		WriteTimeout:      10 * time.Second,
-		ErrorLog:          nil,
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err == nil {
