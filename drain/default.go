@@ -11,14 +11,14 @@ import "strings"
 // between two word-like constants ("Started" vs "Paused", "cupsd" vs
 // "syslogd") rules the candidate out: such words name events, not values.
 // Values are exempt where the line says they are values: after '=' or a
-// glued "key:", after a naming keyword (user, host, node, domain), and units
+// glued "key:", after a naming keyword (user, host, node, domain, for), and units
 // after a number.
 // Merging widens only the part of a token that differs, cut back to a
 // delimiter, so "user=root" and "user=news" give "user=<*>".
 type defaultScorer struct{}
 
 // valueKeywords are words after which a word-like token is a value.
-var valueKeywords = [...]string{"user", "host", "node", "domain"}
+var valueKeywords = [...]string{"user", "host", "node", "domain", "for"}
 
 func isValueKeyword(w string) bool {
 	for _, k := range valueKeywords {
