@@ -175,6 +175,7 @@ func TestPostgresPaused(t *testing.T) {
 	}
 	st := s.Stats()
 	pg.resume()
+	resumed := time.Now()
 	slices.Sort(lat)
 	p99, p999, maxL := lat[len(lat)*99/100], lat[len(lat)*999/1000], lat[len(lat)-1]
 	t.Logf("%d calls while paused %v: p99 %v, p99.9 %v, max %v; postgres errors %v", len(lat), pause, p99, p999, maxL, st.Postgres.Errors)
@@ -189,6 +190,7 @@ func TestPostgresPaused(t *testing.T) {
 	}
 	hits := int64(s.Stats().Hits)
 	waitFor(t, 30*time.Second, "backlog written", func() bool { return settled(s) })
+	t.Logf("backlog written %v after resuming", time.Since(resumed))
 	closeSink(t, s)
 	r := pgQuery(t, pg.dsn(privatePW), `SELECT count(*), sum(hits)::bigint FROM `+cfg.PGTable)
 	if r[0][0] != int64(len(ids)) || r[0][1] != hits {

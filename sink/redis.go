@@ -122,8 +122,7 @@ func (w *redisWriter) write(ctx context.Context, b *batch) error {
 	return err
 }
 
-// flags reads <prefix>:flags; ok is false for a field that is absent or
-// not a boolean, which leaves the static value in force.
+// flags reads the run-time flags hash <prefix>:flags.
 func (w *redisWriter) flags(ctx context.Context) (map[string]string, error) {
 	return w.rdb.HGetAll(ctx, w.keyFlags).Result()
 }
@@ -176,33 +175,7 @@ func (s *Sink) pollFlags() {
 	defer t.Stop()
 	warned := ""
 	for {
-		ctx, cancel := context.WithTimeout(s.ctx, s.cfg.CallTimeout)
-		m, err := s.rd.flags(ctx)
-		cancel()
-		if err != nil && s.ctx.Err() == nil {
-			cause, _ := classifyRedis(err)
-			s.rdC.errors[causeIndex(cause)].Add(1)
-		} else if err == nil {
-			f := s.cfg.Flags
-			for field, dst := range map[string]*bool{"enabled": &f.Enabled, "shadow_mode": &f.ShadowMode} {
-				v, ok := m[field]
-				if !ok {
-					continue
-				}
-				b, ok := parseBool(v)
-				if !ok {
-					if w := field + "=" + v; w != warned {
-						s.logf("redis: %s field %q has value %q, want on/off; ignored", s.rd.keyFlags, field, v)
-						warned = w
-					}
-					continue
-				}
-				*dst = b
-			}
-			if old := s.flags.Swap(packFlags(f)); old != packFlags(f) {
-				s.logf("redis: run-time flags now enabled=%s shadow_mode=%s", strconv.FormatBool(f.Enabled), strconv.FormatBool(f.ShadowMode))
-			}
-		}
+		s.pollOnce(&warned)
 		select {
 		case <-t.C:
 		case <-s.drain:
@@ -210,5 +183,45 @@ func (s *Sink) pollFlags() {
 		case <-s.ctx.Done():
 			return
 		}
+	}
+}
+
+// pollOnce reads the flags hash once; warned remembers the last bad value
+// logged, so a bad value is reported once, not every poll.
+func (s *Sink) pollOnce(warned *string) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.c.panics.Add(1)
+			s.logf("redis: flags poller panicked (recovered): %v", r)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.CallTimeout)
+	m, err := s.rd.flags(ctx)
+	cancel()
+	if err != nil {
+		if s.ctx.Err() == nil {
+			cause, _ := classifyRedis(err)
+			s.rdC.errors[causeIndex(cause)].Add(1)
+		}
+		return // Redis away: keep the last value read
+	}
+	f := s.cfg.Flags
+	for field, dst := range map[string]*bool{"enabled": &f.Enabled, "shadow_mode": &f.ShadowMode} {
+		v, ok := m[field]
+		if !ok {
+			continue
+		}
+		b, ok := parseBool(v)
+		if !ok {
+			if w := field + "=" + v; w != *warned {
+				s.logf("redis: %s field %q has value %q, want on/off; ignored", s.rd.keyFlags, field, v)
+				*warned = w
+			}
+			continue
+		}
+		*dst = b
+	}
+	if old := s.flags.Swap(packFlags(f)); old != packFlags(f) {
+		s.logf("redis: run-time flags now enabled=%s shadow_mode=%s", strconv.FormatBool(f.Enabled), strconv.FormatBool(f.ShadowMode))
 	}
 }

@@ -167,8 +167,8 @@ func privatePG(t testing.TB) *pgServer {
 	if _, err := os.Stat(filepath.Join(pgBin, "initdb")); err != nil {
 		t.Skipf("initdb not found at %s: private PostgreSQL tests need postgresql-15", pgBin)
 	}
-	if _, err := exec.LookPath("runuser"); err != nil {
-		t.Skip("runuser not found: private PostgreSQL tests run initdb as user postgres")
+	if _, err := exec.LookPath("runuser"); err != nil || os.Geteuid() != 0 {
+		t.Skip("private PostgreSQL tests run initdb as user postgres through runuser, which needs root")
 	}
 	privPGOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "sink-pg-")

@@ -314,6 +314,7 @@ func (s *Sink) Stats() Stats {
 		Buffered:         s.c.buffered.Load(),
 		Replayed:         s.c.replayed.Load(),
 		Lost:             s.c.lost.Load(),
+		Panics:           s.c.panics.Load(),
 		QueueDepth:       s.c.queueDepth.Load(),
 		Pending:          s.units.Load(),
 		PendingTemplates: s.c.frontTemplates.Load() + s.pgC.items.Load() + s.rdC.items.Load() + s.evC.items.Load(),
@@ -383,12 +384,24 @@ func (s *Sink) dispatch() {
 	for {
 		select {
 		case <-t.C:
-			s.move()
+			s.safeMove()
 		case <-s.drain:
-			s.move()
+			s.safeMove()
 			return
 		}
 	}
+}
+
+// safeMove is move with a panic recovered and counted: the dispatcher
+// runs inside Fluent Bit, where a panic would take the whole process down.
+func (s *Sink) safeMove() {
+	defer func() {
+		if r := recover(); r != nil {
+			s.c.panics.Add(1)
+			s.logf("dispatcher panicked (recovered): %v", r)
+		}
+	}()
+	s.move()
 }
 
 func (s *Sink) move() {

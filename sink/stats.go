@@ -41,6 +41,7 @@ type Stats struct {
 	Buffered    uint64 // entries appended to the buffer file at Close
 	Replayed    uint64 // entries read back from the buffer file at New
 	Lost        uint64 // pending entries given up: Close without buffer file, batches rejected
+	Panics      uint64 // panics recovered in the sink's goroutines (writers, dispatcher, poller)
 
 	QueueDepth       int64 // gauge: entries in the caller-side queue, not yet handed to a writer
 	Pending          int64 // gauge: entries pending anywhere (what QueueBudget bounds)
@@ -86,6 +87,6 @@ func (c *storeCounters) snapshot() StoreStats {
 type counters struct {
 	templates, hits, coalesced, dropped, droppedHits, invalid, truncated atomic.Uint64
 	created, known, announced, buffered, replayed, lost                  atomic.Uint64
-	unmatched                                                            atomic.Uint64
+	unmatched, panics                                                    atomic.Uint64
 	queueDepth, frontTemplates                                           atomic.Int64
 }

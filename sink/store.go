@@ -193,16 +193,35 @@ func (st *store) commit(b *batch) int64 {
 // everything upstream is written or Close's deadline cancels s.ctx.
 func (s *Sink) run(st *store) {
 	defer close(st.done)
+	for !s.runLoop(st) {
+		select { // a recovered panic: start over after a pause
+		case <-time.After(s.cfg.RetryMin):
+		case <-s.ctx.Done():
+			return
+		}
+	}
+}
+
+// runLoop reports false when it stopped on a recovered panic.
+func (s *Sink) runLoop(st *store) (finished bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.c.panics.Add(1)
+			st.c.errors[causeIndex(CausePanic)].Add(1)
+			s.logf("%s: writer panicked (recovered, restarting): %v", st.name, r)
+			finished = false
+		}
+	}()
 	fails := 0
 	for {
 		if s.ctx.Err() != nil {
-			return
+			return true
 		}
 		draining := isClosed(s.drain)
 		if st.empty() {
 			if draining && isClosed(st.upstream) {
 				if st.empty() {
-					return
+					return true
 				}
 				continue
 			}
@@ -217,7 +236,7 @@ func (s *Sink) run(st *store) {
 			case <-drainC:
 			case <-upC:
 			case <-s.ctx.Done():
-				return
+				return true
 			}
 			continue
 		}
@@ -226,7 +245,7 @@ func (s *Sink) run(st *store) {
 			select {
 			case <-time.After(s.backoff(fails)):
 			case <-s.ctx.Done():
-				return
+				return true
 			}
 			continue
 		}
