@@ -275,7 +275,7 @@ func classifyPG(err error) (string, bool) {
 
 // loadKnown pages through the table's templates on its own connection.
 func (w *pgWriter) loadKnown(ctx context.Context, partitions []string, page int, fn func(partition, template string)) (int, error) {
-	conn, err := pgx.ConnectConfig(ctx, w.cfg)
+	conn, err := pgx.ConnectConfig(ctx, w.cfg.Copy()) // the writer goroutine uses w.cfg concurrently
 	if err != nil {
 		return 0, err
 	}
