@@ -29,9 +29,12 @@ cli: $(CLI)
 $(CLI): $(shell find cmd drain -name '*.go' -not -name '*_test.go' 2>/dev/null)
 	$(GO) build -trimpath -o $(CLI) ./cmd/drain
 
-test:
+# The end-to-end tests drive out/out_drain.so through out/flb-host, so build both first.
+# build/k8s is its own module (Kubernetes API types stay out of the plugin's go.mod).
+test: build testhost
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+	cd build/k8s && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
