@@ -195,9 +195,8 @@ func (in *Instance) Flush(data []byte, tag string) Status {
 	s := in.pool.Get().(*scratch)
 	src := in.cfg.SourceFor(tag)
 	p := in.plans[src]
-	tagPart := in.tagPartition(tag, p)
 	s.r.Reset(data, p.query)
-	now := time.Time{}
+	now, tagPart := time.Time{}, ""
 	var records, noMsg, nonText, empty uint64
 	for s.r.Next(&s.ev) {
 		records++
@@ -215,7 +214,13 @@ func (in *Instance) Flush(data []byte, tag string) Status {
 			empty++
 			continue
 		}
-		part := in.partition(s, p, tagPart)
+		part, ok := in.partition(s, p)
+		if !ok {
+			if tagPart == "" {
+				tagPart = in.tagPartition(tag, p)
+			}
+			part = tagPart
+		}
 		line := unsafe.String(unsafe.SliceData(msg), len(msg))
 		res := in.miner.Add(part, line)
 		s.hits[res.TemplateID]++
@@ -297,9 +302,10 @@ func (in *Instance) tagPartition(tag string, p *plan) string {
 	return tag
 }
 
-// partition builds the record's partition in s.part (or returns a view of
-// the record or the tag); the result is valid until the next record.
-func (in *Instance) partition(s *scratch, p *plan, tagPart string) string {
+// partition builds the record's partition in s.part, false when the record
+// has none of the partition values; the result is valid until the next
+// record.
+func (in *Instance) partition(s *scratch, p *plan) (string, bool) {
 	s.part = s.part[:0]
 	found := false
 	for _, i := range p.part {
@@ -317,13 +323,13 @@ func (in *Instance) partition(s *scratch, p *plan, tagPart string) string {
 		}
 	}
 	if !found {
-		return tagPart
+		return "", false
 	}
 	b, changed := cleanPartition(s.part)
 	if changed {
 		in.c.partitionsCleaned.Add(1)
 	}
-	return unsafe.String(unsafe.SliceData(b), len(b))
+	return unsafe.String(unsafe.SliceData(b), len(b)), true
 }
 
 func eventTime(ev *chunk.Event, now time.Time) time.Time {
@@ -335,7 +341,8 @@ func eventTime(ev *chunk.Event, now time.Time) time.Time {
 }
 
 // template hands a new or generalized template to the sink. line aliases
-// Fluent Bit's chunk: the sample is masked from a copy.
+// Fluent Bit's chunk: the sample is masked from a copy, of no more than
+// the miner would read (MaskSample cuts there too).
 func (in *Instance) template(res drain.Result, src, line string, seen time.Time) {
 	if res.Kind == drain.Created {
 		in.c.templatesNew.Add(1)
@@ -348,7 +355,7 @@ func (in *Instance) template(res drain.Result, src, line string, seen time.Time)
 		Partition: res.Partition,
 		Source:    src,
 		Template:  res.Template,
-		Sample:    in.miner.MaskSample(strings.Clone(line)),
+		Sample:    in.miner.MaskSample(strings.Clone(line[:min(len(line), in.cfg.Drain.MaxLineBytes)])),
 		Kind:      res.Kind.String(),
 		SeenAt:    seen,
 		Hits:      int64(res.Size),
