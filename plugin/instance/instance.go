@@ -10,6 +10,7 @@
 package instance
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -67,7 +68,16 @@ type scratch struct {
 	r    chunk.Reader
 	ev   chunk.Event
 	part []byte
-	hits map[string]int64
+	hits hitCounts
+
+	// The last record's partition values and the partition built from
+	// them: consecutive records of one container share them, so the name
+	// is built and cleaned once per run of records.
+	prevVals    []chunk.Value
+	prevPart    string
+	prevFound   bool
+	prevCleaned bool
+	havePrev    bool
 }
 
 // New builds an instance from a parsed configuration. It starts the sink's
@@ -91,7 +101,7 @@ func New(cfg *config.Config, log Logger, events io.Writer) (*Instance, error) {
 		return nil, err
 	}
 	in := &Instance{cfg: cfg, log: log, miner: miner, sink: sk, plans: plans, seeded: make(chan struct{})}
-	in.pool.New = func() any { return &scratch{hits: make(map[string]int64)} }
+	in.pool.New = func() any { return &scratch{} }
 	ctx, cancel := context.WithCancel(context.Background())
 	in.cancel = cancel
 	go in.seed(ctx)
@@ -187,7 +197,7 @@ func (in *Instance) Flush(data []byte, tag string) Status {
 		panic("drain: _test_panic: injected panic")
 	case "nil":
 		var p *scratch
-		p.hits[""]++ // nil dereference: a real SIGSEGV, recovered by the runtime
+		p.part[0]++ // nil dereference: a real SIGSEGV, recovered by the runtime
 	}
 
 	// Not deferred: after a panic the scratch may hold a half-counted
@@ -223,7 +233,7 @@ func (in *Instance) Flush(data []byte, tag string) Status {
 		}
 		line := unsafe.String(unsafe.SliceData(msg), len(msg))
 		res := in.miner.Add(part, line)
-		s.hits[res.TemplateID]++
+		s.hits.add(res.TemplateID)
 		if res.Kind == drain.Known {
 			continue
 		}
@@ -232,14 +242,14 @@ func (in *Instance) Flush(data []byte, tag string) Status {
 		}
 		in.template(res, src, line, eventTime(&s.ev, now))
 	}
-	for id, n := range s.hits {
-		in.sink.Hit(id, n)
-	}
-	clear(s.hits)
+	s.hits.each(in.sink.Hit)
+	s.hits.reset()
 	st := s.r.Stats()
 	err := s.r.Err()
 	s.r.Reset(nil, nil) // drop the references to Fluent Bit's chunk
 	s.ev = chunk.Event{}
+	clear(s.prevVals) // they alias the chunk too
+	s.havePrev = false
 	in.pool.Put(s)
 
 	in.c.records.Add(records)
@@ -306,6 +316,39 @@ func (in *Instance) tagPartition(tag string, p *plan) string {
 // has none of the partition values; the result is valid until the next
 // record.
 func (in *Instance) partition(s *scratch, p *plan) (string, bool) {
+	if s.havePrev && samePartValues(s.prevVals, s.ev.Values, p.part) {
+		if s.prevCleaned {
+			in.c.partitionsCleaned.Add(1)
+		}
+		return s.prevPart, s.prevFound
+	}
+	part, found, cleaned := in.buildPartition(s, p)
+	s.prevVals = s.prevVals[:0]
+	for _, i := range p.part {
+		s.prevVals = append(s.prevVals, s.ev.Values[i])
+	}
+	s.prevPart, s.prevFound, s.prevCleaned, s.havePrev = part, found, cleaned, true
+	return part, found
+}
+
+// samePartValues reports whether the partition values of this record
+// (vals at idx) equal the last record's (prev).
+func samePartValues(prev, vals []chunk.Value, idx []int) bool {
+	if len(prev) != len(idx) {
+		return false
+	}
+	for k, i := range idx {
+		a, b := prev[k], vals[i]
+		if a.Kind != b.Kind || a.U != b.U || a.I != b.I || !bytes.Equal(a.Bytes, b.Bytes) {
+			return false
+		}
+	}
+	return true
+}
+
+// buildPartition builds the record's partition in s.part (see partition)
+// and reports whether cleanPartition had to change it.
+func (in *Instance) buildPartition(s *scratch, p *plan) (string, bool, bool) {
 	s.part = s.part[:0]
 	found := false
 	for _, i := range p.part {
@@ -323,13 +366,71 @@ func (in *Instance) partition(s *scratch, p *plan) (string, bool) {
 		}
 	}
 	if !found {
-		return "", false
+		return "", false, false
 	}
 	b, changed := cleanPartition(s.part)
 	if changed {
 		in.c.partitionsCleaned.Add(1)
+		// b is a new copy: s.part may be rewritten while b is reused.
 	}
-	return unsafe.String(unsafe.SliceData(b), len(b)), true
+	return unsafe.String(unsafe.SliceData(b), len(b)), true, changed
+}
+
+// hitCounts coalesces a chunk's hits per template id. A chunk mostly
+// repeats a few templates, so the counts live in a short list searched
+// from the last id hit (ids are the miner's strings, so a repeat is
+// usually the same pointer); a map takes over past maxHitList ids.
+type hitCounts struct {
+	list []hitCount
+	last int
+	more map[string]int64
+}
+
+type hitCount struct {
+	id string
+	n  int64
+}
+
+const maxHitList = 32
+
+func (h *hitCounts) add(id string) {
+	if h.last < len(h.list) && h.list[h.last].id == id {
+		h.list[h.last].n++
+		return
+	}
+	for k := range h.list {
+		if h.list[k].id == id {
+			h.list[k].n++
+			h.last = k
+			return
+		}
+	}
+	if len(h.list) < maxHitList {
+		h.last = len(h.list)
+		h.list = append(h.list, hitCount{id, 1})
+		return
+	}
+	if h.more == nil {
+		h.more = make(map[string]int64)
+	}
+	h.more[id]++
+}
+
+// each calls fn once per id with its count.
+func (h *hitCounts) each(fn func(id string, n int64)) {
+	for _, c := range h.list {
+		fn(c.id, c.n)
+	}
+	for id, n := range h.more {
+		fn(id, n)
+	}
+}
+
+func (h *hitCounts) reset() {
+	clear(h.list)
+	h.list = h.list[:0]
+	h.last = 0
+	clear(h.more)
 }
 
 func eventTime(ev *chunk.Event, now time.Time) time.Time {
