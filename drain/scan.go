@@ -29,15 +29,19 @@ func (t *defaultTokenizer) tokens(s *scratch, line string, mask bool) lineInfo {
 	if mask {
 		// Scan first: only a line whose kept text has a NUL or non-ASCII
 		// byte is checked, and repaired and scanned again when invalid.
-		sc := scanState{dst: s.buf[:0], sepClean: true}
-		if sc.scan(line) {
+		sc := &s.sc
+		sc.reset(s.buf[:0])
+		special := sc.scan(line)
+		sc.listPrefix = "" // it aliases line, which must not be retained
+		if special {
 			if clean, repaired := sanitize(line); repaired {
 				info |= infoRepaired
 				if len(clean) > t.maxBytes {
 					clean = cutUTF8(clean, t.maxBytes)
 				}
-				sc = scanState{dst: sc.dst[:0], sepClean: true}
+				sc.reset(sc.dst[:0])
 				sc.scan(clean)
+				sc.listPrefix = ""
 			}
 		}
 		s.buf = sc.dst
@@ -225,6 +229,15 @@ func (sc *scanState) scan(line string) (special bool) {
 		// matchers can apply; w ends earlier at a sentence dot.
 		k := i
 		var seen uint16 // union of the word's byte classes
+		for k+4 <= n {
+			b := line[k : k+4]
+			c4 := byteClass[b[0]] | byteClass[b[1]] | byteClass[b[2]] | byteClass[b[3]]
+			if c4&(bSpace|bDelim) != 0 {
+				break
+			}
+			seen |= c4
+			k += 4
+		}
 		for k < n {
 			cl := byteClass[line[k]]
 			if cl&(bSpace|bDelim) != 0 {
@@ -334,6 +347,14 @@ type scanState struct {
 	listPend     int // the writer's state before that name word
 	listLastVar  bool
 	listSepClean bool
+}
+
+// reset prepares sc to write to dst. The spaces array is not cleared:
+// only spaces[:nsp] is ever read.
+func (sc *scanState) reset(dst []byte) {
+	sc.dst, sc.pend, sc.lastVar, sc.sepClean = dst, 0, false, true
+	sc.nsp, sc.spill = 0, false
+	sc.listPrefix, sc.listStart, sc.listPend, sc.listLastVar, sc.listSepClean = "", 0, 0, false, false
 }
 
 func (sc *scanState) space() {
@@ -841,13 +862,7 @@ func isVarWord(w string) bool {
 	if w[0] == '/' && len(w) > 1 {
 		return true
 	}
-	digits := 0
-	for i := 0; i < len(w); i++ {
-		if isDigitB(w[i]) {
-			digits++
-		}
-	}
-	if digits == 0 {
+	if !hasASCIIDigit(w) {
 		return false
 	}
 	i := 0
@@ -907,6 +922,17 @@ func isVarWord(w string) bool {
 				}
 			}
 			st = k + 1
+		}
+	}
+	return false
+}
+
+// hasASCIIDigit reports whether w holds a byte '0'..'9' (a number starts
+// with one, so this usually looks at one byte).
+func hasASCIIDigit(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if isDigitB(w[i]) {
+			return true
 		}
 	}
 	return false

@@ -196,10 +196,11 @@ func BenchmarkScanDefault(b *testing.B) {
 	tk := newDefaultTokenizer(&cfg)
 	s := &scratch{}
 	b.ReportAllocs()
-	b.ResetTimer()
+	cpu := startCPU(b)
 	for i := 0; i < b.N; i++ {
 		tk.tokens(s, lines[i%len(lines)].line, true)
 	}
+	cpu.stop(b)
 }
 
 func maskedString(s string) string {

@@ -27,6 +27,7 @@ const (
 type scratch struct {
 	toks []string
 	buf  []byte
+	sc   scanState // the default tokenizer's, kept here so a line does not zero it
 }
 
 // tokenizer is the text seam: raw line → tokens. Implementations must leave
