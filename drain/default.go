@@ -1,6 +1,9 @@
 package drain
 
-import "strings"
+import (
+	"strings"
+	"unsafe"
+)
 
 // defaultScorer is the similarity and merge step of the "default" preset.
 //
@@ -38,7 +41,7 @@ func (defaultScorer) best(cands []*cluster, toks []string, simTh float64) (*clus
 	var bestC *cluster
 	bestSim, bestCovers := -1.0, false
 	for _, c := range cands {
-		s, covers := defaultSim(c.tokens, toks)
+		s, covers := defaultSim(c, toks, simTh, bestSim)
 		if s > bestSim {
 			bestSim, bestC, bestCovers = s, c, covers
 		}
@@ -52,15 +55,22 @@ func (defaultScorer) best(cands []*cluster, toks []string, simTh float64) (*clus
 	return nil, false
 }
 
-// defaultSim returns the share of tmpl's constant tokens that match toks
-// (1 when tmpl has none), or -1 when a word-like constant is contradicted,
-// and whether tmpl covers toks as it is.
-func defaultSim(tmpl, toks []string) (float64, bool) {
-	consts, match, wild := 0, 0, 0
+// defaultSim returns the share of c's constant tokens that match toks
+// (1 when it has none), or -1 when a word-like constant is contradicted,
+// and whether c's template covers toks as it is.
+//
+// It also returns -1 as soon as the mismatches so far keep the share below
+// simTh or at most beat: best then ignores the candidate either way (it
+// takes only a share above beat, and in the end only one of at least
+// simTh), so the outcome is the same, with less work.
+func defaultSim(c *cluster, toks []string, simTh, beat float64) (float64, bool) {
+	tmpl := c.tokens
+	toks = toks[:len(tmpl)]
+	fixed := c.fixed // constant (non-"<*>") tokens of tmpl
+	match, wild := 0, 0
 	for i, t := range tmpl {
 		l := toks[i]
-		if t == l && t != wildcard {
-			consts++
+		if sameToken(t, l) && t != wildcard {
 			match++
 			continue
 		}
@@ -68,7 +78,6 @@ func defaultSim(tmpl, toks []string) (float64, bool) {
 			wild++
 			continue
 		}
-		consts++
 		if tokenCovers(t, l) {
 			match++
 			continue
@@ -76,14 +85,39 @@ func defaultSim(tmpl, toks []string) (float64, bool) {
 		if hardMismatch(tmpl, toks, i) {
 			return -1, false
 		}
+		// The best share still possible: every later constant matching.
+		mism := i + 1 - match - wild
+		if up := float64(fixed-mism) / float64(fixed); up < simTh || up <= beat {
+			return -1, false
+		}
 	}
 	if match+wild == len(tmpl) {
 		return 1, true
 	}
-	if consts == 0 {
+	if fixed == 0 {
 		return 1, false
 	}
-	return float64(match) / float64(consts), false
+	return float64(match) / float64(fixed), false
+}
+
+// sameToken is t == l, comparing tokens of 4 to 16 bytes as two possibly
+// overlapping words instead of calling the runtime's memequal: most tokens
+// are that short and most comparisons are equal.
+func sameToken(t, l string) bool {
+	n := len(t)
+	if n != len(l) {
+		return false
+	}
+	if n < 4 || n > 16 {
+		return t == l
+	}
+	a, b := unsafe.Pointer(unsafe.StringData(t)), unsafe.Pointer(unsafe.StringData(l))
+	if n >= 8 {
+		return *(*uint64)(a) == *(*uint64)(b) &&
+			*(*uint64)(unsafe.Add(a, n-8)) == *(*uint64)(unsafe.Add(b, n-8))
+	}
+	return *(*uint32)(a) == *(*uint32)(b) &&
+		*(*uint32)(unsafe.Add(a, n-4)) == *(*uint32)(unsafe.Add(b, n-4))
 }
 
 // hardMismatch reports whether tmpl[i] and toks[i] differ in a word-like
