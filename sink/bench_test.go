@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 func benchTemplates(n int) []Template {
@@ -85,11 +83,7 @@ func BenchmarkTemplate(b *testing.B) {
 // BenchmarkPGUpsert: one batch of 1000 new templates plus 1000 hit counts
 // in one transaction, on the shared server; reports rows/s.
 func BenchmarkPGUpsert(b *testing.B) {
-	pc, err := pgx.ParseConfig(sharedDSN)
-	if err != nil {
-		b.Fatal(err)
-	}
-	w, err := newPGWriter(pc, pgSchema(b, sharedDSN), "bench")
+	w, err := newPGWriter(poolConfig(b, sharedDSN), pgSchema(b, sharedDSN), "bench")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -125,7 +119,7 @@ func BenchmarkRedisPipeline(b *testing.B) {
 	_, prefix := redisPrefix(b, sharedRedis)
 	cfg := fast(Config{RedisAddr: sharedRedis, RedisPrefix: prefix})
 	cfg.setDefaults()
-	w := newRedisWriter(&cfg, "", nil)
+	w := newRedisWriter(&cfg, "", newTiedDialer(context.Background(), cfg.CallTimeout, nil))
 	defer w.close()
 	const n = 1000
 	bt := &batch{}

@@ -20,6 +20,11 @@ type spillRecord struct {
 	ID     string    `json:"id,omitempty"` // hit count
 	N      int64     `json:"n,omitempty"`
 	Last   int64     `json:"last,omitempty"` // Unix microseconds
+	// Batch is the token of the batch the entry was part of when a write
+	// of it had been attempted (its reply lost or not): the next start
+	// retries that batch under the same token, so Redis, which records the
+	// token of the last batch applied, does not apply it twice.
+	Batch string `json:"batch,omitempty"`
 }
 
 // pendingEntries counts what the writers left behind; it runs after they
@@ -34,14 +39,44 @@ func (s *Sink) pendingEntries() int {
 	return n
 }
 
-func (s *Sink) drainStore(st *store, fn func(it *item, id string, h hitEntry)) {
+// drainStore empties st, calling fn for each entry; token is set for the
+// entries (or the part of a hit count) of a batch already attempted. It runs
+// after the writer goroutine has stopped.
+func (s *Sink) drainStore(st *store, fn func(it *item, id string, h hitEntry, token string)) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	if len(st.queue) > 0 && st.queue[0].attempt > 0 {
+		b := st.queue[0]
+		for _, it := range b.items {
+			if st.items[it.t.ID] == it {
+				fn(it, it.t.ID, hitEntry{}, b.token)
+				delete(st.items, it.t.ID)
+				st.c.items.Add(-1)
+				s.units.Add(-1)
+				st.c.pending.Add(-1)
+			}
+		}
+		for i, id := range b.hitIDs {
+			e, ok := st.hits[id]
+			if !ok {
+				continue
+			}
+			fn(nil, id, hitEntry{n: b.hitN[i], last: b.hitLast[i]}, b.token)
+			if e.n -= b.hitN[i]; e.n <= 0 {
+				delete(st.hits, id)
+				s.units.Add(-1)
+				st.c.pending.Add(-1)
+				continue
+			}
+			st.hits[id] = e // the rest, counted after the batch was taken
+		}
+	}
+	st.queue = nil
 	for id, it := range st.items {
-		fn(it, id, hitEntry{})
+		fn(it, id, hitEntry{}, "")
 	}
 	for id, h := range st.hits {
-		fn(nil, id, h)
+		fn(nil, id, h, "")
 	}
 	n := int64(len(st.items) + len(st.hits))
 	s.units.Add(-n)
@@ -53,7 +88,7 @@ func (s *Sink) drainStore(st *store, fn func(it *item, id string, h hitEntry)) {
 
 func (s *Sink) discardPending() {
 	for _, st := range s.stores {
-		s.drainStore(st, func(it *item, _ string, h hitEntry) {
+		s.drainStore(st, func(it *item, _ string, h hitEntry, _ string) {
 			s.c.lost.Add(1)
 			s.c.droppedHits.Add(uint64(h.n))
 		})
@@ -73,8 +108,8 @@ func (s *Sink) spill() error {
 	enc := json.NewEncoder(w)
 	var n uint64
 	for _, st := range s.stores {
-		s.drainStore(st, func(it *item, id string, h hitEntry) {
-			r := spillRecord{Store: st.name}
+		s.drainStore(st, func(it *item, id string, h hitEntry, token string) {
+			r := spillRecord{Store: st.name, Batch: token}
 			if it != nil {
 				r.Item, r.Shadow = &it.t, it.shadow
 			} else {
@@ -114,6 +149,21 @@ func (s *Sink) replay() {
 	for _, st := range s.stores {
 		byName[st.name] = st
 	}
+	// Per store, the batch being rebuilt from records with a token; a later
+	// token replaces it (its entries stay, written as new work).
+	rebuilt := map[*store]*batch{}
+	inBatch := func(st *store, r spillRecord) *batch {
+		token := r.Batch
+		if token == "" || st.name != r.Store || !validToken(token) {
+			return nil
+		}
+		b := rebuilt[st]
+		if b == nil || b.token != token {
+			b = &batch{token: token}
+			rebuilt[st] = b
+		}
+		return b
+	}
 	var loaded, bad, over uint64
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 4<<20)
@@ -142,8 +192,12 @@ func (s *Sink) replay() {
 				dst = s.announce
 			}
 			for _, st := range dst {
-				if st.addItem(t.ID, &item{t: t, shadow: r.Shadow}) {
+				it := &item{t: t, shadow: r.Shadow}
+				if st.addItem(t.ID, it) {
 					s.units.Add(1)
+					if b := inBatch(st, r); b != nil {
+						b.items = append(b.items, it)
+					}
 				}
 			}
 		case validID(r.ID) && r.N > 0:
@@ -158,6 +212,11 @@ func (s *Sink) replay() {
 				if st.addHit(r.ID, r.N, r.Last) {
 					s.units.Add(1)
 				}
+				if b := inBatch(st, r); b != nil {
+					b.hitIDs = append(b.hitIDs, r.ID)
+					b.hitN = append(b.hitN, r.N)
+					b.hitLast = append(b.hitLast, r.Last)
+				}
 			}
 		default:
 			bad++
@@ -167,6 +226,14 @@ func (s *Sink) replay() {
 	}
 	if err := sc.Err(); err != nil {
 		s.logf("buffer file %s: read stopped early: %v", s.cfg.BufferPath, err)
+	}
+	for st, b := range rebuilt {
+		if b.size() == 0 {
+			continue
+		}
+		b.sortByID()
+		b.attempt = 1 // attempted before: the store checks whether it was applied
+		st.queue = []*batch{b}
 	}
 	f.Close()
 	if err := os.Remove(s.cfg.BufferPath); err != nil {

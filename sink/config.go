@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Config configures a Sink. The zero value is a valid log-only sink that
@@ -27,6 +28,10 @@ type Config struct {
 	// PGDSNFile names a file holding the DSN [PG_DSN_File], e.g. a mounted
 	// Kubernetes secret; surrounding white space is ignored. It wins over PGDSN.
 	PGDSNFile string
+	// PGMaxConns caps the PostgreSQL pool: the writer uses
+	// one connection, LoadKnown another; a DaemonSet multiplies it by the
+	// number of nodes. pool_* settings in the DSN are ignored. Default 2.
+	PGMaxConns int
 	// PGTable is the table name [PG_Table], "table" or "schema.table", each
 	// part matching [A-Za-z_][A-Za-z0-9_]* and at most 63 bytes. Default
 	// "log_templates".
@@ -149,6 +154,7 @@ func (c *Config) setDefaults() {
 		c.RedisPrefix = DefaultRedisPrefix
 	}
 	defInt(&c.RedisPoolSize, 2)
+	defInt(&c.PGMaxConns, 2)
 	defInt(&c.NewListMax, DefaultNewListMax)
 	def(&c.NewListTTL, DefaultNewListTTL)
 	if c.AlertStreamMaxLen <= 0 {
@@ -201,8 +207,11 @@ func readSecret(path, key string) (string, error) {
 	return strings.TrimSpace(string(b)), nil
 }
 
-// pgConfig resolves the DSN. The error never quotes the DSN.
-func (c *Config) pgConfig() (*pgx.ConnConfig, string, error) {
+// pgConfig resolves the DSN into a lazy pool configuration: no connection
+// kept open when idle (MinConns 0), PGMaxConns at most, dead connections
+// found by a periodic health check, every dial bounded by CallTimeout. The
+// error never quotes the DSN.
+func (c *Config) pgConfig() (*pgxpool.Config, string, error) {
 	dsn := c.PGDSN
 	if c.PGDSNFile != "" {
 		var err error
@@ -213,15 +222,21 @@ func (c *Config) pgConfig() (*pgx.ConnConfig, string, error) {
 	if dsn == "" {
 		return nil, "", nil
 	}
-	pc, err := pgx.ParseConfig(dsn)
+	pc, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, dsn, errors.New("sink: PG_DSN: cannot be parsed (value not shown)")
 	}
-	if pc.ConnectTimeout <= 0 || pc.ConnectTimeout > c.CallTimeout {
-		pc.ConnectTimeout = c.CallTimeout
+	pc.MaxConns = int32(min(c.PGMaxConns, 1000))
+	pc.MinConns, pc.MinIdleConns = 0, 0
+	pc.MaxConnIdleTime = 5 * time.Minute
+	pc.HealthCheckPeriod = 30 * time.Second
+	pc.PingTimeout = c.CallTimeout
+	cc := pc.ConnConfig
+	if cc.ConnectTimeout <= 0 || cc.ConnectTimeout > c.CallTimeout {
+		cc.ConnectTimeout = c.CallTimeout
 	}
-	if _, ok := pc.RuntimeParams["application_name"]; !ok {
-		pc.RuntimeParams["application_name"] = "fluent-bit-drain"
+	if _, ok := cc.RuntimeParams["application_name"]; !ok {
+		cc.RuntimeParams["application_name"] = "fluent-bit-drain"
 	}
 	return pc, dsn, nil
 }

@@ -23,12 +23,15 @@ func TestPGConfig(t *testing.T) {
 		cfg  Config
 		ok   bool
 		tls  bool
+		// pool size expected
+		maxConns int
 	}{
-		{"none", Config{}, true, false},
-		{"dsn", Config{PGDSN: "host=127.0.0.1 user=postgres dbname=test sslmode=disable"}, true, false},
-		{"file wins, sslmode honoured", Config{PGDSN: "host=x sslmode=disable", PGDSNFile: file}, true, true},
-		{"missing file", Config{PGDSNFile: filepath.Join(dir, "nope")}, false, false},
-		{"unparsable", Config{PGDSN: "postgres://u:Secr3tPw@[::1"}, false, false},
+		{"none", Config{}, true, false, 0},
+		{"dsn", Config{PGDSN: "host=127.0.0.1 user=postgres dbname=test sslmode=disable"}, true, false, 2},
+		{"file wins, sslmode honoured", Config{PGDSN: "host=x sslmode=disable", PGDSNFile: file}, true, true, 2},
+		{"pool size", Config{PGDSN: "postgres://db/x?pool_max_conns=50&pool_min_conns=5", PGMaxConns: 3}, true, true, 3},
+		{"missing file", Config{PGDSNFile: filepath.Join(dir, "nope")}, false, false, 0},
+		{"unparsable", Config{PGDSN: "postgres://u:Secr3tPw@[::1"}, false, false, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.cfg.setDefaults()
@@ -48,11 +51,15 @@ func TestPGConfig(t *testing.T) {
 				}
 				return
 			}
-			if (pc.TLSConfig != nil) != tc.tls {
-				t.Errorf("TLS = %v, want %v", pc.TLSConfig != nil, tc.tls)
+			if (pc.ConnConfig.TLSConfig != nil) != tc.tls {
+				t.Errorf("TLS = %v, want %v", pc.ConnConfig.TLSConfig != nil, tc.tls)
 			}
-			if pc.ConnectTimeout != tc.cfg.CallTimeout {
-				t.Errorf("connect timeout %v, want capped to %v", pc.ConnectTimeout, tc.cfg.CallTimeout)
+			if pc.ConnConfig.ConnectTimeout != tc.cfg.CallTimeout {
+				t.Errorf("connect timeout %v, want capped to %v", pc.ConnConfig.ConnectTimeout, tc.cfg.CallTimeout)
+			}
+			if pc.MaxConns != int32(tc.maxConns) || pc.MinConns != 0 || pc.MinIdleConns != 0 || pc.HealthCheckPeriod <= 0 {
+				t.Errorf("pool: max %d min %d min idle %d health check %v; want max %d, min 0, a health check",
+					pc.MaxConns, pc.MinConns, pc.MinIdleConns, pc.HealthCheckPeriod, tc.maxConns)
 			}
 		})
 	}

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -305,18 +304,14 @@ func TestBufferReplay(t *testing.T) {
 // the same instant, many times: every template is created by exactly one.
 func TestConcurrentInsertOneWinner(t *testing.T) {
 	table := pgSchema(t, sharedDSN)
-	pc, _ := pgx.ParseConfig(sharedDSN)
 	var ws [2]*pgWriter
 	for i := range ws {
-		w, err := newPGWriter(pc.Copy(), table, "node-"+strconv.Itoa(i))
+		w, err := newPGWriter(poolConfig(t, sharedDSN), table, "node-"+strconv.Itoa(i))
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer w.close()
 		ws[i] = w
-	}
-	if err := ws[0].connect(context.Background()); err != nil {
-		t.Fatal(err)
 	}
 	if err := ws[0].ensureSchema(context.Background()); err != nil {
 		t.Fatal(err)

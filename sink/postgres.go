@@ -10,24 +10,28 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// pgWriter owns the single PostgreSQL connection the writer uses: one
-// batch per interval needs no pool, and a DaemonSet multiplies connections.
-// Only the PostgreSQL writer goroutine touches conn.
+// pgWriter writes through a small lazy pool (Config.PGMaxConns, default 2:
+// the writer and LoadKnown; a DaemonSet multiplies connections). The pool
+// dials on first use, drops broken connections on release, and its
+// connections are closed when the sink's life ends (see tiedDialer).
+// schemaOK is touched by the writer goroutine only.
 type pgWriter struct {
-	cfg      *pgx.ConnConfig
+	pool     *pgxpool.Pool
 	table    string // quoted identifier
 	bare     string // table name without schema, for index names
 	node     string
-	conn     *pgx.Conn
 	schemaOK bool
 
 	sqlInsert, sqlUpdate, sqlLoad string
 	lockKey                       int64
 }
 
-func newPGWriter(cfg *pgx.ConnConfig, table, node string) (*pgWriter, error) {
+// newPGWriter creates the pool without dialing: MinConns is 0, so the first
+// connection is made by the first write or LoadKnown.
+func newPGWriter(pc *pgxpool.Config, table, node string) (*pgWriter, error) {
 	ident, err := tableIdent(table)
 	if err != nil {
 		return nil, err
@@ -35,8 +39,12 @@ func newPGWriter(cfg *pgx.ConnConfig, table, node string) (*pgWriter, error) {
 	q := ident.Sanitize()
 	h := fnv.New64a()
 	h.Write([]byte("fluent-bit-drain:" + table))
+	pool, err := pgxpool.NewWithConfig(context.Background(), pc)
+	if err != nil {
+		return nil, fmt.Errorf("sink: postgres pool: %w", err)
+	}
 	return &pgWriter{
-		cfg:     cfg,
+		pool:    pool,
 		table:   q,
 		bare:    ident[len(ident)-1],
 		node:    node,
@@ -93,19 +101,6 @@ func schemaSQL(q, bare string) []string {
 	}
 }
 
-func (w *pgWriter) connect(ctx context.Context) error {
-	if w.conn != nil && !w.conn.IsClosed() {
-		return nil
-	}
-	w.conn = nil
-	conn, err := pgx.ConnectConfig(ctx, w.cfg)
-	if err != nil {
-		return err
-	}
-	w.conn = conn
-	return nil
-}
-
 // ensureSchema creates the table unless it exists, under a transaction-level
 // advisory lock so that the pods of a DaemonSet starting together do not
 // race. An existing table is used as is: a least-privilege role needs no
@@ -114,11 +109,11 @@ func (w *pgWriter) ensureSchema(ctx context.Context) error {
 	if w.schemaOK {
 		return nil
 	}
-	tx, err := w.conn.Begin(ctx)
+	tx, err := w.pool.Begin(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback(context.Background()) //nolint:errcheck // no-op after Commit
+	defer tx.Rollback(ctx) //nolint:errcheck // no-op after Commit; on failure the pool drops the connection
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, w.lockKey); err != nil {
 		return err
 	}
@@ -144,21 +139,19 @@ func (w *pgWriter) ensureSchema(ctx context.Context) error {
 // the insert first, so hits of a template in the same batch find its row.
 func (w *pgWriter) write(ctx context.Context, b *batch) (err error) {
 	defer func() {
-		if err != nil {
-			w.dropConnIfBroken(err)
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "42P01" { // undefined_table: dropped under us, create again
+			w.schemaOK = false
 		}
 	}()
-	if err := w.connect(ctx); err != nil {
-		return err
-	}
 	if err := w.ensureSchema(ctx); err != nil {
 		return err
 	}
-	tx, err := w.conn.Begin(ctx)
+	tx, err := w.pool.Begin(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback(context.Background()) //nolint:errcheck // no-op after Commit
+	defer tx.Rollback(ctx) //nolint:errcheck // no-op after Commit; on failure the pool drops the connection
 	created := map[string]bool{}
 	if len(b.items) > 0 {
 		n := len(b.items)
@@ -212,33 +205,9 @@ func (w *pgWriter) write(ctx context.Context, b *batch) (err error) {
 	return nil
 }
 
-// dropConnIfBroken closes the connection after anything but a statement
-// error on a healthy connection, so the next attempt reconnects.
-func (w *pgWriter) dropConnIfBroken(err error) {
-	if w.conn == nil {
-		return
-	}
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) && !w.conn.IsClosed() {
-		if pe.Code == "42P01" { // undefined_table: dropped under us, create again
-			w.schemaOK = false
-		}
-		return
-	}
-	w.closeConn()
-}
-
-func (w *pgWriter) closeConn() {
-	if w.conn == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	w.conn.Close(ctx) //nolint:errcheck // closing a broken connection
-	w.conn = nil
-}
-
-func (w *pgWriter) close() { w.closeConn() }
+// close closes the pool; the sink's connections are already closed when
+// Close's deadline has passed, so this does not wait on a server.
+func (w *pgWriter) close() { w.pool.Close() }
 
 // classify maps a PostgreSQL error to a cause, and says whether retrying
 // can help: data the server refuses (classes 22, 23, 54) never will.
@@ -273,17 +242,13 @@ func classifyPG(err error) (string, bool) {
 	return CauseConnect, true
 }
 
-// loadKnown pages through the table's templates on its own connection.
+// loadKnown pages through the table's templates on a pooled connection.
 func (w *pgWriter) loadKnown(ctx context.Context, partitions []string, page int, fn func(partition, template string)) (int, error) {
-	conn, err := pgx.ConnectConfig(ctx, w.cfg.Copy()) // the writer goroutine uses w.cfg concurrently
+	conn, err := w.pool.Acquire(ctx)
 	if err != nil {
 		return 0, err
 	}
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		conn.Close(cctx) //nolint:errcheck // read-only connection
-	}()
+	defer conn.Release()
 	all := len(partitions) == 0
 	if partitions == nil {
 		partitions = []string{}
@@ -324,8 +289,8 @@ func (w *pgWriter) loadKnown(ctx context.Context, partitions []string, page int,
 }
 
 // LoadKnown calls fn for every template PostgreSQL holds for partitions (all
-// partitions when empty), paging through the table on a connection of its
-// own, bounded by ctx and Config.LoadTimeout. Without PostgreSQL it returns
+// partitions when empty), paging through the table on a pooled connection,
+// bounded by ctx and Config.LoadTimeout. Without PostgreSQL it returns
 // nil at once. An error (PostgreSQL away) is for the caller to log and try
 // again later; fn may have been called for some templates already.
 func (s *Sink) LoadKnown(ctx context.Context, partitions []string, fn func(partition, template string)) error {

@@ -2,7 +2,6 @@ package sink
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"net"
 	"slices"
@@ -38,7 +37,9 @@ func (quietLogger) Printf(context.Context, string, ...any) {}
 
 var quietOnce sync.Once
 
-func newRedisWriter(cfg *Config, password string, tc *tls.Config) *redisWriter {
+// newRedisWriter dials through d, which does TLS itself when configured and
+// ties every connection to the sink's life.
+func newRedisWriter(cfg *Config, password string, d *tiedDialer) *redisWriter {
 	quietOnce.Do(func() { redis.SetLogger(quietLogger{}) })
 	p := cfg.RedisPrefix
 	return &redisWriter{
@@ -47,7 +48,7 @@ func newRedisWriter(cfg *Config, password string, tc *tls.Config) *redisWriter {
 			Username:                 cfg.RedisUsername,
 			Password:                 password,
 			DB:                       cfg.RedisDB,
-			TLSConfig:                tc,
+			Dialer:                   d.DialContext,
 			Protocol:                 2,
 			DisableIdentity:          true,
 			MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -34,6 +35,18 @@ var uniqN atomic.Int64
 
 func uniq(t testing.TB) string {
 	return fmt.Sprintf("sinkt_%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9, uniqN.Add(1))
+}
+
+// poolConfig is the pool configuration the sink would use for dsn.
+func poolConfig(t testing.TB, dsn string) *pgxpool.Config {
+	t.Helper()
+	cfg := Config{PGDSN: dsn}
+	cfg.setDefaults()
+	pc, _, err := cfg.pgConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pc
 }
 
 // pgSchema creates a schema of its own in the shared database and returns a

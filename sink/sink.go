@@ -125,13 +125,19 @@ func New(cfg Config, log Logger) (*Sink, error) {
 		pollDn:    make(chan struct{}),
 	}
 	s.flags.Store(packFlags(cfg.Flags))
+	// s.ctx is the sink's life: Close cancels it at its deadline, which
+	// closes every store connection (tiedDialer) and so ends any call.
+	s.ctx, s.cancel = context.WithCancel(context.Background())
 	pc, dsn, err := cfg.pgConfig()
 	if err != nil {
+		s.cancel()
 		return nil, err
 	}
 	if pc != nil {
-		s.secrets = append(s.secrets, dsn, pc.Password)
+		s.secrets = append(s.secrets, dsn, pc.ConnConfig.Password)
+		pc.ConnConfig.DialFunc = newTiedDialer(s.ctx, cfg.CallTimeout, nil).DialContext
 		if s.pg, err = newPGWriter(pc, cfg.PGTable, cfg.NodeName); err != nil {
+			s.cancel()
 			return nil, err
 		}
 	}
@@ -139,17 +145,18 @@ func New(cfg Config, log Logger) (*Sink, error) {
 		pw := cfg.RedisPassword
 		if cfg.RedisPasswordFile != "" {
 			if pw, err = readSecret(cfg.RedisPasswordFile, "Redis_Password_File"); err != nil {
+				s.closeStores()
 				return nil, err
 			}
 		}
 		s.secrets = append(s.secrets, pw)
 		tc, err := cfg.redisTLS()
 		if err != nil {
+			s.closeStores()
 			return nil, err
 		}
-		s.rd = newRedisWriter(&cfg, pw, tc)
+		s.rd = newRedisWriter(&cfg, pw, newTiedDialer(s.ctx, cfg.CallTimeout, tc))
 	}
-	s.ctx, s.cancel = context.WithCancel(context.Background())
 
 	var pgStore *store
 	if s.pg != nil {
@@ -366,13 +373,20 @@ func (s *Sink) Close(ctx context.Context) error {
 			err = fmt.Errorf("sink: close: %d pending entries dropped", n)
 		}
 	}
+	s.closeStores()
+	return err
+}
+
+// closeStores ends the sink's life (closing every store connection) and
+// releases the drivers' pools.
+func (s *Sink) closeStores() {
+	s.cancel()
 	if s.pg != nil {
 		s.pg.close()
 	}
 	if s.rd != nil {
 		s.rd.close()
 	}
-	return err
 }
 
 // dispatch hands the caller-side queue to the writers every FlushInterval,

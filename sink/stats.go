@@ -40,7 +40,7 @@ type Stats struct {
 	Announced   uint64 // events announced (to Redis, else to the event log)
 	Buffered    uint64 // entries appended to the buffer file at Close
 	Replayed    uint64 // entries read back from the buffer file at New
-	Lost        uint64 // pending entries given up: Close without buffer file, batches rejected
+	Lost        uint64 // pending entries given up: Close without buffer file, rows rejected as bad data, panics
 	Panics      uint64 // panics recovered in the sink's goroutines (writers, dispatcher, poller)
 
 	QueueDepth       int64 // gauge: entries in the caller-side queue, not yet handed to a writer

@@ -33,6 +33,75 @@ type batch struct {
 
 func (b *batch) size() int { return len(b.items) + len(b.hitIDs) }
 
+// split divides b by template id into two batches written in turn, each
+// id's template and hit count staying together (the count needs the row).
+// Items and hit ids are sorted, so the halves keep the lock order. It
+// reports false when b holds a single id.
+func (b *batch) split() (x, y *batch, ok bool) {
+	ids := make([]string, 0, b.size())
+	for _, it := range b.items {
+		ids = append(ids, it.t.ID)
+	}
+	ids = append(ids, b.hitIDs...)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	if len(ids) < 2 {
+		return nil, nil, false
+	}
+	pivot := ids[len(ids)/2] // x takes ids below it, y the rest
+	ni, _ := slices.BinarySearchFunc(b.items, pivot, func(it *item, id string) int { return strings.Compare(it.t.ID, id) })
+	nh, _ := slices.BinarySearch(b.hitIDs, pivot)
+	x = &batch{token: newToken(), items: b.items[:ni:ni], hitIDs: b.hitIDs[:nh:nh], hitN: b.hitN[:nh:nh], hitLast: b.hitLast[:nh:nh]}
+	y = &batch{token: newToken(), items: b.items[ni:], hitIDs: b.hitIDs[nh:], hitN: b.hitN[nh:], hitLast: b.hitLast[nh:]}
+	return x, y, true
+}
+
+// describe names what a dropped batch held, for the log.
+func (b *batch) describe() string {
+	switch {
+	case len(b.items) == 1 && len(b.hitIDs) <= 1:
+		return "template " + b.items[0].t.ID
+	case len(b.items) == 0 && len(b.hitIDs) == 1:
+		return "hit count of " + b.hitIDs[0]
+	}
+	return fmt.Sprintf("batch of %d entries", b.size())
+}
+
+func newToken() string { return strconv.FormatUint(rand.Uint64(), 16) }
+
+// validToken accepts what newToken makes; a token read back from the buffer
+// file becomes part of a Redis value, never of a key.
+func validToken(tok string) bool {
+	_, err := strconv.ParseUint(tok, 16, 64)
+	return err == nil && len(tok) <= 16
+}
+
+// sortByID restores take's order on a batch rebuilt from the buffer file;
+// a hit id appearing twice is summed.
+func (b *batch) sortByID() {
+	slices.SortFunc(b.items, func(x, y *item) int { return strings.Compare(x.t.ID, y.t.ID) })
+	type hit struct {
+		id      string
+		n, last int64
+	}
+	hs := make([]hit, len(b.hitIDs))
+	for i := range hs {
+		hs[i] = hit{b.hitIDs[i], b.hitN[i], b.hitLast[i]}
+	}
+	slices.SortFunc(hs, func(x, y hit) int { return strings.Compare(x.id, y.id) })
+	b.hitIDs, b.hitN, b.hitLast = b.hitIDs[:0], b.hitN[:0], b.hitLast[:0]
+	for _, h := range hs {
+		if k := len(b.hitIDs) - 1; k >= 0 && b.hitIDs[k] == h.id {
+			b.hitN[k] = addSat(b.hitN[k], h.n)
+			b.hitLast[k] = max(b.hitLast[k], h.last)
+			continue
+		}
+		b.hitIDs = append(b.hitIDs, h.id)
+		b.hitN = append(b.hitN, h.n)
+		b.hitLast = append(b.hitLast, h.last)
+	}
+}
+
 // store is one destination's backlog and its writer goroutine. Only the
 // writer goroutine calls write; the backlog is shared with the dispatcher
 // under mu.
@@ -47,7 +116,10 @@ type store struct {
 	mu    sync.Mutex
 	items map[string]*item
 	hits  map[string]hitEntry
-	retry *batch // a failed batch, retried as is (writer goroutine only)
+	// queue holds batches taken but not yet written, head first: a failed
+	// batch retried as is, or the halves of a rejected one. Written by the
+	// writer goroutine; read by spill once the writer has stopped.
+	queue []*batch
 
 	wake     chan struct{}
 	done     chan struct{}
@@ -154,7 +226,7 @@ func (st *store) take(max int) *batch {
 		b.hitN[i], b.hitLast[i] = e.n, e.last
 	}
 	st.mu.Unlock()
-	b.token = strconv.FormatUint(rand.Uint64(), 16)
+	b.token = newToken()
 	slices.SortFunc(b.items, func(x, y *item) int { return strings.Compare(x.t.ID, y.t.ID) })
 	return b
 }
@@ -262,19 +334,23 @@ func isClosed(c <-chan struct{}) bool {
 	}
 }
 
-// flush writes one batch. A failure the server will never accept drops the
-// batch (counted lost); any other failure leaves it pending for a retry.
+// flush writes one batch. A batch the server rejects as bad data is split
+// in halves, down to a single template id, so that one bad row cannot take
+// good ones with it; only that id's entries are dropped (counted lost). Any
+// other failure leaves the batch pending for a retry.
 //
 // A failed batch is retried as is, so that a store can recognise an attempt
 // that was applied although its reply was lost.
 func (s *Sink) flush(st *store) error {
-	b := st.retry
-	st.retry = nil
-	if b == nil {
+	var b *batch
+	if len(st.queue) > 0 {
+		b = st.queue[0]
+	} else {
 		b = st.take(s.cfg.MaxBatch)
-	}
-	if b.size() == 0 {
-		return nil
+		if b.size() == 0 {
+			return nil
+		}
+		st.queue = append(st.queue, b)
 	}
 	b.attempt++
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.CallTimeout)
@@ -290,17 +366,30 @@ func (s *Sink) flush(st *store) error {
 		}
 		st.c.errors[causeIndex(cause)].Add(1)
 		st.c.down.Store(true)
+		if !retry && cause == CauseRejected {
+			if x, y, ok := b.split(); ok {
+				// Not logged: the drop of the bad id will be, with the error.
+				st.queue = append([]*batch{x, y}, st.queue[1:]...)
+				return nil // no backoff: the server answered
+			}
+		}
 		if !retry {
+			st.queue = st.queue[1:]
 			s.units.Add(-st.commit(b))
 			s.c.lost.Add(uint64(b.size()))
-			s.failed(st, cause, fmt.Sprintf("batch of %d entries dropped: %v", b.size(), err), false)
+			for _, n := range b.hitN {
+				s.c.droppedHits.Add(uint64(n))
+			}
+			// Rate-limited by the error, not by what was dropped: many bad
+			// rows with one cause make one line a minute.
+			s.failedKey(st, cause, err.Error(), fmt.Sprintf("%s dropped: %v", b.describe(), err), false)
 			return err
 		}
 		st.c.retries.Add(1)
-		st.retry = b
 		s.failed(st, cause, err.Error(), true)
 		return err
 	}
+	st.queue = st.queue[1:]
 	s.units.Add(-st.commit(b))
 	st.c.batches.Add(1)
 	st.c.rows.Add(uint64(b.size()))
@@ -328,10 +417,15 @@ func safeWrite(ctx context.Context, write func(context.Context, *batch) error, b
 // failed logs a store failure without flooding: the first one, a change of
 // message, and then at most one line per minute with a repeat count.
 func (s *Sink) failed(st *store, cause, msg string, retry bool) {
+	s.failedKey(st, cause, msg, msg, retry)
+}
+
+// failedKey is failed with repeats recognised by key rather than by msg.
+func (s *Sink) failedKey(st *store, cause, key, msg string, retry bool) {
 	st.lmu.Lock()
 	defer st.lmu.Unlock()
 	now := time.Now()
-	if st.failing && msg == st.lastMsg && now.Sub(st.lastLog) < time.Minute {
+	if st.failing && key == st.lastMsg && now.Sub(st.lastLog) < time.Minute {
 		st.repeated++
 		return
 	}
@@ -344,7 +438,7 @@ func (s *Sink) failed(st *store, cause, msg string, retry bool) {
 		then = "not retried"
 	}
 	s.logf("%s: write failed (%s), %s: %s%s", st.name, cause, then, msg, rep)
-	st.failing, st.lastMsg, st.lastLog, st.repeated = true, msg, now, 0
+	st.failing, st.lastMsg, st.lastLog, st.repeated = true, key, now, 0
 }
 
 func (s *Sink) recovered(st *store) {

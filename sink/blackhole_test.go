@@ -1,0 +1,171 @@
+package sink
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+// blackHole is a TCP listener that accepts connections and never answers:
+// a store that hangs after the TCP handshake.
+func blackHole(t testing.TB) string {
+	addr, _ := countingBlackHole(t)
+	return addr
+}
+
+// countingBlackHole is blackHole that also reports how many connections
+// are open on it.
+func countingBlackHole(t testing.TB) (string, func() int) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	open := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		n := 0
+		buf := make([]byte, 512)
+		for _, c := range conns {
+			// A closed peer reads EOF at once; an open one times out.
+			c.SetReadDeadline(time.Now().Add(time.Millisecond))
+			if _, err := c.Read(buf); err == nil || isTimeout(err) {
+				n++
+			}
+		}
+		return n
+	}
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return l.Addr().String(), open
+}
+
+func isTimeout(err error) bool {
+	ne, ok := err.(net.Error)
+	return ok && ne.Timeout()
+}
+
+// TestPGPoolLazyAndCapped: New dials nothing; the pool then opens at most
+// PGMaxConns connections however many callers want one; Close closes them.
+func TestPGPoolLazyAndCapped(t *testing.T) {
+	addr, open := countingBlackHole(t)
+	for _, maxConns := range []int{2, 3} {
+		t.Run(strconv.Itoa(maxConns), func(t *testing.T) {
+			cfg := fast(Config{PGDSN: "postgres://postgres@" + addr + "/test?sslmode=disable", PGMaxConns: maxConns})
+			cfg.CallTimeout = 5 * time.Second
+			base := open()
+			s, err := New(cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(3 * cfg.FlushInterval)
+			if n := open() - base; n != 0 {
+				t.Errorf("%d connections before any work, want a lazy pool", n)
+			}
+			s.Template(tmpl("lazy", "first <*>", KindNew))
+			for range 4 {
+				go s.LoadKnown(context.Background(), nil, func(string, string) {})
+			}
+			waitFor(t, 5*time.Second, "connections", func() bool { return open()-base == maxConns })
+			time.Sleep(200 * time.Millisecond)
+			if n := open() - base; n != maxConns {
+				t.Errorf("%d connections open, want PGMaxConns = %d", n, maxConns)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			defer cancel()
+			s.Close(ctx)
+			waitFor(t, time.Second, "connections closed", func() bool { return open() == base })
+		})
+	}
+}
+
+// TestCloseDeadlineBlackHoles: with PostgreSQL and Redis accepting and
+// never answering, Close returns within its deadline (plus a small margin)
+// and the pending templates are in the buffer file.
+func TestCloseDeadlineBlackHoles(t *testing.T) {
+	pgAddr, rdAddr := blackHole(t), blackHole(t)
+	host, port, _ := net.SplitHostPort(pgAddr)
+	cfg := fast(Config{
+		PGDSN:      fmt.Sprintf("postgres://postgres@%s:%s/test?sslmode=disable", host, port),
+		RedisAddr:  rdAddr,
+		BufferPath: filepath.Join(t.TempDir(), "drain.buf"),
+	})
+	cfg.CallTimeout = 5 * time.Second // longer than Close's deadline
+	s, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	for i := range 10 {
+		tt := tmpl("bh", "black hole <*> "+strconv.Itoa(i), KindNew)
+		s.Template(tt)
+		s.Hit(tt.ID, 1)
+		want[tt.ID] = true
+	}
+	loaded := make(chan error, 1)
+	go func() { loaded <- s.LoadKnown(context.Background(), nil, func(string, string) {}) }()
+	time.Sleep(3 * cfg.FlushInterval) // writers and LoadKnown are now blocked in the stores
+	const deadline = time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	start := time.Now()
+	s.Close(ctx)
+	took := time.Since(start)
+	t.Logf("Close took %v", took)
+	if took > deadline+300*time.Millisecond {
+		t.Errorf("Close took %v, want at most %v", took, deadline+300*time.Millisecond)
+	}
+	select {
+	case err := <-loaded:
+		if err == nil {
+			t.Error("LoadKnown from a black hole succeeded")
+		}
+	case <-time.After(300 * time.Millisecond):
+		t.Error("LoadKnown still blocked 300ms after Close returned")
+	}
+	f, err := os.Open(cfg.BufferPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var r spillRecord
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Item != nil && r.Store == "postgres" {
+			delete(want, r.Item.ID)
+		}
+	}
+	if len(want) != 0 {
+		t.Errorf("%d pending templates not in the buffer file", len(want))
+	}
+}

@@ -1,0 +1,147 @@
+package sink
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// replyEater is a TCP proxy that forwards every request to target, and
+// every reply until a client sends EXEC; from then on it drops all replies:
+// the server applies the transaction and the client never learns it.
+type replyEater struct {
+	addr   string
+	eating atomic.Bool
+}
+
+func newReplyEater(t testing.TB, target string) *replyEater {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &replyEater{addr: l.Addr().String()}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			mu.Lock()
+			conns = append(conns, c, up)
+			mu.Unlock()
+			go func() {
+				buf := make([]byte, 32<<10)
+				for {
+					n, err := c.Read(buf)
+					if err != nil {
+						up.Close()
+						return
+					}
+					if bytes.Contains(buf[:n], []byte("exec")) || bytes.Contains(buf[:n], []byte("EXEC")) {
+						p.eating.Store(true)
+					}
+					up.Write(buf[:n])
+				}
+			}()
+			go func() {
+				buf := make([]byte, 32<<10)
+				for {
+					n, err := up.Read(buf)
+					if err != nil {
+						c.Close()
+						return
+					}
+					if !p.eating.Load() {
+						c.Write(buf[:n])
+					}
+				}
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return p
+}
+
+// TestRedisReplayAfterLostReply: a batch Redis applied but whose EXEC reply
+// was lost is spilled at Close with its token; the next start sees the
+// token in <prefix>:batch:<node> and does not announce or count it again.
+func TestRedisReplayAfterLostReply(t *testing.T) {
+	rdb, prefix := redisPrefix(t, sharedRedis)
+	proxy := newReplyEater(t, sharedRedis)
+	cfg := fast(Config{RedisAddr: proxy.addr, RedisPrefix: prefix, NewListMax: 1000,
+		BufferPath: filepath.Join(t.TempDir(), "drain.buf")})
+	cfg.CallTimeout = 300 * time.Millisecond
+	s, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := tmpl("lost", "reply lost <*> a", KindNew), tmpl("lost", "reply lost <*> b", KindNew)
+	s.Template(a)
+	s.Template(b)
+	s.Hit(a.ID, 3)
+	ctx := context.Background()
+	waitFor(t, 5*time.Second, "batch applied, reply lost", func() bool {
+		return rdb.LLen(ctx, prefix+":new").Val() == 2 && s.Stats().Redis.Errors[CauseTimeout] > 0
+	})
+	s.Hit(a.ID, 4) // counted after the batch was taken: not part of it
+	cctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	s.Close(cctx)
+
+	tokens := map[string]int{}
+	f, err := os.Open(cfg.BufferPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var r spillRecord
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatal(err)
+		}
+		tokens[r.Batch]++
+	}
+	f.Close()
+	if len(tokens) != 2 || tokens[""] != 1 {
+		t.Fatalf("buffer file records by batch token: %v; want the batch's 3 under one token, the later count without", tokens)
+	}
+
+	cfg.RedisAddr = sharedRedis
+	s2, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeSink(t, s2)
+	if n := rdb.LLen(ctx, prefix+":new").Val(); n != 2 {
+		t.Errorf("%d events in %s:new, want 2 (each announced once)", n, prefix)
+	}
+	if v, _ := rdb.HGet(ctx, prefix+":clusters:"+a.ID, "size").Int64(); v != 7 {
+		t.Errorf("size of a = %d, want 3 + 4", v)
+	}
+	if st := s2.Stats(); st.Replayed != 4 || st.Pending != 0 {
+		t.Errorf("replayed %d pending %d, want 4 and 0", st.Replayed, st.Pending)
+	}
+}
