@@ -9,8 +9,8 @@ import (
 
 // The benchmarks decode a 1000-record kubernetes-shaped chunk (~320 B per
 // record) and pull out the message and partition values. One op is one
-// record: ns/op is ns/record. bench_test.go (tag fbgo) runs fluent-bit-go's
-// decoder on the same chunk.
+// record: ns/op is ns/record. bench_test.go runs fluent-bit-go's decoder on
+// the same chunk.
 
 const benchRecords = 1000
 
