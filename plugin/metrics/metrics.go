@@ -1,106 +1,101 @@
-// Package metrics serves an output instance's counters in the Prometheus
-// text exposition format (version 0.0.4) on an address of its own.
+// Package metrics serves an output instance's metrics for Prometheus on an
+// address of its own, with prometheus/client_golang.
 //
-// It is written against the standard library only: the counters live as
-// atomics in the instance and are read at scrape time, so the flush path
-// pays nothing for metrics, and each instance has its own endpoint and
-// nothing is registered in any process-wide default registry (the plugin
-// outlives hot reloads, contract §1.4).
+// Each Server has its own registry, never the process-wide default one:
+// the plugin outlives hot reloads (contract §1.4), so two generations of an
+// instance overlap and each must expose only its own numbers. The counters
+// live as atomics in the instance and are read at scrape time through a
+// collector, so the flush path pays nothing for them; the one metric fed
+// from the flush path is the flush-duration histogram (ObserveFlush, a few
+// atomic adds per chunk).
 package metrics
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"math"
 	"net"
 	"net/http"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Writer renders metric families. Methods record the first error and make
-// later calls no-ops; Err returns it.
+// Writer receives one scrape's samples from the instance's collect
+// function and hands them to client_golang as constant metrics. Samples of
+// one name must carry the same help text and label names.
 type Writer struct {
-	w    *bufio.Writer
-	err  error
-	seen map[string]bool
+	c  *collector
+	ch chan<- prometheus.Metric
 }
 
-// NewWriter writes to w; call Flush when done.
-func NewWriter(w io.Writer) *Writer {
-	return &Writer{w: bufio.NewWriter(w), seen: map[string]bool{}}
-}
-
-// Counter writes one sample of a counter family (HELP and TYPE once per name).
-// labels are key, value pairs.
+// Counter writes one sample of a counter family; labels are key, value
+// pairs.
 func (w *Writer) Counter(name, help string, v uint64, labels ...string) {
-	w.sample(name, "counter", help, strconv.FormatUint(v, 10), labels)
+	w.sample(name, help, prometheus.CounterValue, float64(v), labels)
 }
 
 // Gauge writes one sample of a gauge family.
 func (w *Writer) Gauge(name, help string, v float64, labels ...string) {
-	w.sample(name, "gauge", help, formatFloat(v), labels)
+	w.sample(name, help, prometheus.GaugeValue, v, labels)
 }
 
-func formatFloat(v float64) string {
-	switch {
-	case math.IsInf(v, 1):
-		return "+Inf"
-	case math.IsInf(v, -1):
-		return "-Inf"
-	case math.IsNaN(v):
-		return "NaN"
+func (w *Writer) sample(name, help string, typ prometheus.ValueType, v float64, labels []string) {
+	n := len(labels) / 2
+	keys, values := make([]string, n), make([]string, n)
+	for i := range n {
+		keys[i], values[i] = labels[2*i], labels[2*i+1]
 	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
+	desc := w.c.desc(name, help, keys)
+	m, err := prometheus.NewConstMetric(desc, typ, v, values...)
+	if err != nil {
+		m = prometheus.NewInvalidMetric(desc, err)
+	}
+	w.ch <- m
 }
 
-func (w *Writer) sample(name, typ, help, value string, labels []string) {
-	if w.err != nil {
-		return
+// collector is an unchecked prometheus.Collector (it describes nothing up
+// front): the families come from the instance's collect function at scrape
+// time. Descriptors are built once per family and label names.
+type collector struct {
+	collect func(*Writer)
+	log     Logger
+
+	mu    sync.Mutex
+	descs map[string]*prometheus.Desc
+}
+
+func (c *collector) desc(name, help string, keys []string) *prometheus.Desc {
+	k := name + "\xff" + strings.Join(keys, "\xff")
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d, ok := c.descs[k]
+	if !ok {
+		d = prometheus.NewDesc(name, help, keys, nil)
+		c.descs[k] = d
 	}
-	if !w.seen[name] {
-		w.seen[name] = true
-		fmt.Fprintf(w.w, "# HELP %s %s\n# TYPE %s %s\n", name, escapeHelp(help), name, typ)
-	}
-	w.w.WriteString(name)
-	if len(labels) > 0 {
-		w.w.WriteByte('{')
-		for i := 0; i+1 < len(labels); i += 2 {
-			if i > 0 {
-				w.w.WriteByte(',')
-			}
-			fmt.Fprintf(w.w, "%s=\"%s\"", labels[i], escapeLabel(labels[i+1]))
+	return d
+}
+
+func (c *collector) Describe(chan<- *prometheus.Desc) {}
+
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Printf("metrics: panic while collecting (recovered): %v", r)
 		}
-		w.w.WriteByte('}')
-	}
-	w.w.WriteByte(' ')
-	w.w.WriteString(value)
-	if err := w.w.WriteByte('\n'); err != nil {
-		w.err = err
-	}
+	}()
+	c.collect(&Writer{c: c, ch: ch})
 }
 
-// Flush writes out what is buffered.
-func (w *Writer) Flush() error {
-	if w.err != nil {
-		return w.err
-	}
-	return w.w.Flush()
-}
-
-var (
-	helpEscaper  = strings.NewReplacer(`\`, `\\`, "\n", `\n`)
-	labelEscaper = strings.NewReplacer(`\`, `\\`, "\n", `\n`, `"`, `\"`)
-)
-
-func escapeHelp(s string) string  { return helpEscaper.Replace(s) }
-func escapeLabel(s string) string { return labelEscaper.Replace(s) }
+// FlushBuckets are the upper bounds, in seconds, of the flush-duration
+// histogram: a chunk of a thousand records takes about a millisecond, and
+// anything near the 1 s flush interval stalls Fluent Bit (contract §3.4).
+var FlushBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}
 
 // SortedKeys returns m's keys in order, for stable output of labelled families.
 func SortedKeys[V any](m map[string]V) []string {
@@ -117,12 +112,13 @@ type Logger interface {
 	Printf(format string, args ...any)
 }
 
-// Server serves GET /metrics (and /) from collect.
+// Server serves GET /metrics (and /) from its own registry: the
+// instance's collect function and the flush-duration histogram.
 type Server struct {
-	addr    string
-	collect func(*Writer)
-	log     Logger
-	srv     *http.Server
+	addr  string
+	log   Logger
+	srv   *http.Server
+	flush prometheus.Histogram
 
 	mu     sync.Mutex
 	ln     net.Listener
@@ -137,13 +133,32 @@ const retryEvery = time.Second
 // busy (an old generation of the plugin still holds it during a hot
 // reload), it keeps trying every second until Close, logging once.
 func Serve(addr string, collect func(*Writer), log Logger) *Server {
-	s := &Server{addr: addr, collect: collect, log: log, done: make(chan struct{})}
+	s := &Server{addr: addr, log: log, done: make(chan struct{})}
+	s.flush = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "drain_flush_duration_seconds",
+		Help:    "Time spent mining one chunk (FLBPluginFlushCtx).",
+		Buckets: FlushBuckets,
+	})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(s.flush, &collector{collect: collect, log: log, descs: map[string]*prometheus.Desc{}})
+	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		ErrorLog:            errorLog{log},
+		ErrorHandling:       promhttp.ContinueOnError,
+		MaxRequestsInFlight: 4,
+		Timeout:             10 * time.Second,
+	})
 	mux := http.NewServeMux()
-	mux.HandleFunc("/", s.handle)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/metrics" && r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 	s.srv = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 5 * time.Second,
-		WriteTimeout:      10 * time.Second,
+		WriteTimeout:      15 * time.Second,
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err == nil {
@@ -154,6 +169,21 @@ func Serve(addr string, collect func(*Writer), log Logger) *Server {
 	log.Printf("metrics: listen on %s: %v; retrying every %v", addr, err, retryEvery)
 	go s.retry()
 	return s
+}
+
+// ObserveFlush records the duration of one flush. A nil Server (metrics
+// off) ignores it.
+func (s *Server) ObserveFlush(d time.Duration) {
+	if s != nil {
+		s.flush.Observe(d.Seconds())
+	}
+}
+
+// errorLog adapts Logger to promhttp's error log.
+type errorLog struct{ log Logger }
+
+func (e errorLog) Println(v ...any) {
+	e.log.Printf("metrics: %s", strings.TrimSuffix(fmt.Sprintln(v...), "\n"))
 }
 
 func (s *Server) retry() {
@@ -207,22 +237,6 @@ func (s *Server) Addr() string {
 		return ""
 	}
 	return s.ln.Addr().String()
-}
-
-func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
-	defer func() {
-		if v := recover(); v != nil {
-			s.log.Printf("metrics: panic while collecting: %v", v)
-		}
-	}()
-	if r.URL.Path != "/metrics" && r.URL.Path != "/" {
-		http.NotFound(w, r)
-		return
-	}
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	mw := NewWriter(w)
-	s.collect(mw)
-	mw.Flush() //nolint:errcheck // the client went away
 }
 
 // Close stops the server within ctx, closing open connections at the deadline.
