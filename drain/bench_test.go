@@ -219,3 +219,29 @@ func BenchmarkSplit(b *testing.B) {
 	}
 	cpu.stop(b)
 }
+
+// benchHotBatch is benchHot through AddBatch, 64 lines per call (a chunk's
+// worth of records handed over at once); ns/op is per line.
+func benchHotBatch(b *testing.B, preset string, lines []benchLine) {
+	m := warmMiner(b, preset, lines)
+	const per = 64
+	var parts, text []string
+	for _, l := range lines {
+		parts, text = append(parts, l.part), append(text, l.line)
+	}
+	out := make([]Result, per)
+	b.ReportAllocs()
+	cpu := startCPU(b)
+	for i := 0; i < b.N; i += per {
+		j := i % len(lines)
+		n := min(per, len(lines)-j, b.N-i)
+		m.AddBatch(parts[j:j+n], text[j:j+n], out[:n])
+	}
+	cpu.stop(b)
+}
+
+// BenchmarkAddBatchHot: BenchmarkAddHot through AddBatch.
+func BenchmarkAddBatchHot(b *testing.B) { benchHotBatch(b, "drain3", sequential(b)) }
+
+// BenchmarkAddBatchHotDefault: BenchmarkAddHotDefault through AddBatch.
+func BenchmarkAddBatchHotDefault(b *testing.B) { benchHotBatch(b, "default", sequential(b)) }

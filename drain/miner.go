@@ -65,6 +65,7 @@ type Miner struct {
 	score        scorer
 	maxNodeDepth int
 	pool         sync.Pool // *scratch
+	bpool        sync.Pool // *batchScratch
 
 	// Counted before the lock is taken.
 	cut, truncated, repaired atomic.Uint64
@@ -115,6 +116,11 @@ func (m *Miner) Config() Config {
 // tokens runs the text step outside the lock and counts the bounds it hit.
 func (m *Miner) tokens(line string, mask bool) (*scratch, lineInfo) {
 	s := m.pool.Get().(*scratch)
+	return s, m.textStep(s, line, mask)
+}
+
+// textStep tokenises line into s and counts the bounds it hit.
+func (m *Miner) textStep(s *scratch, line string, mask bool) lineInfo {
 	info := m.text.tokens(s, line, mask)
 	if info != 0 {
 		if info&infoCut != 0 {
@@ -127,16 +133,60 @@ func (m *Miner) tokens(line string, mask bool) (*scratch, lineInfo) {
 			m.truncated.Add(1)
 		}
 	}
-	return s, info
+	return info
 }
 
 func (m *Miner) release(s *scratch) {
+	s.reset()
+	m.pool.Put(s)
+}
+
+// reset drops the references to the line and a buffer grown by a huge one.
+func (s *scratch) reset() {
 	clear(s.toks)
 	s.toks = s.toks[:0]
 	if cap(s.buf) > 64<<10 {
 		s.buf = nil
 	}
-	m.pool.Put(s)
+}
+
+// batchMax is how many lines AddBatch tokenises before it takes the lock
+// once for all of them.
+const batchMax = 16
+
+// batchScratch is AddBatch's working memory: one scratch per line of a group.
+type batchScratch [batchMax]scratch
+
+// AddBatch is Add for several lines: lines[i] of partition parts[i], in
+// order, what each did stored in out[i]. It returns the number of lines
+// mined, min(len(parts), len(lines), len(out)). The results are those of
+// calling Add for each line in turn; the difference is the locking: lines
+// are tokenised in groups of up to batchMax (still outside the lock), and
+// the lock is taken once per group, so another caller's lines never fall
+// inside a group. It never retains parts or lines.
+func (m *Miner) AddBatch(parts, lines []string, out []Result) int {
+	total := min(len(parts), len(lines), len(out))
+	bs, _ := m.bpool.Get().(*batchScratch)
+	if bs == nil {
+		bs = new(batchScratch)
+	}
+	for done := 0; done < total; {
+		n := min(total-done, batchMax)
+		for i := 0; i < n; i++ {
+			m.textStep(&bs[i], lines[done+i], true)
+		}
+		m.mu.Lock()
+		for i := 0; i < n; i++ {
+			out[done+i] = m.add(parts[done+i], bs[i].toks)
+		}
+		m.mu.Unlock()
+		for i := 0; i < n; i++ {
+			bs[i].reset()
+		}
+		done += n
+	}
+	m.bpool.Put(bs)
+	return total
 }
 
 // Add mines one line of a partition and returns what it did. It never
