@@ -69,6 +69,9 @@ type scratch struct {
 	ev   chunk.Event
 	part []byte
 	hits hitCounts
+	pend pending
+	src  string    // the chunk's source
+	now  time.Time // the chunk's clock, read when a record first needs it
 
 	// The last record's partition values and the partition built from
 	// them: consecutive records of one container share them, so the name
@@ -206,7 +209,8 @@ func (in *Instance) Flush(data []byte, tag string) Status {
 	src := in.cfg.SourceFor(tag)
 	p := in.plans[src]
 	s.r.Reset(data, p.query)
-	now, tagPart := time.Time{}, ""
+	s.src, s.now = src, time.Time{}
+	tagPart := ""
 	var records, noMsg, nonText, empty uint64
 	for s.r.Next(&s.ev) {
 		records++
@@ -232,22 +236,18 @@ func (in *Instance) Flush(data []byte, tag string) Status {
 			part = tagPart
 		}
 		line := unsafe.String(unsafe.SliceData(msg), len(msg))
-		res := in.miner.Add(part, line)
-		s.hits.add(res.TemplateID)
-		if res.Kind == drain.Known {
-			continue
+		if s.pend.push(part, line, s.ev.Sec, s.ev.Nsec) {
+			in.mine(s)
 		}
-		if now.IsZero() {
-			now = time.Now()
-		}
-		in.template(res, src, line, eventTime(&s.ev, now))
 	}
+	in.mine(s)
 	s.hits.each(in.sink.Hit)
 	s.hits.reset()
 	st := s.r.Stats()
 	err := s.r.Err()
 	s.r.Reset(nil, nil) // drop the references to Fluent Bit's chunk
 	s.ev = chunk.Event{}
+	s.src = ""
 	clear(s.prevVals) // they alias the chunk too
 	s.havePrev = false
 	in.pool.Put(s)
@@ -322,6 +322,8 @@ func (in *Instance) partition(s *scratch, p *plan) (string, bool) {
 		}
 		return s.prevPart, s.prevFound
 	}
+	// Pending records may alias s.part: mine them before it is rewritten.
+	in.mine(s)
 	part, found, cleaned := in.buildPartition(s, p)
 	s.prevVals = s.prevVals[:0]
 	for _, i := range p.part {
@@ -433,12 +435,60 @@ func (h *hitCounts) reset() {
 	clear(h.more)
 }
 
-func eventTime(ev *chunk.Event, now time.Time) time.Time {
+func eventTime(sec int64, nsec uint32, now time.Time) time.Time {
 	// Hostile or missing timestamps (0, far future) fall back to now.
-	if ev.Sec <= 0 || ev.Sec > now.Unix()+86400 {
+	if sec <= 0 || sec > now.Unix()+86400 {
 		return now
 	}
-	return time.Unix(ev.Sec, int64(ev.Nsec))
+	return time.Unix(sec, int64(nsec))
+}
+
+// pendMax is how many records Flush collects before mining them with one
+// Miner.AddBatch call.
+const pendMax = 64
+
+// pending holds the records of a chunk not mined yet: their partitions and
+// lines alias the chunk and scratch.part, so they are mined before either
+// changes.
+type pending struct {
+	n     int
+	parts [pendMax]string
+	lines [pendMax]string
+	sec   [pendMax]int64
+	nsec  [pendMax]uint32
+	res   [pendMax]drain.Result
+}
+
+// push adds a record and reports whether the batch is full.
+func (p *pending) push(part, line string, sec int64, nsec uint32) bool {
+	p.parts[p.n], p.lines[p.n], p.sec[p.n], p.nsec[p.n] = part, line, sec, nsec
+	p.n++
+	return p.n == pendMax
+}
+
+// mine mines the pending records in order, counts their hits and hands
+// new or widened templates to the sink.
+func (in *Instance) mine(s *scratch) {
+	p := &s.pend
+	if p.n == 0 {
+		return
+	}
+	n := in.miner.AddBatch(p.parts[:p.n], p.lines[:p.n], p.res[:p.n])
+	for i := 0; i < n; i++ {
+		res := &p.res[i]
+		s.hits.add(res.TemplateID)
+		if res.Kind == drain.Known {
+			continue
+		}
+		if s.now.IsZero() {
+			s.now = time.Now()
+		}
+		in.template(*res, s.src, p.lines[i], eventTime(p.sec[i], p.nsec[i], s.now))
+	}
+	clear(p.parts[:p.n])
+	clear(p.lines[:p.n])
+	clear(p.res[:p.n])
+	p.n = 0
 }
 
 // template hands a new or generalized template to the sink. line aliases

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/awoooi/fluent-bit-drain/drain"
 	ct "github.com/awoooi/fluent-bit-drain/plugin/chunk/chunktest"
 	"github.com/awoooi/fluent-bit-drain/plugin/config"
 	"github.com/redis/go-redis/v9"
@@ -406,5 +407,57 @@ func TestRedisKillSwitch(t *testing.T) {
 	}
 	if st := in.Stats(); st.ChunksDisabled != 1 || st.Records != 0 || in.miner.Stats().Lines != 0 {
 		t.Fatalf("disabled at run time: %+v, miner lines %d", st, in.miner.Stats().Lines)
+	}
+}
+
+// Records are mined in batches and consecutive records reuse their
+// partition: a chunk whose partition changes in runs of every length,
+// with records that have none, must mine every line under its own
+// partition, in order, as a miner fed one line at a time does.
+func TestFlushPartitionRuns(t *testing.T) {
+	in, _, _ := newInstance(t, config.Map{"Partition_Key": "app"})
+	ref, err := drain.New(in.cfg.Drain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apps := []string{"api", "api", "web", "a\xffb", "a\xffb", "", "web", "db"}
+	var parts, lines []string
+	data := enc(func(e *ct.Enc) {
+		for i := 0; i < 300; i++ {
+			app := apps[(i/(1+i%5))%len(apps)]
+			line := fmt.Sprintf("request %d served by %s in %d ms", i, []string{"alpha", "beta"}[i%2], i%7)
+			body := ct.M{{"msg", line}}
+			part := "tag.x"
+			if app != "" {
+				body = append(body, ct.KV{"app", app})
+				part = strings.ToValidUTF8(app, "\uFFFD")
+			}
+			e.V2(et, nil, body)
+			parts, lines = append(parts, part), append(lines, line)
+		}
+	})
+	if st := in.Flush(data, "tag.x"); st != OK {
+		t.Fatalf("Flush = %v", st)
+	}
+	cleaned := 0
+	for i, l := range lines {
+		ref.Add(parts[i], l)
+		if strings.Contains(parts[i], "\uFFFD") {
+			cleaned++
+		}
+	}
+	got, want := in.miner.Stats(), ref.Stats()
+	if got != want {
+		t.Errorf("miner stats %+v, want %+v", got, want)
+	}
+	for i, l := range lines {
+		r, ok := in.miner.Match(parts[i], l)
+		w, _ := ref.Match(parts[i], l)
+		if !ok || r != w {
+			t.Fatalf("record %d %q under %q: %+v, want %+v", i, l, parts[i], r, w)
+		}
+	}
+	if n := in.Stats().PartitionsCleaned; n != uint64(cleaned) {
+		t.Errorf("PartitionsCleaned = %d, want %d", n, cleaned)
 	}
 }
