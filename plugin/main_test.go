@@ -150,3 +150,41 @@ func TestPanicLimiter(t *testing.T) {
 		t.Fatalf("got\n%s\nwant\n%s", strings.Join(out.l, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// BenchmarkFlushExport is the export's own cost around Instance.Flush
+// (handle lookup, fault-handler check, tag view, and the two clock reads
+// when the flush is timed) on a 1000-record chunk; one op is one chunk.
+func BenchmarkFlushExport(b *testing.B) {
+	cfg, err := config.Parse(config.Map{"Source_Map": "kube.=k8s_pod"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var out lines
+	in, err := instance.New(cfg, &out, io.Discard)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer in.Close(context.Background())
+	data := ct.KubeChunk(1000)
+	tag := []byte("kube.var.log.containers.x\x00")
+	for _, timed := range []bool{false, true} {
+		b.Run(map[bool]string{false: "untimed", true: "timed"}[timed], func(b *testing.B) {
+			var cell [16]byte
+			key := uintptr(unsafe.Pointer(&cell))
+			e := &entry{in: in, seq: 1, log: newPanicLimiter(&out, time.Second)}
+			var n int
+			if timed {
+				e.observe = func(time.Duration) { n++ }
+			}
+			registry.m.Store(key, e)
+			defer registry.m.Delete(key)
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if flush(unsafe.Pointer(&cell), unsafe.Pointer(&data[0]), len(data), unsafe.Pointer(&tag[0])) != output.FLB_OK {
+					b.Fatal("flush failed")
+				}
+			}
+		})
+	}
+}
