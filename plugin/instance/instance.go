@@ -396,10 +396,19 @@ type hitCount struct {
 const maxHitList = 32
 
 func (h *hitCounts) add(id string) {
-	if h.last < len(h.list) && h.list[h.last].id == id {
+	if h.last < len(h.list) && sameString(h.list[h.last].id, id) {
 		h.list[h.last].n++
 		return
 	}
+	for k := range h.list {
+		if sameString(h.list[k].id, id) {
+			h.list[k].n++
+			h.last = k
+			return
+		}
+	}
+	// Equal ids in distinct strings: rare (a cluster's id string is
+	// shared by all its results), so compared only here.
 	for k := range h.list {
 		if h.list[k].id == id {
 			h.list[k].n++
@@ -416,6 +425,11 @@ func (h *hitCounts) add(id string) {
 		h.more = make(map[string]int64)
 	}
 	h.more[id]++
+}
+
+// sameString reports whether a and b are the same string in memory.
+func sameString(a, b string) bool {
+	return len(a) == len(b) && unsafe.StringData(a) == unsafe.StringData(b)
 }
 
 // each calls fn once per id with its count.
