@@ -143,7 +143,9 @@ func (m *Miner) release(s *scratch) {
 
 // reset drops the references to the line and a buffer grown by a huge one.
 func (s *scratch) reset() {
-	clear(s.toks)
+	if !s.own || cap(s.buf) > 64<<10 {
+		clear(s.toks)
+	}
 	s.toks = s.toks[:0]
 	if cap(s.buf) > 64<<10 {
 		s.buf = nil

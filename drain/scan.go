@@ -62,7 +62,7 @@ func (t *defaultTokenizer) tokens(s *scratch, line string, mask bool) lineInfo {
 					toks = append(toks, buf[start:])
 				}
 			}
-			s.toks = toks
+			s.toks, s.own = toks, true
 			return info
 		}
 	} else {
@@ -90,7 +90,7 @@ func (t *defaultTokenizer) tokens(s *scratch, line string, mask bool) lineInfo {
 		toks = append(toks, buf[:i])
 		buf = buf[i+1:]
 	}
-	s.toks = toks
+	s.toks, s.own = toks, true
 	return info
 }
 

@@ -28,6 +28,9 @@ type scratch struct {
 	toks []string
 	buf  []byte
 	sc   scanState // the default tokenizer's, kept here so a line does not zero it
+	// own: toks point only into buf, never into the caller's line, so
+	// they need not be cleared before the scratch is reused.
+	own bool
 }
 
 // tokenizer is the text seam: raw line → tokens. Implementations must leave
@@ -134,7 +137,7 @@ func (t *drain3Tokenizer) tokens(s *scratch, line string, mask bool) lineInfo {
 	if trunc {
 		info |= infoTruncated
 	}
-	s.toks = toks
+	s.toks, s.own = toks, false
 	return info
 }
 
