@@ -95,8 +95,11 @@ func BenchmarkAddHot(b *testing.B) { benchHot(b, "drain3", sequential(b)) }
 // BenchmarkAddMixed: all datasets interleaved line by line, one partition each.
 func BenchmarkAddMixed(b *testing.B) { benchHot(b, "drain3", interleaved(b)) }
 
-// BenchmarkAddHotDefault: the default preset (regex masks) for comparison.
+// BenchmarkAddHotDefault: the default preset, every template known.
 func BenchmarkAddHotDefault(b *testing.B) { benchHot(b, "default", sequential(b)) }
+
+// BenchmarkAddMixedDefault: the default preset on the interleaved datasets.
+func BenchmarkAddMixedDefault(b *testing.B) { benchHot(b, "default", interleaved(b)) }
 
 // BenchmarkAddCold: a fresh miner for every pass over the data.
 func BenchmarkAddCold(b *testing.B) {
@@ -180,27 +183,31 @@ func BenchmarkFloor(b *testing.B) {
 }
 
 // BenchmarkMemoryPerCluster reports the heap bytes per live cluster after
-// mining every dataset into 16 partitions each.
+// mining every dataset into 16 partitions each, for each preset.
 func BenchmarkMemoryPerCluster(b *testing.B) {
 	lines := sequential(b)
-	for i := 0; i < b.N; i++ {
-		var before, after runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&before)
-		cfg, _ := Preset("drain3")
-		m, _ := New(cfg)
-		suffix := []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "a", "b", "c", "d", "e", "f"}
-		for _, s := range suffix {
-			for _, l := range lines {
-				m.Add(l.part+s, l.line)
+	for _, preset := range []string{"drain3", "default"} {
+		b.Run(preset, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				cfg, _ := Preset(preset)
+				m, _ := New(cfg)
+				suffix := []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "a", "b", "c", "d", "e", "f"}
+				for _, s := range suffix {
+					for _, l := range lines {
+						m.Add(l.part+s, l.line)
+					}
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				n := m.Stats().Clusters
+				b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(n), "bytes/cluster")
+				b.ReportMetric(float64(n), "clusters")
+				runtime.KeepAlive(m)
 			}
-		}
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		n := m.Stats().Clusters
-		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(n), "bytes/cluster")
-		b.ReportMetric(float64(n), "clusters")
-		runtime.KeepAlive(m)
+		})
 	}
 }
 
