@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"bytes"
 	"encoding/json"
 	"time"
 )
@@ -63,10 +64,15 @@ func (it *item) event(node string) Event {
 	}
 }
 
+// json renders the event without HTML escaping: templates are full of
+// "<*>", which json.Marshal would write as "\u003c*\u003e" (valid, but
+// unreadable in redis-cli and logs, and unlike the Python seed's json.dumps).
 func (it *item) json(node string) []byte {
-	b, err := json.Marshal(it.event(node))
-	if err != nil { // strings and numbers only: cannot happen
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(it.event(node)); err != nil { // strings and numbers only: cannot happen
 		return []byte(`{}`)
 	}
-	return b
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }

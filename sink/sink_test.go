@@ -303,3 +303,17 @@ func TestHostileInputNeverPanics(t *testing.T) {
 		t.Errorf("events = %d, first template %d bytes", len(evs), len(evs[0].Template))
 	}
 }
+
+// The event JSON keeps "<*>" and "&" readable, as the Python seed's
+// json.dumps did, and round-trips.
+func TestEventJSONNotHTMLEscaped(t *testing.T) {
+	it := &item{t: Template{ID: "0123456789abcdef", Template: "a <*> & b", Sample: "a <x> & b", Kind: "new"}}
+	b := it.json("node-1")
+	if bytes.Contains(b, []byte(`\u003c`)) || bytes.Contains(b, []byte(`\u0026`)) || bytes.HasSuffix(b, []byte("\n")) {
+		t.Fatalf("event JSON escaped or newline-terminated: %s", b)
+	}
+	var e Event
+	if err := json.Unmarshal(b, &e); err != nil || e.Template != "a <*> & b" || e.Node != "node-1" {
+		t.Fatalf("round trip: %v %+v", err, e)
+	}
+}
