@@ -460,6 +460,9 @@ func TestMetricsEndpoint(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 		prev = value(body, "drain_records_total")
+		if n := value(body, "drain_flush_duration_seconds_count"); n == 0 {
+			t.Errorf("scrape %d: no flush observed:\n%s", i, body)
+		}
 		if c := value(body, "drain_chunks_total"); c == 0 || value(body, "drain_chunk_bytes_total") == 0 {
 			t.Fatalf("scrape %d: chunks %d:\n%s", i, c, body)
 		}
@@ -467,6 +470,9 @@ func TestMetricsEndpoint(t *testing.T) {
 			`drain_templates_total{kind="new"} `,
 			"drain_miner_clusters ",
 			"drain_sink_pending ",
+			"drain_sink_queue_depth ",
+			"drain_sink_unmatched_total ",
+			`drain_store_up{store="event_log"} `,
 			"# TYPE drain_flush_duration_seconds histogram",
 		} {
 			if !strings.Contains(body, want) {

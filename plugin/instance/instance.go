@@ -583,6 +583,10 @@ func (in *Instance) Close(ctx context.Context) error {
 // ExitTimeout is how long Close may take (Exit_Timeout).
 func (in *Instance) ExitTimeout() time.Duration { return in.cfg.ExitTimeout }
 
+// ObserveFlush feeds the drain_flush_duration_seconds histogram; the
+// plugin's FlushCtx times each Flush. A no-op without Metrics_Listen.
+func (in *Instance) ObserveFlush(d time.Duration) { in.met.ObserveFlush(d) }
+
 // MetricsAddr is the address the metrics endpoint listens on, "" when off
 // or not bound yet.
 func (in *Instance) MetricsAddr() string {

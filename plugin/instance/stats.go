@@ -111,10 +111,14 @@ func (in *Instance) collect(w *metrics.Writer) {
 		{"drain_sink_buffered_total", "Entries written to the buffer file at exit.", ss.Buffered},
 		{"drain_sink_replayed_total", "Entries replayed from the buffer file.", ss.Replayed},
 		{"drain_sink_lost_total", "Pending entries given up.", ss.Lost},
+		{"drain_sink_unmatched_total", "Hit counts for template ids without a row.", ss.Unmatched},
+		{"drain_sink_panics_total", "Panics recovered in the sink's goroutines.", ss.Panics},
 	} {
 		w.Counter(s.name, s.help, s.v)
 	}
 	w.Gauge("drain_sink_pending", "Entries pending anywhere in the sink.", float64(ss.Pending))
+	w.Gauge("drain_sink_queue_depth", "Entries in the caller-side queue, not yet handed to a writer.", float64(ss.QueueDepth))
+	w.Gauge("drain_sink_pending_templates", "Templates and events waiting for a store to confirm them.", float64(ss.PendingTemplates))
 	// Samples of one family must be adjacent: families outside, stores inside.
 	stores := []struct {
 		name string
@@ -125,6 +129,16 @@ func (in *Instance) collect(w *metrics.Writer) {
 	}
 	for _, x := range stores {
 		w.Counter("drain_store_rows_total", "Rows, events or counters written per store.", x.st.Rows, "store", x.name)
+	}
+	for _, x := range stores {
+		w.Gauge("drain_store_pending", "Entries waiting for this store.", float64(x.st.Pending), "store", x.name)
+	}
+	for _, x := range stores {
+		up := 0.0
+		if x.st.Up {
+			up = 1
+		}
+		w.Gauge("drain_store_up", "1 when the store's last attempt succeeded.", up, "store", x.name)
 	}
 	for _, x := range stores {
 		w.Counter("drain_store_retries_total", "Failed attempts retried after backoff.", x.st.Retries, "store", x.name)
