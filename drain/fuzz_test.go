@@ -51,9 +51,17 @@ func FuzzAdd(f *testing.F) {
 				t.Fatal(err)
 			}
 			lines := []string{a, b, a + " " + b, b, a}
+			parts := []string{"p", "q", "r", "p", "q"}
+			// A second miner fed through AddBatch must agree line by line.
+			batch, _ := New(cfg)
+			out := make([]Result, len(lines))
+			batch.AddBatch(parts, lines, out)
 			for i, line := range lines {
-				part := []string{"p", "q", "r"}[i%3]
+				part := parts[i]
 				r := m.Add(part, line)
+				if out[i] != r {
+					t.Fatalf("%s: line %q: AddBatch gave %+v, Add %+v", preset, line, out[i], r)
+				}
 				checkTemplate(t, cfg, r.Template)
 				if r.TemplateID != TemplateID(r.Partition, r.Template) {
 					t.Fatalf("stale template id for %q", r.Template)
