@@ -1,6 +1,7 @@
 package drain
 
 import (
+	"encoding/binary"
 	"strings"
 	"unsafe"
 )
@@ -111,13 +112,12 @@ func sameToken(t, l string) bool {
 	if n < 4 || n > 16 {
 		return t == l
 	}
-	a, b := unsafe.Pointer(unsafe.StringData(t)), unsafe.Pointer(unsafe.StringData(l))
+	a, b := unsafe.Slice(unsafe.StringData(t), n), unsafe.Slice(unsafe.StringData(l), n)
+	le := binary.LittleEndian
 	if n >= 8 {
-		return *(*uint64)(a) == *(*uint64)(b) &&
-			*(*uint64)(unsafe.Add(a, n-8)) == *(*uint64)(unsafe.Add(b, n-8))
+		return le.Uint64(a) == le.Uint64(b) && le.Uint64(a[n-8:]) == le.Uint64(b[n-8:])
 	}
-	return *(*uint32)(a) == *(*uint32)(b) &&
-		*(*uint32)(unsafe.Add(a, n-4)) == *(*uint32)(unsafe.Add(b, n-4))
+	return le.Uint32(a) == le.Uint32(b) && le.Uint32(a[n-4:]) == le.Uint32(b[n-4:])
 }
 
 // hardMismatch reports whether tmpl[i] and toks[i] differ in a word-like
