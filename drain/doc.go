@@ -14,8 +14,10 @@
 // Locking: one sync.Mutex guards all partitions, trees, clusters, the global
 // LRU list of clusters (the MaxClusters budget) and the LRU list of
 // partitions. It is held only for the tree step, which does no allocation for
-// a known line, so several Fluent Bit flush threads can call Add at once. Stats
-// takes it briefly; the text-step counters are atomics.
+// a known line, so several Fluent Bit flush threads can call Add at once.
+// AddBatch tokenises up to 16 lines first and then takes the lock once for
+// their tree steps. Stats takes it briefly; the text-step counters are
+// atomics.
 //
 // Memory ownership: Add, Match and Seed never retain their arguments (the
 // plugin passes strings that point into Fluent Bit's memory). A new cluster
