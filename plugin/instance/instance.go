@@ -229,6 +229,17 @@ func (in *Instance) Flush(data []byte, tag string) Status {
 			continue
 		}
 		part, ok := in.partition(s, p)
+		if !ok && p.rawSyslog {
+			// A node syslog line no parser split: its program is the
+			// partition, its header (time, host, ident[pid]) is not mined.
+			if ident, rest, split := splitSyslog(msg); split {
+				if len(rest) == 0 {
+					empty++
+					continue
+				}
+				part, ok, msg = in.identPartition(ident), true, rest
+			}
+		}
 		if !ok {
 			if tagPart == "" {
 				tagPart = in.tagPartition(tag, p)
@@ -294,6 +305,16 @@ func trimNewline(b []byte) []byte {
 		}
 	}
 	return b
+}
+
+// identPartition is the partition of a raw syslog line: its ident, valid
+// while the chunk is (cleaned into a copy in the rare case it needs it).
+func (in *Instance) identPartition(ident []byte) string {
+	b, changed := cleanPartition(ident)
+	if changed {
+		in.c.partitionsCleaned.Add(1)
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // tagPartition is the partition used when the record has none: the

@@ -159,6 +159,51 @@ func TestPartitions(t *testing.T) {
 	}
 }
 
+// A node syslog line that reached the plugin raw ({"log": line}: tail with
+// a parser that did not match) is mined without its header, under its
+// program's partition, as a parsed record would be.
+func TestRawSyslogLine(t *testing.T) {
+	tests := []struct {
+		name, tag, log string
+		keys           config.Map
+		part, mined    string
+	}{
+		{"rfc3164", "node.syslog.var.log.syslog", "Nov 25 17:40:07 node-a1 sshd[23456]: Accepted publickey for ubuntu",
+			nil, "sshd", "Accepted publickey for ubuntu"},
+		{"rfc3339", "node.syslog.var.log.syslog", "2026-11-25T17:40:07.1+00:00 node-a1 CRON[1]: (root) CMD (true)",
+			nil, "CRON", "(root) CMD (true)"},
+		{"no header", "node.syslog.var.log.syslog", "free text", nil, "node.syslog.var.log.syslog", "free text"},
+		{"not a syslog source", "app.x", "Nov 25 17:40:07 node-a1 sshd[1]: x", nil, "app.x", "Nov 25 17:40:07 node-a1 sshd[1]: x"},
+		{"explicit Partition_Key", "node.syslog.x", "Nov 25 17:40:07 node-a1 sshd[1]: x", config.Map{"Partition_Key": "app"},
+			"node.syslog.x", "Nov 25 17:40:07 node-a1 sshd[1]: x"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in, _, _ := newInstance(t, tt.keys)
+			data := enc(func(e *ct.Enc) { e.V2(et, nil, ct.M{{"log", tt.log}}) })
+			if st := in.Flush(data, tt.tag); st != OK {
+				t.Fatalf("Flush = %v", st)
+			}
+			fresh, err := drain.New(in.miner.Config())
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := fresh.Add(tt.part, tt.mined).Template
+			res, ok := in.miner.Match(tt.part, tt.mined)
+			if !ok || res.Template != want {
+				t.Errorf("Match(%q, %q) = %q, %v; want %q: the message mined under that partition", tt.part, tt.mined, res.Template, ok, want)
+			}
+		})
+	}
+	// A header with nothing after it is an empty message.
+	in, _, _ := newInstance(t, nil)
+	data := enc(func(e *ct.Enc) { e.V2(et, nil, ct.M{{"log", "Nov 25 17:40:07 node-a1 sshd[1]:"}}) })
+	in.Flush(data, "node.syslog.x")
+	if got := in.c.skipped[causeEmpty].Load(); got != 1 {
+		t.Errorf("empty after header: skipped %d, want 1", got)
+	}
+}
+
 func TestMessage(t *testing.T) {
 	tests := []struct {
 		body  ct.M

@@ -22,6 +22,10 @@ type plan struct {
 	// kubeTag: when the record has no partition values, parse the
 	// container log tag for namespace/container.
 	kubeTag bool
+	// rawSyslog: when the record has no partition values, split a raw
+	// syslog file line (tail without a matching parser) into ident and
+	// message.
+	rawSyslog bool
 }
 
 // defaultPartition is each source's partition paths when Partition_Key is unset.
@@ -41,8 +45,9 @@ func newPlans(cfg *config.Config) (map[string]*plan, error) {
 	for src, d := range defaultPartition {
 		p := &plan{join: d.join, kubeTag: d.kubeTag}
 		paths := d.paths
+		p.rawSyslog = src == config.SourceHostSyslog
 		if cfg.PartitionKeys != nil {
-			paths, p.join, p.kubeTag = cfg.PartitionKeys, true, false
+			paths, p.join, p.kubeTag, p.rawSyslog = cfg.PartitionKeys, true, false, false
 		}
 		// One query for both lists; a path in both is looked up once.
 		var all []string
