@@ -1,6 +1,7 @@
 package chunk
 
 import (
+	"encoding/binary"
 	"fmt"
 	"strings"
 )
@@ -19,6 +20,9 @@ type Query struct {
 
 type node struct {
 	name string
+	// word is the name's first 8 bytes, little-endian, zero-padded: a key
+	// is compared as one machine word before any byte compare.
+	word uint64
 	leaf int // index into Values, or -1
 	kids []node
 	// lens has bit n set when a kid's name is n bytes long (n < 64), or
@@ -55,9 +59,55 @@ func NewQuery(paths ...string) (*Query, error) {
 
 func (n *node) index() {
 	for i := range n.kids {
-		n.lens |= lenBit(len(n.kids[i].name))
-		n.kids[i].index()
+		k := &n.kids[i]
+		n.lens |= lenBit(len(k.name))
+		var w [8]byte
+		copy(w[:], k.name)
+		k.word = binary.LittleEndian.Uint64(w[:])
+		k.index()
 	}
+}
+
+// keyWord is the key b[ks:ke] as node.word would hold it.
+func keyWord(b []byte, ks, ke int) uint64 {
+	if ks+8 <= len(b) {
+		w := binary.LittleEndian.Uint64(b[ks:])
+		if l := ke - ks; l < 8 {
+			w &= 1<<(8*uint(l)) - 1
+		}
+		return w
+	}
+	var w [8]byte
+	copy(w[:], b[ks:ke])
+	return binary.LittleEndian.Uint64(w[:])
+}
+
+// strAt returns the payload bounds of a fixstr or str8 at b[off], or s == 0
+// for any other value; e may lie past the end of b.
+func strAt(b []byte, off int) (s, e int) {
+	if off >= len(b) {
+		return 0, 0
+	}
+	c := b[off]
+	if c&0xe0 == 0xa0 {
+		return off + 1, off + 1 + int(c&0x1f)
+	}
+	if c == 0xd9 && off+1 < len(b) {
+		return off + 2, off + 2 + int(b[off+1])
+	}
+	return 0, 0
+}
+
+// match returns the kid named b[ks:ke], or nil.
+func (n *node) match(b []byte, ks, ke int) *node {
+	w := keyWord(b, ks, ke)
+	for j := range n.kids {
+		k := &n.kids[j]
+		if k.word == w && len(k.name) == ke-ks && (ke-ks <= 8 || string(b[ks+8:ke]) == k.name[8:]) {
+			return k
+		}
+	}
+	return nil
 }
 
 func (n *node) child(name string) *node {
@@ -85,35 +135,20 @@ func scanMap(b []byte, off int, n *node, vals []Value) (int, error) {
 	if uint64(h.n)*2 > uint64(len(b)-off) {
 		return 0, errTruncated
 	}
-	for i := uint32(0); i < h.n; i++ {
-		var kid *node
-		var kh head
-		if off < len(b) && b[off]&0xe0 == 0xa0 { // fixstr, the usual key
-			kh = head{kind: Str, hdr: 1, n: uint32(b[off] & 0x1f)}
-		} else if kh, err = readHead(b, off); err != nil {
-			return 0, err
+	for i := h.n; i > 0; i-- {
+		if off >= len(b) {
+			return 0, errTruncated
 		}
-		if kh.kind == Str || kh.kind == Bin {
-			ks := off + kh.hdr
-			ke := ks + int(kh.n)
-			if ke > len(b) {
-				return 0, errTruncated
+		var kid *node
+		if c := b[off]; c&0xe0 == 0xa0 { // fixstr, the usual key
+			ks := off + 1
+			off = ks + int(c&0x1f)
+			// A key past the end is caught by the value's bounds check.
+			if n.lens&(1<<(c&0x1f)) != 0 && off <= len(b) {
+				kid = n.match(b, ks, off)
 			}
-			if n.lens&lenBit(int(kh.n)) != 0 {
-				key := b[ks:ke]
-				for j := range n.kids {
-					if string(key) == n.kids[j].name {
-						kid = &n.kids[j]
-						break
-					}
-				}
-			}
-			off = ke
-		} else {
-			// Keys that are not strings (ints, say) can't match a path.
-			if off, err = skip(b, off, 1); err != nil {
-				return 0, err
-			}
+		} else if kid, off, err = n.otherKey(b, off); err != nil {
+			return 0, err
 		}
 		if kid == nil {
 			// Inline the common scalar and short-string values.
@@ -134,27 +169,7 @@ func scanMap(b []byte, off int, n *node, vals []Value) (int, error) {
 			}
 			continue
 		}
-		if kid.leaf >= 0 && vals[kid.leaf].Kind == Missing {
-			var v Value
-			start := off
-			if v, off, err = decode(b, off); err != nil {
-				return 0, err
-			}
-			vals[kid.leaf] = v
-			if len(kid.kids) == 0 || v.Kind != Map {
-				continue
-			}
-			off = start
-		}
-		if len(kid.kids) > 0 {
-			// Paths go deeper: descend if the value is a map (scanMap
-			// skips anything else).
-			if off, err = scanMap(b, off, kid, vals); err != nil {
-				return 0, err
-			}
-			continue
-		}
-		if off, err = skip(b, off, 1); err != nil {
+		if off, err = kid.take(b, off, vals); err != nil {
 			return 0, err
 		}
 	}
@@ -162,4 +177,57 @@ func scanMap(b []byte, off int, n *node, vals []Value) (int, error) {
 		return 0, errTruncated
 	}
 	return off, nil
+}
+
+// otherKey reads a key that is not a fixstr at b[off]: it returns the
+// matching kid (str or bin keys only) and the offset after the key.
+func (n *node) otherKey(b []byte, off int) (*node, int, error) {
+	kh, err := readHead(b, off)
+	if err != nil {
+		return nil, 0, err
+	}
+	if kh.kind != Str && kh.kind != Bin {
+		// Keys that are not strings (ints, say) can't match a path.
+		off, err = skip(b, off, 1)
+		return nil, off, err
+	}
+	ks := off + kh.hdr
+	ke := ks + int(kh.n)
+	if ke > len(b) {
+		return nil, 0, errTruncated
+	}
+	if n.lens&lenBit(int(kh.n)) != 0 {
+		return n.match(b, ks, ke), ke, nil
+	}
+	return nil, ke, nil
+}
+
+// take handles the value at b[off] of the key naming n: it fills n's
+// value if n is a path's end and the key's first occurrence, descends if
+// paths go deeper, and returns the offset after the value.
+func (n *node) take(b []byte, off int, vals []Value) (int, error) {
+	if n.leaf >= 0 && vals[n.leaf].Kind == Missing {
+		if s, e := strAt(b, off); s > 0 && len(n.kids) == 0 {
+			// A fixstr or str8 value: the usual message or label.
+			if e > len(b) {
+				return 0, errTruncated
+			}
+			vals[n.leaf] = Value{Kind: Str, Bytes: b[s:e:e]}
+			return e, nil
+		}
+		v, end, err := decode(b, off)
+		if err != nil {
+			return 0, err
+		}
+		vals[n.leaf] = v
+		if len(n.kids) == 0 || v.Kind != Map {
+			return end, nil
+		}
+	}
+	if len(n.kids) > 0 {
+		// Paths go deeper: descend if the value is a map (scanMap skips
+		// anything else).
+		return scanMap(b, off, n, vals)
+	}
+	return skip(b, off, 1)
 }
