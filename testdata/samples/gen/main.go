@@ -38,27 +38,44 @@ var start = time.Date(2026, 11, 25, 17, 0, 0, 0, time.UTC)
 func run(dir string, seed uint64) error {
 	files := []struct {
 		name  string
-		lines func(g *gen) []string
+		lines func(g *gen) []rec
 	}{
-		{"syslog.log", func(g *gen) []string { return g.syslog(1500, rfc3164) }},
-		{"syslog-rfc3339.log", func(g *gen) []string { return g.syslog(300, rfc3339) }},
-		{"journald.jsonl", func(g *gen) []string { return g.journald(1200) }},
-		{"containers.jsonl", func(g *gen) []string { return g.containers(2000) }},
+		{"syslog.log", func(g *gen) []rec { return g.syslog(1500, rfc3164) }},
+		{"syslog-rfc3339.log", func(g *gen) []rec { return g.syslog(300, rfc3339) }},
+		{"journald.jsonl", func(g *gen) []rec { return g.journald(1200) }},
+		{"containers.jsonl", func(g *gen) []rec { return g.containers(2000) }},
 	}
 	for i, f := range files {
 		// One stream per file, so changing one generator leaves the other files unchanged.
 		g := &gen{r: rand.New(rand.NewPCG(seed, uint64(i))), now: start}
-		var buf bytes.Buffer
+		var buf, truth bytes.Buffer
 		for _, l := range f.lines(g) {
-			buf.WriteString(l)
+			buf.WriteString(l.line)
 			buf.WriteByte('\n')
+			truth.WriteString(l.label)
+			truth.WriteByte('\n')
 		}
 		if err := os.WriteFile(filepath.Join(dir, f.name), buf.Bytes(), 0o644); err != nil {
 			return fmt.Errorf("write %s: %w", f.name, err)
 		}
+		name := strings.TrimSuffix(f.name, filepath.Ext(f.name)) + ".truth"
+		if err := os.WriteFile(filepath.Join(dir, name), truth.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
 	}
 	return nil
 }
+
+// rec is one sample record and the label of the message pattern it was made from: the
+// generator's format with its variables unfilled. Records of one label are one event,
+// whatever values they carry; the .truth files hold one label per record, in order.
+type rec struct{ line, label string }
+
+// msg is a message and its pattern label.
+type msg struct{ text, label string }
+
+// pickMsg picks one of ms (one random draw, like pick).
+func (g *gen) pickMsg(ms []msg) msg { return ms[g.r.IntN(len(ms))] }
 
 type gen struct {
 	r   *rand.Rand
@@ -111,18 +128,19 @@ const host = "node-a1"
 var users = []string{"ubuntu", "admin", "deploy", "ci-runner", "ops"}
 var badUsers = []string{"oracle", "test", "postgres", "git", "pi", "support", "user1", "ftpuser"}
 
-// syslogLine is one file line: program, optional pid (0 = none), message.
+// syslogLine is one file line: program, optional pid (0 = none), message and its label.
 type syslogLine struct {
-	prog string
-	pid  int
-	msg  string
+	prog  string
+	pid   int
+	msg   string
+	label string
 }
 
-func (g *gen) syslog(count int, style tsStyle) []string {
+func (g *gen) syslog(count int, style tsStyle) []rec {
 	burst := count - count/12
 	kubeletPID, containerdPID, logindPID := 1123, 731, 812
 	session := 40
-	var lines []string
+	var lines []rec
 	for len(lines) < count {
 		t := g.tick(4000)
 		var ls []syslogLine
@@ -137,16 +155,19 @@ func (g *gen) syslog(count int, style tsStyle) []string {
 			case k < 44:
 				ls = g.cron()
 			case k < 56:
-				ls = []syslogLine{{"kernel", 0, g.kernelMsg(t)}}
+				m := g.kernelMsg(t)
+				ls = []syslogLine{{"kernel", 0, m.text, m.label}}
 			case k < 72:
-				ls = []syslogLine{{"containerd", containerdPID, g.containerdMsg(t)}}
+				m := g.containerdMsg(t)
+				ls = []syslogLine{{"containerd", containerdPID, m.text, m.label}}
 			case k < 92:
-				ls = []syslogLine{{"kubelet", kubeletPID, g.kubeletMsg(t, kubeletPID)}}
+				m := g.kubeletMsg(t, kubeletPID)
+				ls = []syslogLine{{"kubelet", kubeletPID, m.text, m.label}}
 			case k < 96:
 				ls = []syslogLine{g.chronyd()}
 			default:
 				ls = []syslogLine{{"sudo", 0, fmt.Sprintf("  %[1]s : TTY=pts/%[2]d ; PWD=/home/%[1]s ; USER=root ; COMMAND=/usr/bin/systemctl restart %[3]s",
-					g.pick(users), g.n(0, 3), g.pick([]string{"kubelet", "containerd", "chrony"}))}}
+					g.pick(users), g.n(0, 3), g.pick([]string{"kubelet", "containerd", "chrony"})), "sudo:systemctl-restart"}}
 			}
 		}
 		for i, l := range ls {
@@ -166,7 +187,7 @@ func (g *gen) syslog(count int, style tsStyle) []string {
 			if l.pid > 0 {
 				prog = fmt.Sprintf("%s[%d]", l.prog, l.pid)
 			}
-			lines = append(lines, fmt.Sprintf("%s %s %s: %s", ts, host, prog, l.msg))
+			lines = append(lines, rec{fmt.Sprintf("%s %s %s: %s", ts, host, prog, l.msg), l.label})
 		}
 	}
 	return lines
@@ -179,44 +200,45 @@ func (g *gen) sshd(session *int, logindPID int) []syslogLine {
 	case 0:
 		u := g.pick(badUsers)
 		return []syslogLine{
-			{"sshd", pid, fmt.Sprintf("Invalid user %s from %s port %d", u, ip, port)},
-			{"sshd", pid, fmt.Sprintf("Failed password for invalid user %s from %s port %d ssh2", u, ip, port)},
-			{"sshd", pid, fmt.Sprintf("Connection closed by invalid user %s %s port %d [preauth]", u, ip, port)},
+			{"sshd", pid, fmt.Sprintf("Invalid user %s from %s port %d", u, ip, port), "sshd:invalid-user"},
+			{"sshd", pid, fmt.Sprintf("Failed password for invalid user %s from %s port %d ssh2", u, ip, port), "sshd:failed-password-invalid"},
+			{"sshd", pid, fmt.Sprintf("Connection closed by invalid user %s %s port %d [preauth]", u, ip, port), "sshd:closed-invalid-preauth"},
 		}
 	case 1:
-		return []syslogLine{{"sshd", pid, fmt.Sprintf("Connection closed by %s port %d [preauth]", ip, port)}}
+		return []syslogLine{{"sshd", pid, fmt.Sprintf("Connection closed by %s port %d [preauth]", ip, port), "sshd:closed-preauth"}}
 	default:
 		u := g.pick(users)
 		*session++
 		return []syslogLine{
-			{"sshd", pid, fmt.Sprintf("Accepted publickey for %s from %s port %d ssh2: ED25519 SHA256:%s", u, ip, port, g.b64(43))},
-			{"sshd", pid, fmt.Sprintf("pam_unix(sshd:session): session opened for user %s(uid=%d) by (uid=0)", u, 1000+g.r.IntN(5))},
-			{"systemd-logind", logindPID, fmt.Sprintf("New session %d of user %s.", *session, u)},
-			{"systemd", 1, fmt.Sprintf("Started session-%d.scope - Session %d of User %s.", *session, *session, u)},
-			{"sshd", pid, fmt.Sprintf("Received disconnect from %s port %d:11: disconnected by user", ip, port)},
-			{"sshd", pid, fmt.Sprintf("pam_unix(sshd:session): session closed for user %s", u)},
-			{"systemd-logind", logindPID, fmt.Sprintf("Session %d logged out. Waiting for processes to exit.", *session)},
-			{"systemd-logind", logindPID, fmt.Sprintf("Removed session %d.", *session)},
+			{"sshd", pid, fmt.Sprintf("Accepted publickey for %s from %s port %d ssh2: ED25519 SHA256:%s", u, ip, port, g.b64(43)), "sshd:accepted-publickey"},
+			{"sshd", pid, fmt.Sprintf("pam_unix(sshd:session): session opened for user %s(uid=%d) by (uid=0)", u, 1000+g.r.IntN(5)), "sshd:pam-session-opened"},
+			{"systemd-logind", logindPID, fmt.Sprintf("New session %d of user %s.", *session, u), "logind:new-session"},
+			{"systemd", 1, fmt.Sprintf("Started session-%d.scope - Session %d of User %s.", *session, *session, u), "systemd:started-session-scope"},
+			{"sshd", pid, fmt.Sprintf("Received disconnect from %s port %d:11: disconnected by user", ip, port), "sshd:received-disconnect"},
+			{"sshd", pid, fmt.Sprintf("pam_unix(sshd:session): session closed for user %s", u), "sshd:pam-session-closed"},
+			{"systemd-logind", logindPID, fmt.Sprintf("Session %d logged out. Waiting for processes to exit.", *session), "logind:session-logged-out"},
+			{"systemd-logind", logindPID, fmt.Sprintf("Removed session %d.", *session), "logind:removed-session"},
 		}
 	}
 }
 
 func (g *gen) systemd1(t time.Time) syslogLine {
 	id := g.hex(64)
-	msgs := []string{
-		fmt.Sprintf("Started cri-containerd-%s.scope - libcontainer container %s.", id, id),
-		fmt.Sprintf("cri-containerd-%s.scope: Deactivated successfully.", id),
-		fmt.Sprintf("cri-containerd-%s.scope: Consumed %.3fs CPU time.", id, float64(g.n(1, 90000))/1000),
-		fmt.Sprintf("run-containerd-io.containerd.runtime.v2.task-k8s.io-%s-rootfs.mount: Deactivated successfully.", id),
-		fmt.Sprintf("var-lib-kubelet-pods-%s-%s-%s-%s-%s-volumes-kubernetes.io\\x7eprojected-kube\\x2dapi\\x2daccess\\x2d%s.mount: Deactivated successfully.", g.hex(8), g.hex(4), g.hex(4), g.hex(4), g.hex(12), g.hex(5)),
-		"Starting logrotate.service - Rotate log files...",
-		"logrotate.service: Deactivated successfully.",
-		"Finished logrotate.service - Rotate log files.",
-		"Starting sysstat-collect.service - system activity accounting tool...",
-		"sysstat-collect.service: Deactivated successfully.",
-		fmt.Sprintf("kubelet.service: Consumed %dmin %d.%03ds CPU time.", g.n(1, 59), g.n(0, 59), g.n(0, 999)),
+	msgs := []msg{
+		{fmt.Sprintf("Started cri-containerd-%s.scope - libcontainer container %s.", id, id), "systemd:started-container-scope"},
+		{fmt.Sprintf("cri-containerd-%s.scope: Deactivated successfully.", id), "systemd:container-scope-deactivated"},
+		{fmt.Sprintf("cri-containerd-%s.scope: Consumed %.3fs CPU time.", id, float64(g.n(1, 90000))/1000), "systemd:container-scope-consumed"},
+		{fmt.Sprintf("run-containerd-io.containerd.runtime.v2.task-k8s.io-%s-rootfs.mount: Deactivated successfully.", id), "systemd:rootfs-mount-deactivated"},
+		{fmt.Sprintf("var-lib-kubelet-pods-%s-%s-%s-%s-%s-volumes-kubernetes.io\\x7eprojected-kube\\x2dapi\\x2daccess\\x2d%s.mount: Deactivated successfully.", g.hex(8), g.hex(4), g.hex(4), g.hex(4), g.hex(12), g.hex(5)), "systemd:volume-mount-deactivated"},
+		{"Starting logrotate.service - Rotate log files...", "systemd:starting-logrotate"},
+		{"logrotate.service: Deactivated successfully.", "systemd:logrotate-deactivated"},
+		{"Finished logrotate.service - Rotate log files.", "systemd:finished-logrotate"},
+		{"Starting sysstat-collect.service - system activity accounting tool...", "systemd:starting-sysstat"},
+		{"sysstat-collect.service: Deactivated successfully.", "systemd:sysstat-deactivated"},
+		{fmt.Sprintf("kubelet.service: Consumed %dmin %d.%03ds CPU time.", g.n(1, 59), g.n(0, 59), g.n(0, 999)), "systemd:kubelet-consumed"},
 	}
-	return syslogLine{"systemd", 1, g.pick(msgs)}
+	m := g.pickMsg(msgs)
+	return syslogLine{"systemd", 1, m.text, m.label}
 }
 
 func (g *gen) cron() []syslogLine {
@@ -227,9 +249,9 @@ func (g *gen) cron() []syslogLine {
 		"/usr/local/bin/node-healthcheck.sh >/dev/null 2>&1",
 	})
 	return []syslogLine{
-		{"CRON", pid, "pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)"},
-		{"CRON", pid, fmt.Sprintf("(root) CMD (%s)", cmd)},
-		{"CRON", pid, "pam_unix(cron:session): session closed for user root"},
+		{"CRON", pid, "pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)", "cron:pam-session-opened"},
+		{"CRON", pid, fmt.Sprintf("(root) CMD (%s)", cmd), "cron:cmd"},
+		{"CRON", pid, "pam_unix(cron:session): session closed for user root", "cron:pam-session-closed"},
 	}
 }
 
@@ -238,20 +260,22 @@ func (g *gen) uptime(t time.Time) string {
 	return fmt.Sprintf("[%12.6f]", s)
 }
 
-func (g *gen) kernelMsg(t time.Time) string {
+func (g *gen) kernelMsg(t time.Time) msg {
 	veth := g.hex(8)
-	msgs := []string{
-		fmt.Sprintf("IPVS: rr: TCP 10.96.%d.%d:%d - no destination available", g.n(0, 255), g.n(1, 254), g.pick4([]int{53, 80, 443, 8080, 9153})),
-		fmt.Sprintf("cni0: port %d(veth%s) entered blocking state", g.n(1, 40), veth),
-		fmt.Sprintf("cni0: port %d(veth%s) entered forwarding state", g.n(1, 40), veth),
-		fmt.Sprintf("cni0: port %d(veth%s) entered disabled state", g.n(1, 40), veth),
-		fmt.Sprintf("veth%s: entered promiscuous mode", veth),
-		fmt.Sprintf("eth0: renamed from tmp%d", g.n(10000, 99999)),
-		fmt.Sprintf("IPv6: ADDRCONF(NETDEV_CHANGE): veth%s: link becomes ready", veth),
-		fmt.Sprintf("[UFW BLOCK] IN=ens5 OUT= MAC=%s SRC=%s DST=10.0.1.17 LEN=%d TOS=0x00 PREC=0x00 TTL=%d ID=%d PROTO=TCP SPT=%d DPT=%d WINDOW=%d RES=0x00 SYN URGP=0",
-			g.mac(), g.publicIP(), g.n(40, 60), g.n(40, 250), g.n(1, 65535), g.port(), g.pick4([]int{22, 23, 3389, 6379, 5432}), g.n(1024, 65535)),
+	msgs := []msg{
+		{fmt.Sprintf("IPVS: rr: TCP 10.96.%d.%d:%d - no destination available", g.n(0, 255), g.n(1, 254), g.pick4([]int{53, 80, 443, 8080, 9153})), "kernel:ipvs-no-destination"},
+		{fmt.Sprintf("cni0: port %d(veth%s) entered blocking state", g.n(1, 40), veth), "kernel:cni-blocking"},
+		{fmt.Sprintf("cni0: port %d(veth%s) entered forwarding state", g.n(1, 40), veth), "kernel:cni-forwarding"},
+		{fmt.Sprintf("cni0: port %d(veth%s) entered disabled state", g.n(1, 40), veth), "kernel:cni-disabled"},
+		{fmt.Sprintf("veth%s: entered promiscuous mode", veth), "kernel:veth-promiscuous"},
+		{fmt.Sprintf("eth0: renamed from tmp%d", g.n(10000, 99999)), "kernel:eth0-renamed"},
+		{fmt.Sprintf("IPv6: ADDRCONF(NETDEV_CHANGE): veth%s: link becomes ready", veth), "kernel:veth-link-ready"},
+		{fmt.Sprintf("[UFW BLOCK] IN=ens5 OUT= MAC=%s SRC=%s DST=10.0.1.17 LEN=%d TOS=0x00 PREC=0x00 TTL=%d ID=%d PROTO=TCP SPT=%d DPT=%d WINDOW=%d RES=0x00 SYN URGP=0",
+			g.mac(), g.publicIP(), g.n(40, 60), g.n(40, 250), g.n(1, 65535), g.port(), g.pick4([]int{22, 23, 3389, 6379, 5432}), g.n(1024, 65535)), "kernel:ufw-block"},
 	}
-	return g.uptime(t) + " " + g.pick(msgs)
+	m := g.pickMsg(msgs)
+	m.text = g.uptime(t) + " " + m.text
+	return m
 }
 
 func (g *gen) mac() string {
@@ -270,19 +294,19 @@ var images = []string{
 	"registry.k8s.io/pause:3.10",
 }
 
-func (g *gen) containerdMsg(t time.Time) string {
+func (g *gen) containerdMsg(t time.Time) msg {
 	ts := t.Format(time.RFC3339Nano)
 	id := g.hex(64)
-	msgs := []string{
-		fmt.Sprintf(`time="%s" level=info msg="StartContainer for \"%s\" returns successfully"`, ts, id),
-		fmt.Sprintf(`time="%s" level=info msg="CreateContainer within sandbox \"%s\" for &ContainerMetadata{Name:%s,Attempt:%d,} returns container id \"%s\""`, ts, g.hex(64), g.pick([]string{"nginx", "api", "coredns", "billing"}), g.n(0, 4), id),
-		fmt.Sprintf(`time="%s" level=info msg="ImageCreate event name:\"%s\" labels:{key:\"io.cri-containerd.image\" value:\"managed\"}"`, ts, g.pick(images)),
-		fmt.Sprintf(`time="%s" level=info msg="RemoveContainer for \"%s\""`, ts, id),
-		fmt.Sprintf(`time="%s" level=info msg="shim disconnected" id=%s namespace=k8s.io`, ts, id),
-		fmt.Sprintf(`time="%s" level=info msg="cleaning up dead shim" namespace=k8s.io`, ts),
-		fmt.Sprintf(`time="%s" level=info msg="PullImage \"%s\" returns image reference \"sha256:%s\""`, ts, g.pick(images), g.hex(64)),
+	msgs := []msg{
+		{fmt.Sprintf(`time="%s" level=info msg="StartContainer for \"%s\" returns successfully"`, ts, id), "containerd:start-container"},
+		{fmt.Sprintf(`time="%s" level=info msg="CreateContainer within sandbox \"%s\" for &ContainerMetadata{Name:%s,Attempt:%d,} returns container id \"%s\""`, ts, g.hex(64), g.pick([]string{"nginx", "api", "coredns", "billing"}), g.n(0, 4), id), "containerd:create-container"},
+		{fmt.Sprintf(`time="%s" level=info msg="ImageCreate event name:\"%s\" labels:{key:\"io.cri-containerd.image\" value:\"managed\"}"`, ts, g.pick(images)), "containerd:image-create"},
+		{fmt.Sprintf(`time="%s" level=info msg="RemoveContainer for \"%s\""`, ts, id), "containerd:remove-container"},
+		{fmt.Sprintf(`time="%s" level=info msg="shim disconnected" id=%s namespace=k8s.io`, ts, id), "containerd:shim-disconnected"},
+		{fmt.Sprintf(`time="%s" level=info msg="cleaning up dead shim" namespace=k8s.io`, ts), "containerd:cleaning-dead-shim"},
+		{fmt.Sprintf(`time="%s" level=info msg="PullImage \"%s\" returns image reference \"sha256:%s\""`, ts, g.pick(images), g.hex(64)), "containerd:pull-image"},
 	}
-	return g.pick(msgs)
+	return g.pickMsg(msgs)
 }
 
 var pods = []string{"shop/web-7f9c6d8b5-qwert", "shop/orders-api-6c4d9f7b8-h2k9m", "kube-system/coredns-5d78c9869d-x7k2p", "billing/billing-85f6c7d9b4-p4l2s", "shop/web-7f9c6d8b5-zx8cv"}
@@ -291,36 +315,36 @@ func (g *gen) klog(sev byte, t time.Time, pid int, where, text string) string {
 	return fmt.Sprintf("%c%s %7d %s] %s", sev, t.Format("0102 15:04:05.000000"), pid, where, text)
 }
 
-func (g *gen) kubeletMsg(t time.Time, pid int) string {
+func (g *gen) kubeletMsg(t time.Time, pid int) msg {
 	pod := g.pick(pods)
 	name := pod[strings.IndexByte(pod, '/')+1:]
 	switch g.r.IntN(7) {
 	case 0:
-		return g.klog('I', t, pid, "kubelet.go:2461", fmt.Sprintf(`"SyncLoop (probe)" probe="%s" status="ready" pod="%s"`, g.pick([]string{"readiness", "liveness", "startup"}), pod))
+		return msg{g.klog('I', t, pid, "kubelet.go:2461", fmt.Sprintf(`"SyncLoop (probe)" probe="%s" status="ready" pod="%s"`, g.pick([]string{"readiness", "liveness", "startup"}), pod)), "kubelet:syncloop-probe"}
 	case 1:
-		return g.klog('I', t, pid, "kubelet.go:2402", fmt.Sprintf(`"SyncLoop UPDATE" source="api" pods=["%s"]`, pod))
+		return msg{g.klog('I', t, pid, "kubelet.go:2402", fmt.Sprintf(`"SyncLoop UPDATE" source="api" pods=["%s"]`, pod)), "kubelet:syncloop-update"}
 	case 2:
-		return g.klog('I', t, pid, "kuberuntime_container.go:809", fmt.Sprintf(`"Killing container with a grace period" pod="%s" podUID="%s-%s-%s-%s-%s" containerName="%s" containerID="containerd://%s" gracePeriod=%d`,
-			pod, g.hex(8), g.hex(4), g.hex(4), g.hex(4), g.hex(12), strings.Split(name, "-")[0], g.hex(64), g.pick4([]int{30, 60, 10})))
+		return msg{g.klog('I', t, pid, "kuberuntime_container.go:809", fmt.Sprintf(`"Killing container with a grace period" pod="%s" podUID="%s-%s-%s-%s-%s" containerName="%s" containerID="containerd://%s" gracePeriod=%d`,
+			pod, g.hex(8), g.hex(4), g.hex(4), g.hex(4), g.hex(12), strings.Split(name, "-")[0], g.hex(64), g.pick4([]int{30, 60, 10}))), "kubelet:killing-container"}
 	case 3:
-		return g.klog('E', t, pid, "pod_workers.go:1301", fmt.Sprintf(`"Error syncing pod, skipping" err="failed to \"StartContainer\" for \"%s\" with CrashLoopBackOff: \"back-off %s restarting failed container=%s pod=%s\"" pod="%s"`,
-			strings.Split(name, "-")[0], g.pick([]string{"10s", "20s", "40s", "1m20s", "2m40s", "5m0s"}), strings.Split(name, "-")[0], name, pod))
+		return msg{g.klog('E', t, pid, "pod_workers.go:1301", fmt.Sprintf(`"Error syncing pod, skipping" err="failed to \"StartContainer\" for \"%s\" with CrashLoopBackOff: \"back-off %s restarting failed container=%s pod=%s\"" pod="%s"`,
+			strings.Split(name, "-")[0], g.pick([]string{"10s", "20s", "40s", "1m20s", "2m40s", "5m0s"}), strings.Split(name, "-")[0], name, pod)), "kubelet:error-syncing-pod"}
 	case 4:
-		return g.klog('I', t, pid, "operation_generator.go:721", fmt.Sprintf(`"MountVolume.SetUp succeeded for volume \"kube-api-access-%s\" (UniqueName: \"kubernetes.io/projected/%s-kube-api-access-%[1]s\") pod \"%s\"`, g.hex(5), g.hex(8), name))
+		return msg{g.klog('I', t, pid, "operation_generator.go:721", fmt.Sprintf(`"MountVolume.SetUp succeeded for volume \"kube-api-access-%s\" (UniqueName: \"kubernetes.io/projected/%s-kube-api-access-%[1]s\") pod \"%s\"`, g.hex(5), g.hex(8), name)), "kubelet:mountvolume-setup"}
 	case 5:
-		return g.klog('W', t, pid, "reflector.go:561", fmt.Sprintf(`object-"%s"/"kube-root-ca.crt": watch of *v1.ConfigMap ended with: an error on the server ("unable to decode an event from the watch stream: http2: client connection lost") has prevented the request from succeeding`, pod[:strings.IndexByte(pod, '/')]))
+		return msg{g.klog('W', t, pid, "reflector.go:561", fmt.Sprintf(`object-"%s"/"kube-root-ca.crt": watch of *v1.ConfigMap ended with: an error on the server ("unable to decode an event from the watch stream: http2: client connection lost") has prevented the request from succeeding`, pod[:strings.IndexByte(pod, '/')])), "kubelet:watch-ended"}
 	default:
-		return g.klog('I', t, pid, "prober.go:107", fmt.Sprintf(`"Probe failed" probeType="Readiness" pod="%s" podUID="%s" containerName="%s" probeResult="failure" output="Get \"http://%s:8080/healthz\": dial tcp %[4]s:8080: connect: connection refused"`,
-			pod, g.hex(8), strings.Split(name, "-")[0], g.podIP()))
+		return msg{g.klog('I', t, pid, "prober.go:107", fmt.Sprintf(`"Probe failed" probeType="Readiness" pod="%s" podUID="%s" containerName="%s" probeResult="failure" output="Get \"http://%s:8080/healthz\": dial tcp %[4]s:8080: connect: connection refused"`,
+			pod, g.hex(8), strings.Split(name, "-")[0], g.podIP())), "kubelet:probe-failed"}
 	}
 }
 
 func (g *gen) chronyd() syslogLine {
 	pid := 702
 	if g.r.IntN(2) == 0 {
-		return syslogLine{"chronyd", pid, fmt.Sprintf("Selected source %s (%d.debian.pool.ntp.org)", g.publicIP(), g.n(0, 3))}
+		return syslogLine{"chronyd", pid, fmt.Sprintf("Selected source %s (%d.debian.pool.ntp.org)", g.publicIP(), g.n(0, 3)), "chronyd:selected-source"}
 	}
-	return syslogLine{"chronyd", pid, fmt.Sprintf("System clock wrong by %.6f seconds", float64(g.n(-900000, 900000))/1e6)}
+	return syslogLine{"chronyd", pid, fmt.Sprintf("System clock wrong by %.6f seconds", float64(g.n(-900000, 900000))/1e6), "chronyd:clock-wrong"}
 }
 
 // oomKill is the burst at the end of the syslog files: a memory-cgroup OOM kill, a
@@ -331,10 +355,10 @@ func (g *gen) oomKill(t time.Time) []syslogLine {
 	cg := fmt.Sprintf("/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod%s_%s_%s_%s_%s.slice/cri-containerd-%s.scope", g.hex(8), g.hex(4), g.hex(4), g.hex(4), g.hex(12), g.hex(64))
 	up := g.uptime(t)
 	return []syslogLine{
-		{"kernel", 0, fmt.Sprintf("%s %s invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=%d", up, proc, g.pick4([]int{-997, 968, 999, 1000}))},
-		{"kernel", 0, fmt.Sprintf("%s oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=cri-containerd-%s.scope,mems_allowed=0,oom_memcg=%s,task_memcg=%s,task=%s,pid=%d,uid=%d", up, g.hex(64), cg, cg, proc, pid, g.pick4([]int{0, 101, 1000, 65532}))},
+		{"kernel", 0, fmt.Sprintf("%s %s invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=%d", up, proc, g.pick4([]int{-997, 968, 999, 1000})), "kernel:oom-invoked"},
+		{"kernel", 0, fmt.Sprintf("%s oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=cri-containerd-%s.scope,mems_allowed=0,oom_memcg=%s,task_memcg=%s,task=%s,pid=%d,uid=%d", up, g.hex(64), cg, cg, proc, pid, g.pick4([]int{0, 101, 1000, 65532})), "kernel:oom-kill-constraint"},
 		{"kernel", 0, fmt.Sprintf("%s Memory cgroup out of memory: Killed process %d (%s) total-vm:%dkB, anon-rss:%dkB, file-rss:%dkB, shmem-rss:0kB, UID:%d pgtables:%dkB oom_score_adj:%d",
-			up, pid, proc, g.n(1000000, 9000000), g.n(200000, 900000), g.n(1000, 90000), g.pick4([]int{0, 101, 1000}), g.n(800, 4000), g.pick4([]int{968, 999, 1000}))},
+			up, pid, proc, g.n(1000000, 9000000), g.n(200000, 900000), g.n(1000, 90000), g.pick4([]int{0, 101, 1000}), g.n(800, 4000), g.pick4([]int{968, 999, 1000})), "kernel:oom-killed-process"},
 	}
 }
 
@@ -406,14 +430,15 @@ var units = []unit{
 	{"init.scope", "systemd", "systemd", "/usr/lib/systemd/systemd", "/sbin/init", 1, "journal"},
 }
 
-func (g *gen) journald(count int) []string {
+func (g *gen) journald(count int) []rec {
 	burst := count - count/12
 	session := 70
-	var lines []string
+	var lines []rec
 	for len(lines) < count {
 		t := g.tick(3000)
 		if g.r.IntN(100) < 12 && len(lines) < burst {
-			lines = append(lines, line(g.kernelRecord(t, 6, g.kernelMsg(t))))
+			m := g.kernelMsg(t)
+			lines = append(lines, rec{line(g.kernelRecord(t, 6, m.text)), m.label})
 			continue
 		}
 		u := units[g.r.IntN(len(units))]
@@ -424,14 +449,16 @@ func (g *gen) journald(count int) []string {
 			// The burst: kubelet's serving endpoint rejecting client certificates.
 			u = units[0]
 			prio = "4"
-			msgs = []syslogLine{{u.ident, u.pid, g.klog('I', t, u.pid, "log.go:245", fmt.Sprintf("http: TLS handshake error from %s:%d: remote error: tls: bad certificate", g.nodeIP(), g.port()))}}
+			msgs = []syslogLine{{u.ident, u.pid, g.klog('I', t, u.pid, "log.go:245", fmt.Sprintf("http: TLS handshake error from %s:%d: remote error: tls: bad certificate", g.nodeIP(), g.port())), "kubelet:tls-handshake-error"}}
 		case u.ident == "kubelet":
-			msgs = []syslogLine{{u.ident, u.pid, g.kubeletMsg(t, u.pid)}}
+			m := g.kubeletMsg(t, u.pid)
+			msgs = []syslogLine{{u.ident, u.pid, m.text, m.label}}
 			if msgs[0].msg[0] == 'E' {
 				prio = "3"
 			}
 		case u.ident == "containerd":
-			msgs = []syslogLine{{u.ident, u.pid, g.containerdMsg(t)}}
+			m := g.containerdMsg(t)
+			msgs = []syslogLine{{u.ident, u.pid, m.text, m.label}}
 		case u.ident == "sshd":
 			msgs = g.sshd(&session, 812)
 		case u.ident == "CRON":
@@ -440,7 +467,7 @@ func (g *gen) journald(count int) []string {
 			msgs = []syslogLine{g.chronyd()}
 		case u.ident == "systemd-logind":
 			session++
-			msgs = []syslogLine{{u.ident, u.pid, fmt.Sprintf("New session %d of user %s.", session, g.pick(users))}}
+			msgs = []syslogLine{{u.ident, u.pid, fmt.Sprintf("New session %d of user %s.", session, g.pick(users)), "logind:new-session"}}
 		default:
 			msgs = []syslogLine{g.systemd1(t)}
 		}
@@ -460,7 +487,7 @@ func (g *gen) journald(count int) []string {
 				pid = g.n(100000, 400000)
 			}
 			t = g.tick(40)
-			lines = append(lines, line(g.journalRecord(t, mu, pid, prio, m.msg)))
+			lines = append(lines, rec{line(g.journalRecord(t, mu, pid, prio, m.msg)), m.label})
 		}
 	}
 	return lines
@@ -568,10 +595,10 @@ func (p *pod) meta() obj {
 	}
 }
 
-func (g *gen) containers(count int) []string {
+func (g *gen) containers(count int) []rec {
 	ps := g.pods()
 	burst := count - count/12
-	var lines []string
+	var lines []rec
 	for len(lines) < count {
 		t := g.tick(1500)
 		var p *pod
@@ -587,9 +614,9 @@ func (g *gen) containers(count int) []string {
 		default:
 			p = ps[4]
 		}
-		for _, rec := range g.containerRecords(p, t, len(lines) >= burst) {
+		for _, r := range g.containerRecords(p, t, len(lines) >= burst) {
 			if len(lines) < count {
-				lines = append(lines, line(rec))
+				lines = append(lines, rec{line(r.o), r.label})
 			}
 		}
 	}
@@ -618,12 +645,20 @@ var paths = []string{"/", "/healthz", "/api/v1/orders", "/api/v1/orders/%d", "/s
 var agents = []string{"kube-probe/1.31", "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1", "curl/8.5.0", "Go-http-client/1.1"}
 var domains = []string{"orders-api.shop.svc.cluster.local.", "billing.billing.svc.cluster.local.", "api.example.com.", "postgres.db.svc.cluster.local.", "redis.cache.svc.cluster.local."}
 
-func (g *gen) containerRecords(p *pod, t time.Time, burst bool) []obj {
+// lobj is a container record and its pattern label.
+type lobj struct {
+	o     obj
+	label string
+}
+
+func one(label string, o obj) []lobj { return []lobj{{o, label}} }
+
+func (g *gen) containerRecords(p *pod, t time.Time, burst bool) []lobj {
 	switch p.container {
 	case "nginx":
 		if g.r.IntN(40) == 0 {
-			return []obj{p.text(t, "stderr", fmt.Sprintf("%s [error] %d#%d: *%d upstream timed out (110: Connection timed out) while reading response header from upstream, client: %s, server: _, request: \"GET /api/v1/orders HTTP/1.1\", upstream: \"http://10.96.%d.%d:8080/api/v1/orders\", host: \"shop.example.com\"",
-				t.Format("2006/01/02 15:04:05"), g.n(20, 40), 0, g.n(1000, 99999), g.podIP(), g.n(0, 255), g.n(1, 254)))}
+			return one("nginx:upstream-timeout", p.text(t, "stderr", fmt.Sprintf("%s [error] %d#%d: *%d upstream timed out (110: Connection timed out) while reading response header from upstream, client: %s, server: _, request: \"GET /api/v1/orders HTTP/1.1\", upstream: \"http://10.96.%d.%d:8080/api/v1/orders\", host: \"shop.example.com\"",
+				t.Format("2006/01/02 15:04:05"), g.n(20, 40), 0, g.n(1000, 99999), g.podIP(), g.n(0, 255), g.n(1, 254))))
 		}
 		path := g.pick(paths)
 		if strings.Contains(path, "%d") {
@@ -634,46 +669,46 @@ func (g *gen) containerRecords(p *pod, t time.Time, burst bool) []obj {
 		status := []int{200, 200, 200, 200, 200, 304, 301, 404, 499, 502}[g.r.IntN(10)]
 		msg := fmt.Sprintf(`%s - - [%s] "%s %s HTTP/1.1" %d %d "-" "%s"`, g.podIP(), t.Format("02/Jan/2006:15:04:05 -0700"),
 			g.pick([]string{"GET", "GET", "GET", "POST"}), path, status, g.n(0, 48000), g.pick(agents))
-		return []obj{p.text(t, "stdout", msg)}
+		return one("nginx:access", p.text(t, "stdout", msg))
 	case "api":
 		caller := g.pick([]string{"http/handler.go:142", "orders/service.go:88", "store/pg.go:211"})
 		if burst {
-			return []obj{p.merged(t, "stderr", obj{
+			return one("api:query-failed", p.merged(t, "stderr", obj{
 				{"level", "error"}, {"ts", t.Format(time.RFC3339Nano)}, {"caller", "store/pg.go:231"},
 				{"msg", "query failed"},
 				{"error", fmt.Sprintf("read tcp %s:%d->10.96.12.7:5432: read: connection reset by peer", p.ip, g.port())},
 				{"query", "orders.list"}, {"attempt", g.n(1, 3)},
-			})}
+			}))
 		}
 		switch k := g.r.IntN(20); {
 		case k < 14:
-			return []obj{p.merged(t, "stdout", obj{
+			return one("api:request-served", p.merged(t, "stdout", obj{
 				{"level", "info"}, {"ts", t.Format(time.RFC3339Nano)}, {"caller", caller}, {"msg", "request served"},
 				{"method", g.pick([]string{"GET", "GET", "POST", "PUT"})}, {"path", fmt.Sprintf("/api/v1/orders/%d", g.n(1, 99999))},
 				{"status", []int{200, 200, 201, 404}[g.r.IntN(4)]}, {"duration_ms", float64(g.n(1, 900000)) / 1000},
 				{"request_id", g.hex(16)},
-			})}
+			}))
 		case k < 17:
-			return []obj{p.merged(t, "stdout", obj{
+			return one("api:order-created", p.merged(t, "stdout", obj{
 				{"level", "info"}, {"ts", t.Format(time.RFC3339Nano)}, {"caller", "orders/service.go:64"},
 				{"msg", fmt.Sprintf("order %d created for customer %d", g.n(100000, 999999), g.n(1000, 99999))},
-			})}
+			}))
 		case k < 19:
-			return []obj{p.merged(t, "stderr", obj{
+			return one("api:slow-upstream", p.merged(t, "stderr", obj{
 				{"level", "warn"}, {"ts", t.Format(time.RFC3339Nano)}, {"caller", "http/client.go:77"},
 				{"msg", "slow upstream"}, {"upstream", fmt.Sprintf("billing.billing.svc:%d", 8080)}, {"duration_ms", g.n(1000, 5000)},
-			})}
+			}))
 		default:
 			// A plain-text line from the same container (e.g. a library writing to stderr).
-			return []obj{p.text(t, "stderr", fmt.Sprintf("%s http: superfluous response.WriteHeader call from main.(*handler).ServeHTTP (handler.go:%d)", t.Format("2006/01/02 15:04:05"), g.n(100, 200)))}
+			return one("api:superfluous-writeheader", p.text(t, "stderr", fmt.Sprintf("%s http: superfluous response.WriteHeader call from main.(*handler).ServeHTTP (handler.go:%d)", t.Format("2006/01/02 15:04:05"), g.n(100, 200))))
 		}
 	case "coredns":
 		if g.r.IntN(25) == 0 {
-			return []obj{p.text(t, "stdout", fmt.Sprintf("[ERROR] plugin/errors: 2 %s A: read udp %s:%d->%s:53: i/o timeout", g.pick(domains), p.ip, g.port(), g.pick([]string{"10.0.0.2", "169.254.169.253"})))}
+			return one("coredns:read-timeout", p.text(t, "stdout", fmt.Sprintf("[ERROR] plugin/errors: 2 %s A: read udp %s:%d->%s:53: i/o timeout", g.pick(domains), p.ip, g.port(), g.pick([]string{"10.0.0.2", "169.254.169.253"}))))
 		}
 		rcode := []string{"NOERROR", "NOERROR", "NOERROR", "NXDOMAIN"}[g.r.IntN(4)]
-		return []obj{p.text(t, "stdout", fmt.Sprintf(`[INFO] %s:%d - %d "%s IN %s udp %d false 512" %s qr,aa,rd %d %.6fs`,
-			g.podIP(), g.port(), g.n(1, 65535), g.pick([]string{"A", "AAAA"}), g.pick(domains), g.n(30, 80), rcode, g.n(80, 300), float64(g.n(50, 4000))/1e6))}
+		return one("coredns:query", p.text(t, "stdout", fmt.Sprintf(`[INFO] %s:%d - %d "%s IN %s udp %d false 512" %s qr,aa,rd %d %.6fs`,
+			g.podIP(), g.port(), g.n(1, 65535), g.pick([]string{"A", "AAAA"}), g.pick(domains), g.n(30, 80), rcode, g.n(80, 300), float64(g.n(50, 4000))/1e6)))
 	default: // billing: a Spring Boot service
 		ts := t.Format("2006-01-02T15:04:05.000Z07:00")
 		thread := fmt.Sprintf("http-nio-8080-exec-%d", g.n(1, 10))
@@ -683,19 +718,20 @@ func (g *gen) containerRecords(p *pod, t time.Time, burst bool) []obj {
 			head := p.text(t, "stdout", fmt.Sprintf("%s ERROR 1 --- [billing] [%s] c.e.billing.InvoiceService : Invoice %d failed: %s", ts, thread, g.n(10000, 99999),
 				g.pick([]string{"java.lang.IllegalStateException: invoice already settled", "org.springframework.dao.DataIntegrityViolationException: duplicate key value violates unique constraint \"invoices_pkey\""})))
 			head[3] = kv{"_p", "P"}
-			return []obj{
-				head,
-				p.text(t, "stdout", "\tat com.example.billing.InvoiceService.settle(InvoiceService.java:"+fmt.Sprint(g.n(80, 140))+")"),
-				p.text(t, "stdout", "\tat com.example.billing.InvoiceController.post(InvoiceController.java:"+fmt.Sprint(g.n(30, 60))+")"),
-				p.text(t, "stdout", "\tat java.base/java.lang.Thread.run(Thread.java:1583)"),
+			return []lobj{
+				{head, "billing:invoice-failed"},
+				{p.text(t, "stdout", "\tat com.example.billing.InvoiceService.settle(InvoiceService.java:"+fmt.Sprint(g.n(80, 140))+")"), "billing:at-settle"},
+				{p.text(t, "stdout", "\tat com.example.billing.InvoiceController.post(InvoiceController.java:"+fmt.Sprint(g.n(30, 60))+")"), "billing:at-post"},
+				{p.text(t, "stdout", "\tat java.base/java.lang.Thread.run(Thread.java:1583)"), "billing:at-thread-run"},
 			}
 		}
-		msgs := []string{
-			fmt.Sprintf("%s  INFO 1 --- [billing] [%s] c.e.billing.InvoiceController : Invoice %d created for customer %d, amount %d.%02d EUR", ts, thread, g.n(10000, 99999), g.n(1000, 99999), g.n(1, 2000), g.n(0, 99)),
-			fmt.Sprintf("%s  INFO 1 --- [billing] [%s] c.e.billing.PaymentClient : Payment %s authorized in %d ms", ts, thread, g.hex(12), g.n(20, 900)),
-			fmt.Sprintf("%s  WARN 1 --- [billing] [HikariPool-1 housekeeper] com.zaxxer.hikari.pool.HikariPool : HikariPool-1 - Thread starvation or clock leap detected (housekeeper delta=%ds%dms).", ts, g.n(30, 90), g.n(0, 999)),
-			fmt.Sprintf("%s DEBUG 1 --- [billing] [scheduling-1] c.e.billing.ReminderJob : Sent %d payment reminders", ts, g.n(0, 40)),
+		msgs := []msg{
+			{fmt.Sprintf("%s  INFO 1 --- [billing] [%s] c.e.billing.InvoiceController : Invoice %d created for customer %d, amount %d.%02d EUR", ts, thread, g.n(10000, 99999), g.n(1000, 99999), g.n(1, 2000), g.n(0, 99)), "billing:invoice-created"},
+			{fmt.Sprintf("%s  INFO 1 --- [billing] [%s] c.e.billing.PaymentClient : Payment %s authorized in %d ms", ts, thread, g.hex(12), g.n(20, 900)), "billing:payment-authorized"},
+			{fmt.Sprintf("%s  WARN 1 --- [billing] [HikariPool-1 housekeeper] com.zaxxer.hikari.pool.HikariPool : HikariPool-1 - Thread starvation or clock leap detected (housekeeper delta=%ds%dms).", ts, g.n(30, 90), g.n(0, 999)), "billing:hikari-starvation"},
+			{fmt.Sprintf("%s DEBUG 1 --- [billing] [scheduling-1] c.e.billing.ReminderJob : Sent %d payment reminders", ts, g.n(0, 40)), "billing:sent-reminders"},
 		}
-		return []obj{p.text(t, "stdout", g.pick(msgs))}
+		m := g.pickMsg(msgs)
+		return one(m.label, p.text(t, "stdout", m.text))
 	}
 }
