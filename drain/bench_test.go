@@ -5,19 +5,21 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/awoooi/fluent-bit-drain/internal/testutil"
 )
 
-// cpuTimer reports the thread CPU time per op as "cpu-ns/op" (see threadCPU).
+// cpuTimer reports the thread CPU time per op as "cpu-ns/op" (see testutil.ThreadCPU).
 type cpuTimer struct{ start time.Duration }
 
 func startCPU(b *testing.B) *cpuTimer {
 	runtime.LockOSThread()
 	b.ResetTimer()
-	return &cpuTimer{threadCPU()}
+	return &cpuTimer{testutil.ThreadCPU()}
 }
 
 func (c *cpuTimer) stop(b *testing.B) {
-	d := threadCPU() - c.start
+	d := testutil.ThreadCPU() - c.start
 	b.StopTimer()
 	runtime.UnlockOSThread()
 	b.ReportMetric(float64(d.Nanoseconds())/float64(b.N), "cpu-ns/op")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/fluent/fluent-bit-go/output"
 
+	"github.com/awoooi/fluent-bit-drain/internal/testutil"
 	ct "github.com/awoooi/fluent-bit-drain/plugin/chunk/chunktest"
 )
 
@@ -24,7 +25,7 @@ func BenchmarkFluentBitGoDecoder(b *testing.B) {
 	var dec *output.FLBDecoder
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	cpu := threadCPU()
+	cpu := testutil.ThreadCPU()
 	n := 0
 	for b.Loop() {
 		if n == 0 {
@@ -45,5 +46,5 @@ func BenchmarkFluentBitGoDecoder(b *testing.B) {
 			n = 0
 		}
 	}
-	b.ReportMetric(float64((threadCPU()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64((testutil.ThreadCPU()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
 }

@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/awoooi/fluent-bit-drain/internal/testutil"
 	ct "github.com/awoooi/fluent-bit-drain/plugin/chunk/chunktest"
 )
 
@@ -25,7 +26,7 @@ func BenchmarkReader(b *testing.B) {
 	b.ReportAllocs()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	cpu := threadCPU()
+	cpu := testutil.ThreadCPU()
 	n := 0
 	for b.Loop() {
 		if n == 0 {
@@ -38,5 +39,5 @@ func BenchmarkReader(b *testing.B) {
 			n = 0
 		}
 	}
-	b.ReportMetric(float64((threadCPU()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64((testutil.ThreadCPU()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
 }
