@@ -1,6 +1,7 @@
 // Package testutil holds the helpers that several packages' tests share:
-// a log-capturing Logger, the benchmark thread-CPU clock, loopback TCP
-// stand-ins for stores that hang, and the build of the C test host.
+// a log-capturing Logger, a goroutine-safe event buffer, the benchmarks'
+// thread-CPU clock, loopback TCP stand-ins for stores that hang, and the
+// build of the C test host.
 //
 // It is imported only from _test.go files; production code must not depend
 // on it.

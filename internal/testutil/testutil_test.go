@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"fmt"
 	"net"
 	"os/exec"
 	"runtime"
@@ -86,5 +87,23 @@ func TestThreadCPU(t *testing.T) {
 	}
 	if d := ThreadCPU() - start; d <= 0 {
 		t.Fatalf("%d spins took %v of thread CPU time, want > 0", x, d)
+	}
+}
+
+func TestBufferJSONLines(t *testing.T) {
+	var b Buffer
+	var wg sync.WaitGroup
+	for i := range 3 {
+		wg.Go(func() { fmt.Fprintf(&b, "{\"n\":%d}\n", i) })
+	}
+	wg.Wait()
+	b.Write([]byte("\n"))
+	got := JSONLines[struct{ N int }](t, b.Bytes())
+	sum := 0
+	for _, v := range got {
+		sum += v.N
+	}
+	if len(got) != 3 || sum != 3 {
+		t.Fatalf("JSONLines = %+v, want n = 0, 1, 2", got)
 	}
 }
