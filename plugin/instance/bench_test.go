@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/awoooi/fluent-bit-drain/drain"
+	"github.com/awoooi/fluent-bit-drain/internal/testutil"
 	ct "github.com/awoooi/fluent-bit-drain/plugin/chunk/chunktest"
 	"github.com/awoooi/fluent-bit-drain/plugin/config"
 )
@@ -24,7 +25,7 @@ func BenchmarkFlush(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			in, err := New(cfg, &logBuf{}, io.Discard)
+			in, err := New(cfg, &testutil.Log{}, io.Discard)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -37,13 +38,13 @@ func BenchmarkFlush(b *testing.B) {
 			b.ReportAllocs()
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
-			cpu := threadCPU()
+			cpu := testutil.ThreadCPU()
 			for b.Loop() {
 				if in.Flush(data, tag) != OK {
 					b.Fatal("flush failed")
 				}
 			}
-			cpu = threadCPU() - cpu
+			cpu = testutil.ThreadCPU() - cpu
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/record")
 			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*n), "cpu-ns/record")
 			b.ReportMetric(0, "ns/op")
@@ -72,7 +73,7 @@ func BenchmarkMinerAlone(b *testing.B) {
 			b.ReportAllocs()
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
-			cpu := threadCPU()
+			cpu := testutil.ThreadCPU()
 			i := 0
 			for b.Loop() {
 				m.Add("shop/nginx", lines[i])
@@ -80,7 +81,7 @@ func BenchmarkMinerAlone(b *testing.B) {
 					i = 0
 				}
 			}
-			cpu = threadCPU() - cpu
+			cpu = testutil.ThreadCPU() - cpu
 			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/record")
 		})
 	}

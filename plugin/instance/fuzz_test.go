@@ -4,6 +4,7 @@ import (
 	"io"
 	"testing"
 
+	"github.com/awoooi/fluent-bit-drain/internal/testutil"
 	ct "github.com/awoooi/fluent-bit-drain/plugin/chunk/chunktest"
 	"github.com/awoooi/fluent-bit-drain/plugin/config"
 )
@@ -21,7 +22,7 @@ func FuzzFlush(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	in, err := New(cfg, &logBuf{}, io.Discard)
+	in, err := New(cfg, &testutil.Log{}, io.Discard)
 	if err != nil {
 		f.Fatal(err)
 	}

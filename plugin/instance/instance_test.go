@@ -1,10 +1,7 @@
 package instance
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,63 +11,26 @@ import (
 	"time"
 
 	"github.com/awoooi/fluent-bit-drain/drain"
+	"github.com/awoooi/fluent-bit-drain/internal/testutil"
 	ct "github.com/awoooi/fluent-bit-drain/plugin/chunk/chunktest"
 	"github.com/awoooi/fluent-bit-drain/plugin/config"
 	"github.com/redis/go-redis/v9"
 )
 
-type logBuf struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (l *logBuf) Printf(format string, args ...any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.lines = append(l.lines, fmt.Sprintf(format, args...))
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Join(l.lines, "\n")
-}
-
-// syncBuf is an events writer the sink's goroutine and the test can share.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
+// syncBuf is the events writer the sink's goroutine and the test share.
+type syncBuf struct{ testutil.Buffer }
 
 func (s *syncBuf) events(t *testing.T) []map[string]any {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader(s.b.Bytes()))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("event line %q: %v", sc.Text(), err)
-		}
-		out = append(out, m)
-	}
-	return out
+	return testutil.JSONLines[map[string]any](t, s.Bytes())
 }
 
-func newInstance(t testing.TB, keys config.Map) (*Instance, *syncBuf, *logBuf) {
+func newInstance(t testing.TB, keys config.Map) (*Instance, *syncBuf, *testutil.Log) {
 	t.Helper()
 	cfg, err := config.Parse(keys)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev, lg := &syncBuf{}, &logBuf{}
+	ev, lg := &syncBuf{}, &testutil.Log{}
 	in, err := New(cfg, lg, ev)
 	if err != nil {
 		t.Fatal(err)
