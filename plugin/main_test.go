@@ -2,16 +2,15 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unsafe"
 
 	"github.com/fluent/fluent-bit-go/output"
 
+	"github.com/awoooi/fluent-bit-drain/internal/testutil"
 	ct "github.com/awoooi/fluent-bit-drain/plugin/chunk/chunktest"
 	"github.com/awoooi/fluent-bit-drain/plugin/config"
 	"github.com/awoooi/fluent-bit-drain/plugin/instance"
@@ -70,7 +69,7 @@ func TestFlushTimed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out lines
+	var out testutil.Log
 	in, err := instance.New(cfg, &out, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -112,19 +111,8 @@ func TestOptionalExports(t *testing.T) {
 	FLBPluginUnregister(nil)
 }
 
-type lines struct {
-	mu sync.Mutex
-	l  []string
-}
-
-func (l *lines) Printf(format string, args ...any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.l = append(l.l, fmt.Sprintf(format, args...))
-}
-
 func TestPanicLimiter(t *testing.T) {
-	var out lines
+	var out testutil.Log
 	lim := newPanicLimiter(&out, 10*time.Second)
 	now := time.Unix(1000, 0)
 	lim.now = func() time.Time { return now }
@@ -146,8 +134,8 @@ func TestPanicLimiter(t *testing.T) {
 		"[drain] panic in flush (tag b), chunk acknowledged: boom (2 more panics not logged since the last one)",
 		"[drain] 1 more panics not logged since the last one",
 	}
-	if strings.Join(out.l, "\n") != strings.Join(want, "\n") {
-		t.Fatalf("got\n%s\nwant\n%s", strings.Join(out.l, "\n"), strings.Join(want, "\n"))
+	if out.String() != strings.Join(want, "\n") {
+		t.Fatalf("got\n%s\nwant\n%s", out.String(), strings.Join(want, "\n"))
 	}
 }
 
@@ -159,7 +147,7 @@ func BenchmarkFlushExport(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var out lines
+	var out testutil.Log
 	in, err := instance.New(cfg, &out, io.Discard)
 	if err != nil {
 		b.Fatal(err)

@@ -7,24 +7,14 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/awoooi/fluent-bit-drain/internal/testutil"
 )
-
-type logs struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (l *logs) Printf(format string, args ...any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.lines = append(l.lines, format)
-}
 
 func get(t *testing.T, addr string) (int, string) {
 	t.Helper()
@@ -38,7 +28,7 @@ func get(t *testing.T, addr string) (int, string) {
 }
 
 func TestServeAndClose(t *testing.T) {
-	var l logs
+	var l testutil.Log
 	s := Serve("127.0.0.1:0", func(w *Writer) { w.Counter("x_total", "X.", 7) }, &l)
 	addr := s.Addr()
 	if addr == "" {
@@ -69,7 +59,7 @@ func TestServeRetriesBusyAddress(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := busy.Addr().String()
-	var l logs
+	var l testutil.Log
 	s := Serve(addr, func(w *Writer) { w.Counter("y_total", "Y.", 1) }, &l)
 	defer s.Close(context.Background())
 	if s.Addr() != "" {
@@ -86,10 +76,8 @@ func TestServeRetriesBusyAddress(t *testing.T) {
 	if code, body := get(t, addr); code != 200 || !strings.Contains(body, "y_total 1") {
 		t.Fatalf("%d %q", code, body)
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.lines) < 2 {
-		t.Fatalf("logged %q, want the busy address and the takeover", l.lines)
+	if got := l.Lines(); len(got) < 2 {
+		t.Fatalf("logged %q, want the busy address and the takeover", got)
 	}
 }
 
@@ -100,7 +88,7 @@ func TestCloseWhileRetrying(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	var l logs
+	var l testutil.Log
 	s := Serve(busy.Addr().String(), func(*Writer) {}, &l)
 	if err := s.Close(context.Background()); err != nil {
 		t.Fatal(err)
@@ -112,9 +100,9 @@ func TestCloseWhileRetrying(t *testing.T) {
 	}
 }
 
-func serve(t *testing.T, collect func(*Writer)) (*Server, *logs) {
+func serve(t *testing.T, collect func(*Writer)) (*Server, *testutil.Log) {
 	t.Helper()
-	var l logs
+	var l testutil.Log
 	s := Serve("127.0.0.1:0", collect, &l)
 	t.Cleanup(func() { s.Close(context.Background()) })
 	if s.Addr() == "" {
@@ -236,10 +224,8 @@ func TestCollectFaults(t *testing.T) {
 				t.Errorf("%d:\n%s", code, body)
 			}
 			if tc.name == "panic" {
-				l.mu.Lock()
-				defer l.mu.Unlock()
-				if len(l.lines) != 1 || !strings.Contains(l.lines[0], "panic") {
-					t.Errorf("logged %q", l.lines)
+				if got := l.Lines(); len(got) != 1 || !strings.Contains(got[0], "panic") {
+					t.Errorf("logged %q", got)
 				}
 			}
 		})
