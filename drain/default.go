@@ -15,7 +15,10 @@ import (
 // between two word-like constants ("Started" vs "Paused", "cupsd" vs
 // "syslogd") rules the candidate out: such words name events, not values.
 // Values are exempt where the line says they are values: after '=' or a
-// glued "key:", after a naming keyword (user, host, node, domain, for), and units
+// glued "key:", a quoted part glued to a key (pod="shop/web-1",
+// object-"kube-system"/), the rest of a "KEY=value with spaces" field of a
+// ";"-separated record, absolute DNS names (redis.cache.svc.cluster.local.),
+// after a naming keyword (user, host, node, domain, for), and units
 // after a number.
 // Merging widens only the part of a token that differs, cut back to a
 // delimiter, so "user=root" and "user=news" give "user=<*>".
@@ -128,6 +131,16 @@ func hardMismatch(tmpl, toks []string, i int) bool {
 	if p > 0 && (t[p-1] == '=' || t[p-1] == ':' && p > 1 && isAlphaB(t[p-2])) {
 		return false // a value: "key=value", "key:value"
 	}
+	if p > 1 && s > 0 && isQuote(t[p-1]) && t[len(t)-s] == t[p-1] &&
+		strings.IndexByte(t[p:len(t)-s], t[p-1]) < 0 && strings.IndexByte(l[p:len(l)-s], t[p-1]) < 0 {
+		return false // a quoted value: pod="shop/web-1", object-"kube-system"/
+	}
+	if hostLike(t) && hostLike(l) {
+		return false // a host name: redis.cache.svc.cluster.local.
+	}
+	if inFieldValue(tmpl, i) {
+		return false
+	}
 	if i > 0 && isValueKeyword(tmpl[i-1]) {
 		return false
 	}
@@ -136,6 +149,51 @@ func hardMismatch(tmpl, toks []string, i int) bool {
 	}
 	a, b := t[p:len(t)-s], l[p:len(l)-s]
 	return (a == "" || wordLike(a)) && (b == "" || wordLike(b))
+}
+
+func isQuote(c byte) bool { return c == '"' || c == '\'' }
+
+// inFieldValue reports whether tmpl[i] continues the value of a "key=value
+// with spaces" field in a record whose fields are separated by standalone
+// ";" tokens ("USER=root ; COMMAND=/usr/bin/systemctl restart kubelet"):
+// such a value runs to the next ";" or the end of the line.
+func inFieldValue(tmpl []string, i int) bool {
+	for j := i - 1; j > 0; j-- {
+		switch {
+		case tmpl[j] == ";":
+			return false
+		case strings.IndexByte(tmpl[j], '=') > 0:
+			return tmpl[j-1] == ";"
+		}
+	}
+	return false
+}
+
+// hostLike: an absolute DNS name (a lower-case dotted name of two or more
+// labels ending with its root dot, with a letter): resolvers log the names
+// they look up. Dotted names without the root dot are not taken: they are
+// as often logger or class names (nova.compute.manager), which name events.
+func hostLike(s string) bool {
+	s = strings.Trim(s, `"'(),;[]`)
+	if len(s) < 4 || s[len(s)-1] != '.' {
+		return false
+	}
+	dots, letter := 0, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '.':
+			if i == 0 || s[i-1] == '.' {
+				return false
+			}
+			dots++
+		case c >= 'a' && c <= 'z':
+			letter = true
+		case c >= '0' && c <= '9' || c == '-':
+		default:
+			return false
+		}
+	}
+	return dots >= 2 && letter
 }
 
 // wordLike: letters with '.', '_' or '-' and no digit (names, not values).

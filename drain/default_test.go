@@ -1,0 +1,40 @@
+package drain
+
+import "testing"
+
+// TestDefaultScorerPairs adds two lines of one length to a fresh default
+// miner and checks whether the second joins the first's cluster: values
+// merge, words that name events keep lines apart.
+func TestDefaultScorerPairs(t *testing.T) {
+	tests := []struct {
+		name  string
+		a, b  string
+		merge bool
+	}{
+		{"different verbs", "VM Started on host", "VM Paused on host", false},
+		{"value after =", "session opened user=root", "session opened user=news", true},
+		{"value after keyword", "session opened for user root", "session opened for user news", true},
+		{"quoted value after =", `SyncLoop probe status="ready" pod="shop/web-1"`, `SyncLoop probe status="ready" pod="billing/billing-2"`, true},
+		{"quoted value after = (word)", `SyncLoop probe probe="readiness" status="ready"`, `SyncLoop probe probe="liveness" status="ready"`, true},
+		{"quoted part inside a token", `watch of object-"kube-system"/"ca.crt": ended`, `watch of object-"billing"/"ca.crt": ended`, true},
+		{"standalone quoted name stays a word", "Successfully started service 'sparkDriver' on port", "Successfully started service 'blockManager' on port", false},
+		{"absolute DNS name", "query for redis.cache.svc.cluster.local. ok", "query for api.example.com. ok", true},
+		{"dotted logger name stays a word", "event from nova.compute.manager done", "event from nova.virt.imagecache done", false},
+		{"value of a ; separated field", "x : USER=root ; COMMAND=<*> restart kubelet", "x : USER=root ; COMMAND=<*> restart chrony", true},
+		{"word before the ; field stays a word", "x : USER=root started ; COMMAND=<*> restart", "x : USER=root stopped ; COMMAND=<*> restart", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, _ := Preset("default")
+			m, err := New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.Add("p", tt.a)
+			r := m.Add("p", tt.b)
+			if merged := r.Kind != Created; merged != tt.merge {
+				t.Errorf("second line %v (template %q), want merged %v", r.Kind, r.Template, tt.merge)
+			}
+		})
+	}
+}
