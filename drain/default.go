@@ -131,16 +131,6 @@ func hardMismatch(tmpl, toks []string, i int) bool {
 	if p > 0 && (t[p-1] == '=' || t[p-1] == ':' && p > 1 && isAlphaB(t[p-2])) {
 		return false // a value: "key=value", "key:value"
 	}
-	if p > 1 && s > 0 && isQuote(t[p-1]) && t[len(t)-s] == t[p-1] &&
-		strings.IndexByte(t[p:len(t)-s], t[p-1]) < 0 && strings.IndexByte(l[p:len(l)-s], t[p-1]) < 0 {
-		return false // a quoted value: pod="shop/web-1", object-"kube-system"/
-	}
-	if hostLike(t) && hostLike(l) {
-		return false // a host name: redis.cache.svc.cluster.local.
-	}
-	if inFieldValue(tmpl, i) {
-		return false
-	}
 	if i > 0 && isValueKeyword(tmpl[i-1]) {
 		return false
 	}
@@ -148,7 +138,18 @@ func hardMismatch(tmpl, toks []string, i int) bool {
 		return false
 	}
 	a, b := t[p:len(t)-s], l[p:len(l)-s]
-	return (a == "" || wordLike(a)) && (b == "" || wordLike(b))
+	if !(a == "" || wordLike(a)) || !(b == "" || wordLike(b)) {
+		return false
+	}
+	// Word against word: decisive unless the line marks it as a value.
+	// These checks run only here, on the rare word mismatches.
+	if p > 1 && s > 0 && isQuote(t[p-1]) && t[len(t)-s] == t[p-1] {
+		return false // a quoted value glued to a key: pod="shop/web-1", object-"kube-system"/
+	}
+	if hostLike(t) && hostLike(l) {
+		return false // an absolute DNS name: redis.cache.svc.cluster.local.
+	}
+	return !inFieldValue(tmpl, i)
 }
 
 func isQuote(c byte) bool { return c == '"' || c == '\'' }
@@ -157,8 +158,9 @@ func isQuote(c byte) bool { return c == '"' || c == '\'' }
 // with spaces" field in a record whose fields are separated by standalone
 // ";" tokens ("USER=root ; COMMAND=/usr/bin/systemctl restart kubelet"):
 // such a value runs to the next ";" or the end of the line.
+// It looks back at most maxFieldWords tokens.
 func inFieldValue(tmpl []string, i int) bool {
-	for j := i - 1; j > 0; j-- {
+	for j := i - 1; j > 0 && j >= i-maxFieldWords; j-- {
 		switch {
 		case tmpl[j] == ";":
 			return false
@@ -168,6 +170,10 @@ func inFieldValue(tmpl []string, i int) bool {
 	}
 	return false
 }
+
+// maxFieldWords bounds the words of a field value inFieldValue recognises,
+// so a word mismatch costs O(1) whatever the line's length.
+const maxFieldWords = 8
 
 // hostLike: an absolute DNS name (a lower-case dotted name of two or more
 // labels ending with its root dot, with a letter): resolvers log the names
