@@ -9,45 +9,21 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/awoooi/fluent-bit-drain/internal/testutil"
 )
 
-// blackHole is a TCP listener that accepts connections and never answers:
-// a store that hangs after the TCP handshake.
-func blackHole(t testing.TB) string {
-	addr, _ := countingBlackHole(t)
-	return addr
-}
-
-// countingBlackHole is blackHole that also reports how many connections
-// are open on it.
+// countingBlackHole is a testutil.BlackHole (a store that hangs after the
+// TCP handshake) that also reports how many connections are open on it.
 func countingBlackHole(t testing.TB) (string, func() int) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
+	bh := testutil.BlackHole(t)
 	open := func() int {
-		mu.Lock()
-		defer mu.Unlock()
 		n := 0
 		buf := make([]byte, 512)
-		for _, c := range conns {
+		for _, c := range bh.Conns() {
 			// A closed peer reads EOF at once; an open one times out.
 			c.SetReadDeadline(time.Now().Add(time.Millisecond))
 			if _, err := c.Read(buf); err == nil || isTimeout(err) {
@@ -56,15 +32,7 @@ func countingBlackHole(t testing.TB) (string, func() int) {
 		}
 		return n
 	}
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return l.Addr().String(), open
+	return bh.Addr, open
 }
 
 func isTimeout(err error) bool {
@@ -110,7 +78,7 @@ func TestPGPoolLazyAndCapped(t *testing.T) {
 // never answering, Close returns within its deadline (plus a small margin)
 // and the pending templates are in the buffer file.
 func TestCloseDeadlineBlackHoles(t *testing.T) {
-	pgAddr, rdAddr := blackHole(t), blackHole(t)
+	pgAddr, rdAddr := testutil.BlackHole(t).Addr, testutil.BlackHole(t).Addr
 	host, port, _ := net.SplitHostPort(pgAddr)
 	cfg := fast(Config{
 		PGDSN:      fmt.Sprintf("postgres://postgres@%s:%s/test?sslmode=disable", host, port),

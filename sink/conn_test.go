@@ -9,8 +9,11 @@ import (
 	"crypto/x509"
 	"io"
 	"math/big"
+	"net"
 	"testing"
 	"time"
+
+	"github.com/awoooi/fluent-bit-drain/internal/testutil"
 )
 
 // tlsEcho serves TLS on 127.0.0.1 with a fresh self-signed certificate for
@@ -31,21 +34,15 @@ func tlsEcho(t *testing.T) (string, *x509.CertPool) {
 	cert, _ := x509.ParseCertificate(der)
 	roots := x509.NewCertPool()
 	roots.AddCert(cert)
-	l, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() { io.Copy(c, c); c.Close() }()
-		}
-	}()
-	return l.Addr().String(), roots
+	cfg := &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+	l := testutil.Listen(t, func(c net.Conn) {
+		go func() {
+			tc := tls.Server(c, cfg)
+			io.Copy(tc, tc)
+			tc.Close()
+		}()
+	})
+	return l.Addr, roots
 }
 
 // TestTiedDialer: connections work (plain and TLS) until the dialer's life
@@ -59,7 +56,7 @@ func TestTiedDialer(t *testing.T) {
 		tls  *tls.Config
 	}{
 		{"tls", addr, &tls.Config{RootCAs: roots, ServerName: "localhost", MinVersion: tls.VersionTLS12}},
-		{"plain to black hole", blackHole(t), nil},
+		{"plain to black hole", testutil.BlackHole(t).Addr, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			life, end := context.WithCancel(context.Background())
@@ -101,7 +98,7 @@ func TestTiedDialer(t *testing.T) {
 		d := newTiedDialer(life, 30*time.Second, &tls.Config{MinVersion: tls.VersionTLS12})
 		time.AfterFunc(100*time.Millisecond, end)
 		start := time.Now()
-		if _, err := d.DialContext(context.Background(), "tcp", blackHole(t)); err == nil {
+		if _, err := d.DialContext(context.Background(), "tcp", testutil.BlackHole(t).Addr); err == nil {
 			t.Error("handshake with a black hole succeeded")
 		}
 		if took := time.Since(start); took > time.Second {

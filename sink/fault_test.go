@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/awoooi/fluent-bit-drain/internal/testutil"
 )
 
 // Fault tests: private PostgreSQL / Redis instances that are stopped,
@@ -31,7 +33,7 @@ func TestPostgresDownAtStart(t *testing.T) {
 	pg := privatePG(t)
 	rdb, prefix := redisPrefix(t, sharedRedis)
 	cfg := fast(Config{PGDSN: pg.dsn(privatePW), PGTable: privateTable(t), RedisAddr: sharedRedis, RedisPrefix: prefix, NewListMax: 1000})
-	var lb logBuf
+	var lb testutil.Log
 	s, err := New(cfg, &lb)
 	if err != nil {
 		t.Fatal(err)
@@ -211,7 +213,7 @@ func TestWrongPassword(t *testing.T) {
 	os.WriteFile(dsnFile, []byte(pg.dsn(wrong)+"\n"), 0o600)
 	os.WriteFile(pwFile, []byte(wrong+"\n"), 0o600)
 	cfg := fast(Config{PGDSNFile: dsnFile, PGTable: privateTable(t), RedisAddr: rs.addr(), RedisPasswordFile: pwFile})
-	var lb logBuf
+	var lb testutil.Log
 	s, err := New(cfg, &lb)
 	if err != nil {
 		t.Fatal(err)

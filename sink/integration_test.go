@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/awoooi/fluent-bit-drain/internal/testutil"
 )
 
 // sharedConfig gives a test its own table and key prefix on the shared servers.
@@ -49,7 +51,7 @@ func listEvents(t testing.TB, rdb *redis.Client, key string) []Event {
 // stream only gets events outside shadow mode.
 func TestEndToEnd(t *testing.T) {
 	cfg, rdb := sharedConfig(t)
-	var lb logBuf
+	var lb testutil.Log
 	s, err := New(cfg, &lb)
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/awoooi/fluent-bit-drain/internal/testutil"
 )
 
 // TestRejectedRowsBisected: a batch PostgreSQL rejects as bad data is
@@ -14,7 +16,7 @@ import (
 // that would overflow bigint.
 func TestRejectedRowsBisected(t *testing.T) {
 	cfg, rdb := sharedConfig(t)
-	var lb logBuf
+	var lb testutil.Log
 	for _, stmt := range schemaSQL(quoteTable(t, cfg.PGTable), "log_templates") {
 		pgQuery(t, sharedDSN, stmt)
 	}

@@ -8,10 +8,11 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/awoooi/fluent-bit-drain/internal/testutil"
 )
 
 // replyEater is a TCP proxy that forwards every request to target, and
@@ -24,64 +25,43 @@ type replyEater struct {
 
 func newReplyEater(t testing.TB, target string) *replyEater {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &replyEater{addr: l.Addr().String()}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			up, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			mu.Lock()
-			conns = append(conns, c, up)
-			mu.Unlock()
-			go func() {
-				buf := make([]byte, 32<<10)
-				for {
-					n, err := c.Read(buf)
-					if err != nil {
-						up.Close()
-						return
-					}
-					if bytes.Contains(buf[:n], []byte("exec")) || bytes.Contains(buf[:n], []byte("EXEC")) {
-						p.eating.Store(true)
-					}
-					up.Write(buf[:n])
-				}
-			}()
-			go func() {
-				buf := make([]byte, 32<<10)
-				for {
-					n, err := up.Read(buf)
-					if err != nil {
-						c.Close()
-						return
-					}
-					if !p.eating.Load() {
-						c.Write(buf[:n])
-					}
-				}
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
+	p := &replyEater{}
+	// Closing the client side (the listener's cleanup does) ends both copy
+	// loops and closes the upstream connection.
+	p.addr = testutil.Listen(t, func(c net.Conn) {
+		up, err := net.Dial("tcp", target)
+		if err != nil {
 			c.Close()
+			return
 		}
-	})
+		go func() {
+			buf := make([]byte, 32<<10)
+			for {
+				n, err := c.Read(buf)
+				if err != nil {
+					up.Close()
+					return
+				}
+				if bytes.Contains(buf[:n], []byte("exec")) || bytes.Contains(buf[:n], []byte("EXEC")) {
+					p.eating.Store(true)
+				}
+				up.Write(buf[:n])
+			}
+		}()
+		go func() {
+			buf := make([]byte, 32<<10)
+			for {
+				n, err := up.Read(buf)
+				if err != nil {
+					c.Close()
+					return
+				}
+				if !p.eating.Load() {
+					c.Write(buf[:n])
+				}
+			}
+		}()
+	}).Addr
 	return p
 }
 

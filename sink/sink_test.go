@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/awoooi/fluent-bit-drain/internal/testutil"
 )
 
 // tmpl builds a template the way the miner does (content-addressed id).
@@ -21,51 +23,11 @@ func tmpl(partition, text, kind string) Template {
 		Sample: strings.ReplaceAll(text, "<*>", "42"), Kind: kind, SeenAt: time.Now(), Hits: 1}
 }
 
-// logBuf is a Logger that keeps every line.
-type logBuf struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (l *logBuf) Printf(format string, args ...any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.lines = append(l.lines, fmt.Sprintf(format, args...))
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Join(l.lines, "\n")
-}
-
-// syncBuf is an io.Writer safe for the writer goroutine and the test.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
+// syncBuf is the event log writer the writer goroutine and the test share.
+type syncBuf struct{ testutil.Buffer }
 
 func (s *syncBuf) events(t testing.TB) []Event {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []Event
-	for _, line := range strings.Split(strings.TrimSpace(s.b.String()), "\n") {
-		if line == "" {
-			continue
-		}
-		var e Event
-		if err := json.Unmarshal([]byte(line), &e); err != nil {
-			t.Fatalf("event line %q: %v", line, err)
-		}
-		out = append(out, e)
-	}
-	return out
+	return testutil.JSONLines[Event](t, s.Bytes())
 }
 
 func fast(cfg Config) Config {
@@ -235,7 +197,7 @@ func (p *panicWriter) Write(b []byte) (int, error) {
 
 func TestWriterPanicRecovered(t *testing.T) {
 	var pw panicWriter
-	var lb logBuf
+	var lb testutil.Log
 	s, err := New(fast(Config{Events: &pw}), &lb)
 	if err != nil {
 		t.Fatal(err)
