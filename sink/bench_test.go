@@ -28,20 +28,28 @@ func benchSinks(b *testing.B) map[string]func() Config {
 	}
 }
 
+// benchSink starts a sink on the stores named in benchSinks and closes it
+// when the benchmark ends, giving up after 200 ms (stores that are down
+// keep it from flushing; the benchmarks measure only the caller's side).
+func benchSink(b *testing.B, name string) *Sink {
+	s, err := New(benchSinks(b)[name](), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		s.Close(ctx)
+	})
+	return s
+}
+
 // BenchmarkHit: the caller's cost of counting a line of a known template;
 // must not allocate and must not depend on the stores being up.
 func BenchmarkHit(b *testing.B) {
 	for _, name := range []string{"down", "up"} {
 		b.Run("stores="+name, func(b *testing.B) {
-			s, err := New(benchSinks(b)[name](), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-				defer cancel()
-				s.Close(ctx)
-			}()
+			s := benchSink(b, name)
 			ids := make([]string, 1024)
 			for i, t := range benchTemplates(len(ids)) {
 				ids[i] = t.ID
@@ -61,15 +69,7 @@ func BenchmarkHit(b *testing.B) {
 func BenchmarkTemplate(b *testing.B) {
 	for _, name := range []string{"down", "up"} {
 		b.Run("stores="+name, func(b *testing.B) {
-			s, err := New(benchSinks(b)[name](), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-				defer cancel()
-				s.Close(ctx)
-			}()
+			s := benchSink(b, name)
 			ts := benchTemplates(10000)
 			b.ReportAllocs()
 			b.ResetTimer()

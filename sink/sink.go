@@ -219,8 +219,7 @@ func (s *Sink) Template(t Template) {
 	}
 	s.fmu.Lock()
 	if s.closed {
-		s.fmu.Unlock()
-		s.c.dropped.Add(1)
+		s.refuseLocked(0)
 		return
 	}
 	if _, ok := s.ftmpls[t.ID]; ok {
@@ -230,8 +229,7 @@ func (s *Sink) Template(t Template) {
 		return
 	}
 	if s.units.Load()+s.tmplWt > int64(s.cfg.QueueBudget) {
-		s.fmu.Unlock()
-		s.c.dropped.Add(1)
+		s.refuseLocked(0)
 		return
 	}
 	// Bounded copies only: the sample may alias a record buffer, and the
@@ -273,9 +271,7 @@ func (s *Sink) Hit(id string, n int64) {
 	}
 	s.fmu.Lock()
 	if s.closed {
-		s.fmu.Unlock()
-		s.c.dropped.Add(1)
-		s.c.droppedHits.Add(uint64(n))
+		s.refuseLocked(n)
 		return
 	}
 	if v, ok := s.fhits[id]; ok {
@@ -285,9 +281,7 @@ func (s *Sink) Hit(id string, n int64) {
 		return
 	}
 	if s.units.Load()+s.hitWeight > int64(s.cfg.QueueBudget) {
-		s.fmu.Unlock()
-		s.c.dropped.Add(1)
-		s.c.droppedHits.Add(uint64(n))
+		s.refuseLocked(n)
 		return
 	}
 	s.units.Add(s.hitWeight)
@@ -295,6 +289,17 @@ func (s *Sink) Hit(id string, n int64) {
 	s.fmu.Unlock()
 	s.c.queueDepth.Add(1)
 	s.c.hits.Add(1)
+}
+
+// refuseLocked releases s.fmu and counts a template (lines 0) or a hit of
+// lines lines that Template or Hit refused: the sink is closed or the queue
+// budget is spent.
+func (s *Sink) refuseLocked(lines int64) {
+	s.fmu.Unlock()
+	s.c.dropped.Add(1)
+	if lines > 0 {
+		s.c.droppedHits.Add(uint64(lines))
+	}
 }
 
 // Flags returns the effective run-time flags: the Redis hash

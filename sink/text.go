@@ -16,14 +16,7 @@ func clean(s string, max int) (string, bool) {
 	if strings.IndexByte(s, 0) >= 0 {
 		s = strings.ReplaceAll(s, "\x00", "\uFFFD")
 	}
-	if max <= 0 || len(s) <= max {
-		return s, false
-	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut], true
+	return truncate(s, max)
 }
 
 // truncate cuts s to at most max bytes on a rune boundary without checking
