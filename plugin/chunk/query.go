@@ -20,11 +20,12 @@ type Query struct {
 
 type node struct {
 	name string
-	// word is the name's first 8 bytes, little-endian, zero-padded: a key
-	// is compared as one machine word before any byte compare.
-	word uint64
-	leaf int // index into Values, or -1
-	kids []node
+	// word and word2 are the name's bytes 0-7 and 8-15, little-endian,
+	// zero-padded: a key of up to 16 bytes is compared as two machine
+	// words, a longer one then byte by byte.
+	word, word2 uint64
+	leaf        int // index into Values, or -1
+	kids        []node
 	// lens has bit n set when a kid's name is n bytes long (n < 64), or
 	// bit 63 for longer names: most keys are rejected by one AND.
 	lens uint64
@@ -61,9 +62,10 @@ func (n *node) index() {
 	for i := range n.kids {
 		k := &n.kids[i]
 		n.lens |= lenBit(len(k.name))
-		var w [8]byte
+		var w [16]byte
 		copy(w[:], k.name)
 		k.word = binary.LittleEndian.Uint64(w[:])
+		k.word2 = binary.LittleEndian.Uint64(w[8:])
 		k.index()
 	}
 }
@@ -100,10 +102,14 @@ func strAt(b []byte, off int) (s, e int) {
 
 // match returns the kid named b[ks:ke], or nil.
 func (n *node) match(b []byte, ks, ke int) *node {
+	l := ke - ks
 	w := keyWord(b, ks, ke)
 	for j := range n.kids {
 		k := &n.kids[j]
-		if k.word == w && len(k.name) == ke-ks && (ke-ks <= 8 || string(b[ks+8:ke]) == k.name[8:]) {
+		if k.word != w || len(k.name) != l {
+			continue
+		}
+		if l <= 8 || keyWord(b, ks+8, ke) == k.word2 && (l <= 16 || string(b[ks+16:ke]) == k.name[16:]) {
 			return k
 		}
 	}
