@@ -11,17 +11,17 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/awoooi/fluent-bit-drain/internal/testutil"
 )
 
 // Built once by TestMain into a temporary directory.
@@ -67,23 +67,12 @@ func buildAll(dir string) error {
 			return err
 		}
 	}
-	cc := os.Getenv("CC")
-	if cc == "" {
-		cc = "cc"
-	}
 	cache, err := probeCacheDir(modDir)
 	if err != nil {
 		return err
 	}
-	type job struct {
-		name string
-		cmd  *exec.Cmd
-		out  string // built file
-		keep string // cached copy, "" for the host
-	}
-	jobs := []job{
-		{"host", exec.Command(cc, "-O2", "-g", "-Wall", "-Wextra", "-std=gnu11", "-o", hostBin, "flb_host.c", "-ldl", "-lpthread"), hostBin, ""},
-	}
+	cmds := []*exec.Cmd{testutil.HostCommand(filepath.Join("..", ".."), hostBin)}
+	var built, keeps []string // probes built now, and where to cache each
 	for _, v := range []struct{ out, tags string }{
 		{probeSO, "flbprobe"},
 		{probeNoSO, "flbprobe,noflush"},
@@ -100,29 +89,20 @@ func buildAll(dir string) error {
 			}
 			continue
 		}
-		jobs = append(jobs, job{"probe -tags " + v.tags, goBuild(modDir, v.out, v.tags), v.out, keep})
+		cmds = append(cmds, goBuild(modDir, v.out, v.tags))
+		built, keeps = append(built, v.out), append(keeps, keep)
 	}
-	errs := make([]error, len(jobs))
-	outs := make([]string, len(jobs))
-	var wg sync.WaitGroup
-	for i, j := range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			out, err := j.cmd.CombinedOutput()
-			outs[i] = string(out)
-			if err != nil {
-				errs[i] = fmt.Errorf("build %s: %v\n%s", j.name, err, out)
-				return
-			}
-			if j.keep != "" {
-				errs[i] = cacheFile(j.out, j.keep)
-			}
-		}()
-	}
-	wg.Wait()
+	outs, err := testutil.RunAll(cmds...)
 	hostWarn = outs[0]
-	return errors.Join(errs...)
+	if err != nil {
+		return err
+	}
+	for i, out := range built {
+		if err := cacheFile(out, keeps[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func goBuild(modDir, out, tags string) *exec.Cmd {
@@ -1019,38 +999,6 @@ func TestFixtures(t *testing.T) {
 	r.mustContain(t, "probe: exitctx label= ctx=", fmt.Sprintf("flushes=%d ", len(fx)))
 }
 
-// blackhole accepts TCP connections and never answers: a PostgreSQL or
-// Redis that hangs rather than refuses.
-func blackhole(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return ln.Addr().String()
-}
-
 // The drain plugin itself (out/out_drain.so from make build), driven like
 // Fluent Bit drives it, with both stores hanging: Appendix A requires FlushCtx
 // p99 below 50 ms and ExitCtx within its configured deadline.
@@ -1063,7 +1011,7 @@ func TestDrainPluginBlockingSinks(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(samples, "containers.jsonl")); err != nil {
 		t.Skipf("no sample logs in %s: %v", samples, err)
 	}
-	pg, redis := blackhole(t), blackhole(t)
+	pg, redis := testutil.BlackHole(t).Addr, testutil.BlackHole(t).Addr
 	r := run(t, nil, "--workers", "1", "--repeat", "2",
 		"-p", "Name=drain", "-p", "Match=*", "-p", "Exit_Timeout=1s",
 		"-p", "PG_DSN=postgres://drain@"+pg+"/drain?connect_timeout=30", "-p", "Redis_Addr="+redis,
