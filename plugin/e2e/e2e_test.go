@@ -24,6 +24,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/awoooi/fluent-bit-drain/internal/testutil"
 )
 
 var (
@@ -49,31 +51,11 @@ func TestMain(m *testing.M) {
 // build compiles the host with the Makefile's flags and the plugin with the
 // test hooks, in parallel.
 func build() error {
-	cc := os.Getenv("CC")
-	if cc == "" {
-		cc = "cc"
-	}
-	host := exec.Command(cc, "-O2", "-g", "-Wall", "-Wextra", "-std=gnu11", "-o", hostBin,
-		filepath.Join(root, "build", "testhost", "flb_host.c"), "-ldl", "-lpthread")
 	so := exec.Command("go", "build", "-tags", "drain_testhooks", "-trimpath", "-buildmode=c-shared", "-o", soPath, "./plugin")
 	so.Dir = root
 	so.Env = append(os.Environ(), "CGO_ENABLED=1")
-	errs := make(chan error, 2)
-	for _, c := range []*exec.Cmd{host, so} {
-		go func(c *exec.Cmd) {
-			out, err := c.CombinedOutput()
-			if err != nil {
-				err = fmt.Errorf("%s: %v\n%s", strings.Join(c.Args, " "), err, out)
-			}
-			errs <- err
-		}(c)
-	}
-	for range 2 {
-		if err := <-errs; err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := testutil.RunAll(testutil.HostCommand(root, hostBin), so)
+	return err
 }
 
 type run struct {
@@ -368,22 +350,8 @@ func TestStores(t *testing.T) {
 // fast (p99 < 50 ms) and exit ends within Exit_Timeout.
 func TestBlackholeStore(t *testing.T) {
 	needSamples(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	var held []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			held = append(held, c) // never answered
-		}
-	}()
-	r := host(t, append([]string{"-p", "workers=1", "-p", "PG_DSN=postgres://u@" + ln.Addr().String() + "/db?sslmode=disable&connect_timeout=30",
+	pg := testutil.BlackHole(t)
+	r := host(t, append([]string{"-p", "workers=1", "-p", "PG_DSN=postgres://u@" + pg.Addr + "/db?sslmode=disable&connect_timeout=30",
 		"-p", "Exit_Timeout=1s", "-p", "Flush_Interval=100ms"}, sampleArgs()...)...)
 	r.ok(t)
 	m := regexp.MustCompile(`FLBPluginExitCtx\(\S+\) instance=\S+ -> \d+ \((\d+) us\)`).FindStringSubmatch(r.stderr)
