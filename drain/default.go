@@ -173,16 +173,21 @@ func inFieldValue(tmpl []string, i int) bool {
 
 // maxFieldWords bounds the words of a field value inFieldValue recognises,
 // so a word mismatch costs O(1) whatever the line's length.
-const maxFieldWords = 8
+const maxFieldWords = 4
 
 // hostLike: an absolute DNS name (a lower-case dotted name of two or more
 // labels ending with its root dot, with a letter): resolvers log the names
 // they look up. Dotted names without the root dot are not taken: they are
 // as often logger or class names (nova.compute.manager), which name events.
 func hostLike(s string) bool {
-	s = strings.Trim(s, `"'(),;[]`)
+	for len(s) > 0 && isDelim(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
 	if len(s) < 4 || s[len(s)-1] != '.' {
-		return false
+		return false // the common case, decided without a scan
+	}
+	for len(s) > 0 && isDelim(s[0]) {
+		s = s[1:]
 	}
 	dots, letter := 0, false
 	for i := 0; i < len(s); i++ {
