@@ -18,7 +18,7 @@ func TestDefaultScorerPairs(t *testing.T) {
 		{"quoted value after = (word)", `SyncLoop probe probe="readiness" status="ready"`, `SyncLoop probe probe="liveness" status="ready"`, true},
 		{"quoted part inside a token", `watch of object-"kube-system"/"ca.crt": ended`, `watch of object-"billing"/"ca.crt": ended`, true},
 		{"standalone quoted name stays a word", "Successfully started service 'sparkDriver' on port", "Successfully started service 'blockManager' on port", false},
-		{"absolute DNS name", "query for redis.cache.svc.cluster.local. ok", "query for api.example.com. ok", true},
+		{"absolute DNS name", `"A IN redis.cache.svc.cluster.local. udp" NOERROR`, `"A IN api.example.com. udp" NOERROR`, true},
 		{"dotted logger name stays a word", "event from nova.compute.manager done", "event from nova.virt.imagecache done", false},
 		{"value of a ; separated field", "x : USER=root ; COMMAND=<*> restart kubelet", "x : USER=root ; COMMAND=<*> restart chrony", true},
 		{"word before the ; field stays a word", "x : USER=root started ; COMMAND=<*> restart", "x : USER=root stopped ; COMMAND=<*> restart", false},
