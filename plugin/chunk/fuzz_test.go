@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"slices"
 	"testing"
 	"unsafe"
 
@@ -321,7 +322,7 @@ func FuzzReader(f *testing.F) {
 		if st != want {
 			t.Fatalf("stats %+v, reference %+v", st, want)
 		}
-		if !equal(logs, wantLogs) {
+		if !slices.Equal(logs, wantLogs) {
 			t.Fatalf("logs %q, reference %q", logs, wantLogs)
 		}
 	})

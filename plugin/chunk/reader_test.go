@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -102,7 +103,7 @@ func TestFluentBitExactBytes(t *testing.T) {
 		"82" + "a36c6f67" + "a568656c6c6f" + "a1" + "6e" + "01")
 	g := walk(t, data, "log", "n")
 	want := []string{"1795627649.914040346 log=s:hello n=u:1"}
-	if !equal(g.events, want) || g.err != "" || g.stats.Skipped() != 0 {
+	if !slices.Equal(g.events, want) || g.err != "" || g.stats.Skipped() != 0 {
 		t.Fatalf("got %+v, want %v", g, want)
 	}
 	// And the test encoder writes the same framing.
@@ -287,7 +288,7 @@ func TestFixtures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := walk(t, tt.data, paths...)
-			if !equal(g.events, tt.want) {
+			if !slices.Equal(g.events, tt.want) {
 				t.Errorf("events:\n got %q\nwant %q", short(g.events), short(tt.want))
 			}
 			tt.stats.Events = len(tt.want)
@@ -365,7 +366,7 @@ func TestNewQuery(t *testing.T) {
 	// A path can be both a leaf and a prefix of another path.
 	data := chunk(func(e *ct.Enc) { e.V2(et, nil, ct.M{{"k", ct.M{{"ns", "a"}}}}) })
 	g := walk(t, data, "k", "k.ns")
-	if want := []string{"1795542001.123456789 k=map:81a26e73a161 k.ns=s:a"}; !equal(g.events, want) {
+	if want := []string{"1795542001.123456789 k=map:81a26e73a161 k.ns=s:a"}; !slices.Equal(g.events, want) {
 		t.Fatalf("got %q want %q", g.events, want)
 	}
 }
@@ -384,18 +385,6 @@ func TestReaderNoAllocs(t *testing.T) {
 	if allocs != 0 {
 		t.Fatalf("%v allocations per chunk, want 0", allocs)
 	}
-}
-
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func short(s []string) []string {
