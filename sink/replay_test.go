@@ -34,35 +34,31 @@ func newReplyEater(t testing.TB, target string) *replyEater {
 			c.Close()
 			return
 		}
-		go func() {
-			buf := make([]byte, 32<<10)
-			for {
-				n, err := c.Read(buf)
-				if err != nil {
-					up.Close()
-					return
-				}
-				if bytes.Contains(buf[:n], []byte("exec")) || bytes.Contains(buf[:n], []byte("EXEC")) {
-					p.eating.Store(true)
-				}
-				up.Write(buf[:n])
+		go pipe(up, c, func(b []byte) bool {
+			if bytes.Contains(b, []byte("exec")) || bytes.Contains(b, []byte("EXEC")) {
+				p.eating.Store(true)
 			}
-		}()
-		go func() {
-			buf := make([]byte, 32<<10)
-			for {
-				n, err := up.Read(buf)
-				if err != nil {
-					c.Close()
-					return
-				}
-				if !p.eating.Load() {
-					c.Write(buf[:n])
-				}
-			}
-		}()
+			return true
+		})
+		go pipe(c, up, func([]byte) bool { return !p.eating.Load() })
 	}).Addr
 	return p
+}
+
+// pipe copies from src to dst what pass lets through, read by read; when
+// src ends it closes dst.
+func pipe(dst, src net.Conn, pass func([]byte) bool) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if err != nil {
+			dst.Close()
+			return
+		}
+		if pass(buf[:n]) {
+			dst.Write(buf[:n])
+		}
+	}
 }
 
 // TestRedisReplayAfterLostReply: a batch Redis applied but whose EXEC reply
