@@ -62,19 +62,27 @@ func TestReleasedContext(t *testing.T) {
 	}
 }
 
+// newKubeInstance starts an instance that maps kube.* tags to k8s_pod, logs
+// into out and writes its events nowhere; it is closed when tb ends.
+func newKubeInstance(tb testing.TB, out *testutil.Log) *instance.Instance {
+	tb.Helper()
+	cfg, err := config.Parse(config.Map{"Source_Map": "kube.=k8s_pod"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	in, err := instance.New(cfg, out, io.Discard)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { in.Close(context.Background()) })
+	return in
+}
+
 // FlushCtx resolves a live handle to its instance, mines the chunk and,
 // when the instance has a flush histogram, times the flush once.
 func TestFlushTimed(t *testing.T) {
-	cfg, err := config.Parse(config.Map{"Source_Map": "kube.=k8s_pod"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out testutil.Log
-	in, err := instance.New(cfg, &out, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close(context.Background())
+	in := newKubeInstance(t, &out)
 	var observed []time.Duration
 	var cell [16]byte
 	key := uintptr(unsafe.Pointer(&cell))
@@ -143,16 +151,8 @@ func TestPanicLimiter(t *testing.T) {
 // (handle lookup, fault-handler check, tag view, and the two clock reads
 // when the flush is timed) on a 1000-record chunk; one op is one chunk.
 func BenchmarkFlushExport(b *testing.B) {
-	cfg, err := config.Parse(config.Map{"Source_Map": "kube.=k8s_pod"})
-	if err != nil {
-		b.Fatal(err)
-	}
 	var out testutil.Log
-	in, err := instance.New(cfg, &out, io.Discard)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer in.Close(context.Background())
+	in := newKubeInstance(b, &out)
 	data := ct.KubeChunk(1000)
 	tag := []byte("kube.var.log.containers.x\x00")
 	for _, timed := range []bool{false, true} {
