@@ -75,17 +75,15 @@ func TestRunAll(t *testing.T) {
 	}
 }
 
-func TestThreadCPU(t *testing.T) {
+func TestCPUTimer(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("thread CPU time is read on Linux only")
 	}
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	start := ThreadCPU()
+	cpu := StartCPU()
 	x := 0
 	for end := time.Now().Add(30 * time.Millisecond); time.Now().Before(end); x++ {
 	}
-	if d := ThreadCPU() - start; d <= 0 {
+	if d := cpu.Stop(); d <= 0 {
 		t.Fatalf("%d spins took %v of thread CPU time, want > 0", x, d)
 	}
 }
