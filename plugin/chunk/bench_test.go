@@ -5,7 +5,6 @@ package chunk
 // go test -run '^$' -bench . -benchmem ./plugin/chunk
 
 import (
-	"runtime"
 	"testing"
 	"unsafe"
 
@@ -23,9 +22,7 @@ func BenchmarkFluentBitGoDecoder(b *testing.B) {
 	b.SetBytes(int64(len(data) / benchRecords))
 	b.ReportAllocs()
 	var dec *output.FLBDecoder
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	cpu := testutil.ThreadCPU()
+	cpu := testutil.StartCPU()
 	n := 0
 	for b.Loop() {
 		if n == 0 {
@@ -46,5 +43,5 @@ func BenchmarkFluentBitGoDecoder(b *testing.B) {
 			n = 0
 		}
 	}
-	b.ReportMetric(float64((testutil.ThreadCPU()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(cpu.Stop().Nanoseconds())/float64(b.N), "cpu-ns/op")
 }

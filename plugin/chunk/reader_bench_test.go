@@ -1,7 +1,6 @@
 package chunk
 
 import (
-	"runtime"
 	"testing"
 
 	"github.com/awoooi/fluent-bit-drain/internal/testutil"
@@ -24,9 +23,7 @@ func BenchmarkReader(b *testing.B) {
 	var ev Event
 	b.SetBytes(int64(len(data) / benchRecords))
 	b.ReportAllocs()
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	cpu := testutil.ThreadCPU()
+	cpu := testutil.StartCPU()
 	n := 0
 	for b.Loop() {
 		if n == 0 {
@@ -39,5 +36,5 @@ func BenchmarkReader(b *testing.B) {
 			n = 0
 		}
 	}
-	b.ReportMetric(float64((testutil.ThreadCPU()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(cpu.Stop().Nanoseconds())/float64(b.N), "cpu-ns/op")
 }

@@ -3,7 +3,6 @@ package instance
 import (
 	"context"
 	"io"
-	"runtime"
 	"testing"
 
 	"github.com/awoooi/fluent-bit-drain/drain"
@@ -36,17 +35,14 @@ func BenchmarkFlush(b *testing.B) {
 			in.Flush(data, tag)
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			cpu := testutil.ThreadCPU()
+			cpu := testutil.StartCPU()
 			for b.Loop() {
 				if in.Flush(data, tag) != OK {
 					b.Fatal("flush failed")
 				}
 			}
-			cpu = testutil.ThreadCPU() - cpu
+			b.ReportMetric(float64(cpu.Stop().Nanoseconds())/float64(b.N*n), "cpu-ns/record")
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/record")
-			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*n), "cpu-ns/record")
 			b.ReportMetric(0, "ns/op")
 		})
 	}
@@ -71,9 +67,7 @@ func BenchmarkMinerAlone(b *testing.B) {
 				m.Add("shop/nginx", lines[i])
 			}
 			b.ReportAllocs()
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			cpu := testutil.ThreadCPU()
+			cpu := testutil.StartCPU()
 			i := 0
 			for b.Loop() {
 				m.Add("shop/nginx", lines[i])
@@ -81,8 +75,7 @@ func BenchmarkMinerAlone(b *testing.B) {
 					i = 0
 				}
 			}
-			cpu = testutil.ThreadCPU() - cpu
-			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/record")
+			b.ReportMetric(float64(cpu.Stop().Nanoseconds())/float64(b.N), "cpu-ns/record")
 		})
 	}
 }
