@@ -246,7 +246,7 @@ func inside(b, whole []byte) bool {
 
 func FuzzReader(f *testing.F) {
 	f.Add(ct.KubeChunk(3))
-	f.Add(chunk(func(e *ct.Enc) {
+	f.Add(ct.Build(func(e *ct.Enc) {
 		e.GroupStart(ct.M{{"a", 1}})
 		e.V1(float64(1.5), ct.M{{"log", "x"}, {"log", "y"}})
 		e.V2(ct.Raw{0xc7, 0x08, 0x00, 0, 0, 0, 9, 0, 0, 0, 1}, ct.M{{"m", []any{1, "2"}}}, ct.M{{"log", ct.Bin("b")}})

@@ -89,12 +89,6 @@ func render(v Value) string {
 	}
 }
 
-func chunk(build func(e *ct.Enc)) []byte {
-	var e ct.Enc
-	build(&e)
-	return e.B
-}
-
 var et = ct.EventTime{Sec: 1795542001, Nsec: 123456789}
 
 func TestFluentBitExactBytes(t *testing.T) {
@@ -107,7 +101,7 @@ func TestFluentBitExactBytes(t *testing.T) {
 		t.Fatalf("got %+v, want %v", g, want)
 	}
 	// And the test encoder writes the same framing.
-	e := chunk(func(e *ct.Enc) {
+	e := ct.Build(func(e *ct.Enc) {
 		e.V2(ct.EventTime{Sec: 0x6b071a81, Nsec: 0x367b261a}, nil, ct.M{{"log", "hello"}, {"n", 1}})
 	})
 	if !bytes.Equal(e, data) {
@@ -138,12 +132,12 @@ func TestFixtures(t *testing.T) {
 	}{
 		{
 			name: "A1 v2 single record",
-			data: chunk(func(e *ct.Enc) { e.V2(et, nil, kube) }),
+			data: ct.Build(func(e *ct.Enc) { e.V2(et, nil, kube) }),
 			want: []string{"1795542001.123456789 log=s:[INFO] 10.244.1.5:53122 - 4321 \"A IN api.example.com. udp 33 false 512\" NOERROR qr,rd,ra 94 0.000312s kubernetes.namespace_name=s:kube-system kubernetes.container_name=s:coredns"},
 		},
 		{
 			name: "A2 metadata and group markers",
-			data: chunk(func(e *ct.Enc) {
+			data: ct.Build(func(e *ct.Enc) {
 				e.GroupStart(ct.M{{"resource", ct.M{{"service.name", "api"}}}})
 				e.V2(et, ct.M{{"otlp", ct.M{{"severity_number", 9}}}}, ct.M{{"message", "one"}})
 				e.V2(et, ct.M{{"otlp", ct.M{{"severity_number", 13}}}}, ct.M{{"message", "two"}})
@@ -154,7 +148,7 @@ func TestFixtures(t *testing.T) {
 		},
 		{
 			name: "A3 v1 EventTime, uint, float64, float32, int8",
-			data: chunk(func(e *ct.Enc) {
+			data: ct.Build(func(e *ct.Enc) {
 				e.V1(et, ct.M{{"log", "a"}})
 				e.V1(uint64(1795542002), ct.M{{"log", "b"}})
 				e.V1(float64(1795542003.25), ct.M{{"log", "c"}})
@@ -167,7 +161,7 @@ func TestFixtures(t *testing.T) {
 		},
 		{
 			name: "A4 EventTime ext8, ext16 accepted; ext type 1 and size 4 skipped",
-			data: chunk(func(e *ct.Enc) {
+			data: ct.Build(func(e *ct.Enc) {
 				e.V2(ct.Raw{0xc7, 0x08, 0x00, 0, 0, 0, 9, 0, 0, 0, 1}, nil, ct.M{{"log", "ext8"}})
 				e.V2(ct.Raw{0xc8, 0x00, 0x08, 0x00, 0, 0, 0, 10, 0, 0, 0, 2}, nil, ct.M{{"log", "ext16"}})
 				e.V2(ct.Raw{0xd7, 0x01, 0, 0, 0, 9, 0, 0, 0, 1}, nil, ct.M{{"log", "type1"}})
@@ -180,7 +174,7 @@ func TestFixtures(t *testing.T) {
 		},
 		{
 			name: "A4 other invalid timestamps skipped",
-			data: chunk(func(e *ct.Enc) {
+			data: ct.Build(func(e *ct.Enc) {
 				e.V1("2026-11-25", ct.M{{"log", "str"}})
 				e.V1(nil, ct.M{{"log", "nil"}})
 				e.V1(int64(-3), ct.M{{"log", "neg"}})
@@ -195,7 +189,7 @@ func TestFixtures(t *testing.T) {
 		},
 		{
 			name: "bad shapes skipped",
-			data: chunk(func(e *ct.Enc) {
+			data: ct.Build(func(e *ct.Enc) {
 				e.Value("not an event")
 				e.Value([]any{et})                          // 1 element
 				e.Value([]any{et, ct.M{}, ct.M{}})          // 3 elements
@@ -209,7 +203,7 @@ func TestFixtures(t *testing.T) {
 		},
 		{
 			name: "A5 bodies of contract §5",
-			data: chunk(func(e *ct.Enc) {
+			data: ct.Build(func(e *ct.Enc) {
 				e.V2(et, nil, ct.M{{"log", "10.0.0.7 - - \"GET /healthz HTTP/1.1\" 200 2\n"}, {"stream", "stdout"}})
 				e.V2(et, nil, ct.M{{"stream", "stderr"}, {"level", "error"}, {"msg", "upstream timed out"}, {"kubernetes", ct.M{{"namespace_name", "shop"}, {"container_name", "nginx"}}}})
 				e.V2(et, nil, ct.M{{"log", "Nov 25 17:40:05 node-a1 systemd[1]: Started session-42.scope."}})
@@ -230,7 +224,7 @@ func TestFixtures(t *testing.T) {
 		},
 		{
 			name: "A6 hostile content",
-			data: chunk(func(e *ct.Enc) {
+			data: ct.Build(func(e *ct.Enc) {
 				e.V2(et, nil, ct.M{{"log", "bad \xff\xfe utf8 and \x00 nul"}})
 				e.V2(et, nil, ct.M{{"log", huge}})
 				e.V2(et, nil, ct.M{{"deep", ct.Raw(deep(100000))}, {"log", "after deep"}})
@@ -256,7 +250,7 @@ func TestFixtures(t *testing.T) {
 		{
 			name: "A7 truncated mid-string",
 			data: func() []byte {
-				b := chunk(func(e *ct.Enc) {
+				b := ct.Build(func(e *ct.Enc) {
 					e.V2(et, nil, ct.M{{"log", "one"}})
 					e.V2(et, nil, ct.M{{"log", "two"}})
 					e.V2(et, nil, ct.M{{"log", "three is cut"}})
@@ -268,7 +262,7 @@ func TestFixtures(t *testing.T) {
 		},
 		{
 			name: "huge array count in a tiny chunk",
-			data: chunk(func(e *ct.Enc) {
+			data: ct.Build(func(e *ct.Enc) {
 				e.V2(et, nil, ct.M{{"log", "ok"}})
 				e.Value(ct.Raw{0xdd, 0xff, 0xff, 0xff, 0xff, 0x01})
 			}),
@@ -277,7 +271,7 @@ func TestFixtures(t *testing.T) {
 		},
 		{
 			name: "reserved byte",
-			data: chunk(func(e *ct.Enc) { e.V2(et, nil, ct.Raw{0x81, 0xa1, 'k', 0xc1}) }),
+			data: ct.Build(func(e *ct.Enc) { e.V2(et, nil, ct.Raw{0x81, 0xa1, 'k', 0xc1}) }),
 			err:  "reserved byte 0xc1",
 		},
 		{
@@ -364,7 +358,7 @@ func TestNewQuery(t *testing.T) {
 		}
 	}
 	// A path can be both a leaf and a prefix of another path.
-	data := chunk(func(e *ct.Enc) { e.V2(et, nil, ct.M{{"k", ct.M{{"ns", "a"}}}}) })
+	data := ct.Build(func(e *ct.Enc) { e.V2(et, nil, ct.M{{"k", ct.M{{"ns", "a"}}}}) })
 	g := walk(t, data, "k", "k.ns")
 	if want := []string{"1795542001.123456789 k=map:81a26e73a161 k.ns=s:a"}; !slices.Equal(g.events, want) {
 		t.Fatalf("got %q want %q", g.events, want)

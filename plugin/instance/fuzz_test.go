@@ -13,7 +13,7 @@ import (
 // Error only when nothing in the chunk decoded.
 func FuzzFlush(f *testing.F) {
 	f.Add(ct.KubeChunk(2), ct.KubeTag("p", "ns", "c"))
-	f.Add(enc(func(e *ct.Enc) {
+	f.Add(ct.Build(func(e *ct.Enc) {
 		e.V2(et, nil, ct.M{{"SYSLOG_IDENTIFIER", 7}, {"MESSAGE", "a\xff\x00b\r\n"}})
 		e.V1(float64(3), ct.M{{"kubernetes", "not a map"}, {"log", ct.Bin("x")}})
 	}), "host.x")

@@ -39,12 +39,6 @@ func newInstance(t testing.TB, keys config.Map) (*Instance, *syncBuf, *testutil.
 	return in, ev, lg
 }
 
-func enc(build func(e *ct.Enc)) []byte {
-	var e ct.Enc
-	build(&e)
-	return e.B
-}
-
 var et = ct.EventTime{Sec: 1795542001, Nsec: 5}
 
 func TestPartitions(t *testing.T) {
@@ -96,7 +90,7 @@ func TestPartitions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in, _, _ := newInstance(t, tt.keys)
-			data := enc(func(e *ct.Enc) { e.V2(et, nil, tt.body) })
+			data := ct.Build(func(e *ct.Enc) { e.V2(et, nil, tt.body) })
 			if st := in.Flush(data, tt.tag); st != OK {
 				t.Fatalf("Flush = %v", st)
 			}
@@ -140,7 +134,7 @@ func TestRawSyslogLine(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in, _, _ := newInstance(t, tt.keys)
-			data := enc(func(e *ct.Enc) { e.V2(et, nil, ct.M{{"log", tt.log}}) })
+			data := ct.Build(func(e *ct.Enc) { e.V2(et, nil, ct.M{{"log", tt.log}}) })
 			if st := in.Flush(data, tt.tag); st != OK {
 				t.Fatalf("Flush = %v", st)
 			}
@@ -157,7 +151,7 @@ func TestRawSyslogLine(t *testing.T) {
 	}
 	// A header with nothing after it is an empty message.
 	in, _, _ := newInstance(t, nil)
-	data := enc(func(e *ct.Enc) { e.V2(et, nil, ct.M{{"log", "Nov 25 17:40:07 node-a1 sshd[1]:"}}) })
+	data := ct.Build(func(e *ct.Enc) { e.V2(et, nil, ct.M{{"log", "Nov 25 17:40:07 node-a1 sshd[1]:"}}) })
 	in.Flush(data, "node.syslog.x")
 	if got := in.c.skipped[causeEmpty].Load(); got != 1 {
 		t.Errorf("empty after header: skipped %d, want 1", got)
@@ -184,7 +178,7 @@ func TestMessage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		in, _, _ := newInstance(t, nil)
-		data := enc(func(e *ct.Enc) { e.V2(et, nil, tt.body) })
+		data := ct.Build(func(e *ct.Enc) { e.V2(et, nil, tt.body) })
 		if st := in.Flush(data, "app"); st != OK {
 			t.Fatalf("%v: Flush = %v", tt.body, st)
 		}
@@ -216,7 +210,7 @@ func TestStatusAndCounters(t *testing.T) {
 		t.Fatalf("garbage chunk: Flush = %v, want Error", st)
 	}
 	// Only group markers and skipped events: decoded, OK.
-	markers := enc(func(e *ct.Enc) { e.GroupStart(ct.M{}); e.GroupEnd(); e.V1("bad ts", ct.M{{"log", "x"}}) })
+	markers := ct.Build(func(e *ct.Enc) { e.GroupStart(ct.M{}); e.GroupEnd(); e.V1("bad ts", ct.M{{"log", "x"}}) })
 	if st := in.Flush(markers, "kube.x"); st != OK {
 		t.Fatalf("markers: Flush = %v", st)
 	}
@@ -333,7 +327,7 @@ func TestTestPanicHook(t *testing.T) {
 func TestMetricsEndpoint(t *testing.T) {
 	in, _, _ := newInstance(t, config.Map{"Metrics_Listen": "127.0.0.1:0"})
 	in.Flush(ct.KubeChunk(10), "kube.x")
-	in.Flush(enc(func(e *ct.Enc) { e.V2(et, nil, ct.M{{"level", "x"}}) }), "kube.x")
+	in.Flush(ct.Build(func(e *ct.Enc) { e.V2(et, nil, ct.M{{"level", "x"}}) }), "kube.x")
 	var addr string
 	for deadline := time.Now().Add(2 * time.Second); addr == ""; time.Sleep(10 * time.Millisecond) {
 		if addr = in.MetricsAddr(); addr == "" && time.Now().After(deadline) {
@@ -427,7 +421,7 @@ func TestFlushPartitionRuns(t *testing.T) {
 	}
 	apps := []string{"api", "api", "web", "a\xffb", "a\xffb", "", "web", "db"}
 	var parts, lines []string
-	data := enc(func(e *ct.Enc) {
+	data := ct.Build(func(e *ct.Enc) {
 		for i := 0; i < 300; i++ {
 			app := apps[(i/(1+i%5))%len(apps)]
 			line := fmt.Sprintf("request %d served by %s in %d ms", i, []string{"alpha", "beta"}[i%2], i%7)

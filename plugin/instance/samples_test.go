@@ -121,7 +121,7 @@ func TestSamplesNovelty(t *testing.T) {
 		var s noveltyScore
 		for i, r := range readSamples(t, name) {
 			before := in.Stats().TemplatesNew
-			data := enc(func(e *ct.Enc) { e.V2(et, nil, r.body) })
+			data := ct.Build(func(e *ct.Enc) { e.V2(et, nil, r.body) })
 			if st := in.Flush(data, r.tag); st != OK {
 				t.Fatalf("%s:%d: Flush = %v", name, i+1, st)
 			}

@@ -14,6 +14,14 @@ import (
 // given (KV pairs), as Fluent Bit's encoder does; use M for convenience.
 type Enc struct{ B []byte }
 
+// Build returns what build appends to a fresh Enc: a chunk, or any
+// msgpack, in one expression.
+func Build(build func(e *Enc)) []byte {
+	var e Enc
+	build(&e)
+	return e.B
+}
+
 // KV is one key/value pair of an ordered map: {"key", value}. The key
 // must be a string.
 type KV [2]any
