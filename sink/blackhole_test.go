@@ -43,9 +43,11 @@ func isTimeout(err error) bool {
 // TestPGPoolLazyAndCapped: New dials nothing; the pool then opens at most
 // PGMaxConns connections however many callers want one; Close closes them.
 func TestPGPoolLazyAndCapped(t *testing.T) {
-	addr, open := countingBlackHole(t)
 	for _, maxConns := range []int{2, 3} {
 		t.Run(strconv.Itoa(maxConns), func(t *testing.T) {
+			// A black hole per sub-test: the previous one's connections
+			// (closed, their startup bytes unread) must not be counted.
+			addr, open := countingBlackHole(t)
 			cfg := fast(Config{PGDSN: "postgres://postgres@" + addr + "/test?sslmode=disable", PGMaxConns: maxConns})
 			cfg.CallTimeout = 5 * time.Second
 			base := open()
