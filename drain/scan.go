@@ -29,6 +29,7 @@ func (t *defaultTokenizer) tokens(s *scratch, line string, mask bool) lineInfo {
 	if mask {
 		// Scan first: only a line whose kept text has a NUL or non-ASCII
 		// byte is checked, and repaired and scanned again when invalid.
+		line = line[kernelStampEnd(line):]
 		sc := &s.sc
 		sc.reset(s.buf[:0])
 		special := sc.scan(line)
@@ -190,7 +191,7 @@ func wordEnds(s string, i int) bool {
 // replaced, so their bytes never reach dst): only then may line need repair.
 func appendMasked(dst []byte, line string) (out []byte, special bool) {
 	sc := scanState{dst: dst, pend: len(dst), sepClean: true}
-	special = sc.scan(line)
+	special = sc.scan(line[kernelStampEnd(line):])
 	return sc.dst, special
 }
 
@@ -321,6 +322,37 @@ func (sc *scanState) scan(line string) (special bool) {
 	}
 	sc.popSpaces(len(sc.dst))
 	return special
+}
+
+// kernelStampEnd returns the end of a printk boot timestamp opening line
+// ("[ 123.456789]", "[864213.123456]": '[', optional spaces, seconds, '.',
+// fraction, ']'), or 0 when line does not start with one. The syslog file's
+// kernel lines carry it, journald's do not: without it, one event has one
+// token count in both.
+func kernelStampEnd(line string) int {
+	if len(line) == 0 || line[0] != '[' {
+		return 0
+	}
+	j := 1
+	for j < len(line) && line[j] == ' ' {
+		j++
+	}
+	st := j
+	for j < len(line) && isDigitB(line[j]) {
+		j++
+	}
+	if j == st || j >= len(line) || line[j] != '.' {
+		return 0
+	}
+	j++
+	st = j
+	for j < len(line) && isDigitB(line[j]) {
+		j++
+	}
+	if j == st || j >= len(line) || line[j] != ']' {
+		return 0
+	}
+	return j + 1
 }
 
 // scanState writes normalised output: whitespace collapses to one space, a
@@ -853,8 +885,8 @@ func prefixNum(w string) int {
 
 // isVarWord classifies a word without delimiters: a path, a number (signed,
 // decimal, with a short unit: 41C, 15GB, 160ms), a duration (1h2m3s), 0x hex,
-// a hex id or UUID (8+ hex digits), or an identifier with a numeric part
-// (blk_-42, job_1445_0020, 2.6.5-1.358).
+// a hex id or UUID (8+ hex digits), or an identifier with a numeric or long
+// hex part (blk_-42, job_1445_0020, 2.6.5-1.358, cri-containerd-<64 hex>.scope).
 func isVarWord(w string) bool {
 	if len(w) == 0 {
 		return false
@@ -917,14 +949,23 @@ func isVarWord(w string) bool {
 						break
 					}
 				}
-				if all {
-					return true
+				if all || len(seg) >= 16 && allHex(seg) {
+					return true // a number, or a long hex id (a container's)
 				}
 			}
 			st = k + 1
 		}
 	}
 	return false
+}
+
+func allHex(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if !isHexB(w[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // hasASCIIDigit reports whether w holds a byte '0'..'9' (a number starts

@@ -38,6 +38,13 @@ func TestScannerMasks(t *testing.T) {
 		{"dots", "store operation.............................1", "store operation.............................<*>"},
 		{"sentence dot", "job job_1445144423722_0020.", "job <*>."},
 		{"whitespace", "  a \t b  ", "a b"},
+		{"kernel time", "[864213.123456] cni0: port 3(vethab12cd34) entered disabled state", "cni0: port <*>(vethab12cd34) entered disabled state"},
+		{"kernel time padded", "[    1.000250]  ACPI: Early table checksum verification disabled", "ACPI: Early table checksum verification disabled"},
+		{"kernel time alone", "[ 12.5]", ""},
+		{"container id", "cpuset=cri-containerd-03876bc351eab718d4b99f795a1c363de4f6e1649bb937d841fb7bf8df7462d4.scope,task=java", "cpuset=<*>,task=java"},
+		{"bracket number kept", "[12] cni0: up", "[<*>] cni0: up"},
+		{"bracket time not first", "x [864213.123456] y", "x [<*>] y"},
+		{"bracket time unclosed", "[864213.123456 y", "[<*> y"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if got := maskedString(c.in); got != c.want {
@@ -111,6 +118,12 @@ func TestDefaultTokens(t *testing.T) {
 	tk.tokens(s, "uid=<*>  x", false)
 	if got := strings.Join(s.toks, "|"); got != "uid=<*>|x" {
 		t.Errorf("unmasked tokens = %q", got)
+	}
+	cfg.MaxTokens = 100
+	tk = newDefaultTokenizer(&cfg)
+	tk.tokens(s, "[864213.123456] cni0: port 3(vethab12cd34) entered disabled state", true)
+	if got := strings.Join(s.toks, "|"); got != "cni0:|port|<*>(vethab12cd34)|entered|disabled|state" {
+		t.Errorf("kernel line tokens = %q", got)
 	}
 	if got := tk.mask("password=x y\x00z\xff"); strings.Contains(got, "password=x") || !utf8.ValidString(got) || strings.IndexByte(got, 0) >= 0 {
 		t.Errorf("mask = %q", got)
