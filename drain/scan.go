@@ -599,8 +599,8 @@ func matchSpan(s string, i, k int, marked bool) (int, bool) {
 		return j, true
 	}
 	// Absolute path, which may hold ':' (/10.0.0.1:50010) and, in a request
-	// line, the protocol after it ("/x HTTP/1.1").
-	if s[i] == '/' && i+1 < n && !isSpaceByte(s[i+1]) {
+	// line, the protocol after it ("/x HTTP/1.1", and the root "/ HTTP/1.1").
+	if s[i] == '/' && (i+1 < n && !isSpaceByte(s[i+1]) || i+7 < n && s[i+1:i+7] == " HTTP/") {
 		j := i + 1
 		for j < n && !isSpaceByte(s[j]) && !(isDelim(s[j]) && s[j] != ':' && s[j] != '=') {
 			j++

@@ -26,6 +26,8 @@ func TestScannerMasks(t *testing.T) {
 		{"path", "Deleting file /mnt/hadoop/dfs/blk_17 now", "Deleting file <*> now"},
 		{"windows path", `from path '\\?\GLOBALROOT\Device\x' and C:\Windows\System32.`, "from path '<*>' and <*>."},
 		{"request line", `"GET /v2/servers/detail HTTP/1.1" status: 200`, `"GET <*>" status: <*>`},
+		{"request line root", `"GET / HTTP/1.1" 200`, `"GET <*>" <*>`},
+		{"root path alone", "cd / && run", "cd / && run"},
 		{"url", "driver: spark://Sched@10.10.34.11:48069", "driver: <*>"},
 		{"block id", "Verification succeeded for blk_-4980916519894289629", "Verification succeeded for <*>"},
 		{"job id", "Adding job token for job_1445144423722_0020 to x", "Adding job token for <*> to x"},
