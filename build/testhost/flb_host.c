@@ -221,9 +221,16 @@ static void host_signal_handler(int sig)
     const char *name = sig == SIGINT ? "SIGINT" : sig == SIGQUIT ? "SIGQUIT" : sig == SIGHUP ? "SIGHUP"
                      : sig == SIGCONT ? "SIGCONT" : sig == SIGTERM ? "SIGTERM" : sig == SIGSEGV ? "SIGSEGV"
                      : sig == SIGFPE ? "SIGFPE" : "signal";
-    sig_write("[engine] caught signal (");
-    sig_write(name);
-    sig_write(")\n");
+    /* One write(2), so the line is never split by another thread's output. */
+    char line[64] = "[engine] caught signal (";
+    size_t n = strlen(line);
+    for (const char *c = name; *c != '\0' && n < sizeof line - 3; c++) {
+        line[n++] = *c;
+    }
+    line[n++] = ')';
+    line[n++] = '\n';
+    line[n] = '\0';
+    sig_write(line);
     /* Fluent Bit re-runs flb_signal_init() on every signal, which replaces
      * the Go runtime's SIGSEGV/SIGFPE handlers (contract 3.6). */
     host_signal_init();
