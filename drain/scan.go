@@ -96,13 +96,7 @@ func (t *defaultTokenizer) tokens(s *scratch, line string, mask bool) lineInfo {
 }
 
 func (t *defaultTokenizer) mask(line string) string {
-	if len(line) > t.maxBytes {
-		line = cutUTF8(line, t.maxBytes)
-	}
-	clean, repaired := sanitize(line)
-	if repaired && len(clean) > t.maxBytes {
-		clean = cutUTF8(clean, t.maxBytes)
-	}
+	clean, _ := sanitizeCut(line, t.maxBytes)
 	out, _ := appendMasked(nil, clean)
 	return string(out)
 }

@@ -141,14 +141,22 @@ func (t *drain3Tokenizer) tokens(s *scratch, line string, mask bool) lineInfo {
 	return info
 }
 
+// sanitizeCut is the first step of every mask: line cut to max bytes,
+// repaired (U+FFFD for invalid UTF-8, no NUL; repaired reports a new
+// string), and cut again if the repair made it longer.
+func sanitizeCut(line string, max int) (clean string, repaired bool) {
+	if len(line) > max {
+		line = cutUTF8(line, max)
+	}
+	clean, repaired = sanitize(line)
+	if repaired && len(clean) > max {
+		clean = cutUTF8(clean, max)
+	}
+	return clean, repaired
+}
+
 func (t *drain3Tokenizer) mask(line string) string {
-	if len(line) > t.maxBytes {
-		line = cutUTF8(line, t.maxBytes)
-	}
-	clean, repaired := sanitize(line)
-	if repaired && len(clean) > t.maxBytes {
-		clean = cutUTF8(clean, t.maxBytes)
-	}
+	clean, repaired := sanitizeCut(line, t.maxBytes)
 	clean = t.applyMasks(clean)
 	if !repaired && len(t.masks) == 0 {
 		clean = strings.Clone(clean) // never hand back the caller's memory
