@@ -3,6 +3,7 @@ package sink
 import (
 	"context"
 	"crypto/tls"
+	"fmt"
 	"net"
 	"sync"
 	"time"
@@ -29,6 +30,11 @@ func newTiedDialer(life context.Context, timeout time.Duration, tc *tls.Config) 
 
 // DialContext has the signature both drivers take.
 func (d *tiedDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	// AfterFunc runs cancel on its own goroutine, which a fast loopback dial
+	// can beat: check the life before and after, not only through ctx.
+	if err := d.life.Err(); err != nil {
+		return nil, fmt.Errorf("dial %s: dialer closed: %w", addr, err)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := context.AfterFunc(d.life, cancel)
@@ -53,6 +59,10 @@ func (d *tiedDialer) DialContext(ctx context.Context, network, addr string) (net
 	}
 	tc := &tiedConn{Conn: c}
 	tc.stop = context.AfterFunc(d.life, func() { tc.Conn.Close() })
+	if err := d.life.Err(); err != nil {
+		tc.Close()
+		return nil, fmt.Errorf("dial %s: dialer closed: %w", addr, err)
+	}
 	return tc, nil
 }
 
