@@ -74,12 +74,12 @@ func defaultSim(c *cluster, toks []string, simTh, beat float64) (float64, bool) 
 	match, wild := 0, 0
 	for i, t := range tmpl {
 		l := toks[i]
-		if sameToken(t, l) && t != wildcard {
-			match++
+		if isWildcard(t) {
+			wild++
 			continue
 		}
-		if t == wildcard {
-			wild++
+		if sameToken(t, l) {
+			match++
 			continue
 		}
 		if tokenCovers(t, l) {
@@ -104,23 +104,33 @@ func defaultSim(c *cluster, toks []string, simTh, beat float64) (float64, bool) 
 	return float64(match) / float64(fixed), false
 }
 
-// sameToken is t == l, comparing tokens of 4 to 16 bytes as two possibly
-// overlapping words instead of calling the runtime's memequal: most tokens
-// are that short and most comparisons are equal.
+// sameToken is t == l, comparing tokens of up to 16 bytes as two possibly
+// overlapping words (or, under 4 bytes, byte by byte) instead of calling the
+// runtime's memequal: most tokens are that short and most comparisons are
+// equal.
 func sameToken(t, l string) bool {
 	n := len(t)
 	if n != len(l) {
 		return false
 	}
-	if n < 4 || n > 16 {
+	if n > 16 {
 		return t == l
 	}
 	a, b := unsafe.Slice(unsafe.StringData(t), n), unsafe.Slice(unsafe.StringData(l), n)
+	if n < 4 {
+		// Bytes 0, n/2 and n-1 are every byte of a 1- to 3-byte token.
+		return n == 0 || a[0] == b[0] && a[n/2] == b[n/2] && a[n-1] == b[n-1]
+	}
 	le := binary.LittleEndian
 	if n >= 8 {
 		return le.Uint64(a) == le.Uint64(b) && le.Uint64(a[n-8:]) == le.Uint64(b[n-8:])
 	}
 	return le.Uint32(a) == le.Uint32(b) && le.Uint32(a[n-4:]) == le.Uint32(b[n-4:])
+}
+
+// isWildcard is t == wildcard without a call to the runtime's memequal.
+func isWildcard(t string) bool {
+	return len(t) == 3 && t[0] == '<' && t[1] == '*' && t[2] == '>'
 }
 
 // hardMismatch reports whether tmpl[i] and toks[i] differ in a word-like

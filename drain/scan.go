@@ -47,13 +47,24 @@ func (t *defaultTokenizer) tokens(s *scratch, line string, mask bool) lineInfo {
 		}
 		s.buf = sc.dst
 		if !sc.spill {
+			// Sized once, then filled by index: no append per token.
 			buf := unsafe.String(unsafe.SliceData(s.buf), len(s.buf))
-			toks, start := s.toks[:0], 0
-			for _, p := range sc.spaces[:sc.nsp] {
-				if len(toks) == t.maxTokens {
-					break
-				}
-				toks = append(toks, buf[start:p])
+			spaces := sc.spaces[:sc.nsp]
+			if len(spaces) > t.maxTokens {
+				spaces = spaces[:t.maxTokens]
+			}
+			n := len(spaces) + 1
+			if n > t.maxTokens {
+				n = t.maxTokens
+			}
+			toks := s.toks[:0]
+			if cap(toks) < n {
+				toks = make([]string, 0, max(n, 2*cap(toks)))
+			}
+			toks = toks[:len(spaces)]
+			start := 0
+			for x, p := range spaces {
+				toks[x] = buf[start:p]
 				start = int(p) + 1
 			}
 			if start < len(buf) {
@@ -274,15 +285,21 @@ func (sc *scanState) scan(line string) (special bool) {
 			}
 		}
 		w := line[i:j]
+		if !digit && c != '/' {
+			sc.listPrefix = ""
+			sc.word(w)
+			i = j
+			continue
+		}
 		listPrefix, listStart := sc.listPrefix, sc.listStart
 		sc.listPrefix = ""
-		switch {
-		case !digit && c != '/':
-			sc.word(w)
-		case prefixNum(w) > 0:
-			p := prefixNum(w)
+		if p := prefixNum(w); p > 0 {
 			sc.word(w[:p+1])
 			sc.variableGlued()
+			i = j
+			continue
+		}
+		switch {
 		case isVarWord(w):
 			sc.variable()
 		case nameNum(w) > 0:
