@@ -122,6 +122,10 @@ type Config struct {
 	// With neither store configured this is the log-only sink (the plugin
 	// passes stdout); with stores it is shadow mode's "and logged".
 	Events io.Writer
+
+	// ledgerRecheck overrides how often a PostgreSQL writer without its
+	// batch ledger looks for it again (tests); zero means ledgerRecheck.
+	ledgerRecheck time.Duration
 }
 
 // Defaults, exported so the plugin can document its keys with them.

@@ -17,16 +17,42 @@ import (
 // the writer and LoadKnown; a DaemonSet multiplies connections). The pool
 // dials on first use, drops broken connections on release, and its
 // connections are closed when the sink's life ends (see tiedDialer).
-// schemaOK is touched by the writer goroutine only.
+// Every field below the pool is touched by the writer goroutine only.
 type pgWriter struct {
 	pool     *pgxpool.Pool
 	table    string // quoted identifier
 	bare     string // table name without schema, for index names
+	ledger   string // quoted identifier of the batch ledger, <table>_batches
 	node     string
 	schemaOK bool
+	logf     func(format string, args ...any)
 
-	sqlInsert, sqlUpdate, sqlLoad string
-	lockKey                       int64
+	// The batch ledger makes a retried batch of hit counts idempotent; it is
+	// off while its table is missing and cannot be created, or is not
+	// writable by the role, and looked at again every recheck.
+	ledgerOK, ledgerKnown bool
+	ledgerAt              time.Time
+	recheck               time.Duration
+
+	sqlInsert, sqlUpdate, sqlLoad, sqlLedger string
+	lockKey                                  int64
+}
+
+// ledgerRecheck is how often a writer without its batch ledger looks for it
+// again (an operator may create it or grant it later).
+const ledgerRecheck = 5 * time.Minute
+
+// ledgerName is the batch ledger's table name, <table>_batches. PostgreSQL
+// would silently cut a name over 63 bytes — possibly onto the table itself —
+// so a long name is cut here and made distinct by a hash of the table name.
+func ledgerName(bare string) string {
+	const suffix = "_batches"
+	if len(bare)+len(suffix) <= 63 {
+		return bare + suffix
+	}
+	h := fnv.New32a()
+	h.Write([]byte(bare))
+	return fmt.Sprintf("%s_%08x%s", bare[:63-len(suffix)-9], h.Sum32(), suffix)
 }
 
 // newPGWriter creates the pool without dialing: MinConns is 0, so the first
@@ -37,6 +63,9 @@ func newPGWriter(pc *pgxpool.Config, table, node string) (*pgWriter, error) {
 		return nil, err
 	}
 	q := ident.Sanitize()
+	lid := append(pgx.Identifier{}, ident...)
+	lid[len(lid)-1] = ledgerName(ident[len(ident)-1])
+	lq := lid.Sanitize()
 	h := fnv.New64a()
 	h.Write([]byte("fluent-bit-drain:" + table))
 	pool, err := pgxpool.NewWithConfig(context.Background(), pc)
@@ -47,7 +76,10 @@ func newPGWriter(pc *pgxpool.Config, table, node string) (*pgWriter, error) {
 		pool:    pool,
 		table:   q,
 		bare:    ident[len(ident)-1],
+		ledger:  lq,
 		node:    node,
+		logf:    func(string, ...any) {},
+		recheck: ledgerRecheck,
 		lockKey: int64(h.Sum64()),
 		// Rows this node created are new to the cluster: the ones inserted
 		// now, plus — after a commit whose reply was lost, or a replay of the
@@ -72,6 +104,16 @@ WHERE t.first_node = $9 AND t.first_seen_at = i.seen_at`,
 SET hits = t.hits + u.n, last_seen_at = GREATEST(t.last_seen_at, u.last)
 FROM unnest($1::text[], $2::bigint[], $3::timestamptz[]) AS u(template_id, n, last)
 WHERE t.template_id = u.template_id`,
+		// The ledger holds the token of each node's last batch of hit counts
+		// applied. The upsert records this batch's token and returns a row,
+		// unless the token is already there: the batch was applied by an
+		// attempt whose COMMIT reply was lost. The conflicting row is locked
+		// even when the WHERE is false, so an earlier attempt still running
+		// on the server is waited for, not raced.
+		sqlLedger: `INSERT INTO ` + lq + ` AS l (node, token, applied_at) VALUES ($1, $2, now())
+ON CONFLICT (node) DO UPDATE SET token = EXCLUDED.token, applied_at = EXCLUDED.applied_at
+WHERE l.token <> EXCLUDED.token
+RETURNING true`,
 		sqlLoad: `SELECT template_id, partition, template FROM ` + q + `
 WHERE ($1 OR partition = ANY($2::text[])) AND template_id > $3
 ORDER BY template_id LIMIT $4`,
@@ -101,12 +143,24 @@ func schemaSQL(q, bare string) []string {
 	}
 }
 
-// ensureSchema creates the table unless it exists, under a transaction-level
-// advisory lock so that the pods of a DaemonSet starting together do not
-// race. An existing table is used as is: a least-privilege role needs no
-// CREATE.
+// ledgerSQL creates the batch ledger: one row per node, the token of its
+// last batch of hit counts applied (build/sql/log_templates.sql has it too).
+func ledgerSQL(lq string) string {
+	return `CREATE TABLE IF NOT EXISTS ` + lq + ` (
+	node       text PRIMARY KEY,
+	token      text NOT NULL,
+	applied_at timestamptz NOT NULL
+)`
+}
+
+// ensureSchema creates the table and the batch ledger unless they exist,
+// under a transaction-level advisory lock so that the pods of a DaemonSet
+// starting together do not race. Existing tables are used as they are: a
+// least-privilege role needs no CREATE. A ledger that is missing and cannot
+// be created, or that the role cannot write, is not an error: the writer
+// goes on without it (see setLedger) and looks again every w.recheck.
 func (w *pgWriter) ensureSchema(ctx context.Context) error {
-	if w.schemaOK {
+	if w.schemaOK && (w.ledgerOK || time.Since(w.ledgerAt) < w.recheck) {
 		return nil
 	}
 	tx, err := w.pool.Begin(ctx)
@@ -128,15 +182,68 @@ func (w *pgWriter) ensureSchema(ctx context.Context) error {
 			}
 		}
 	}
+	var ledgerExists, writable bool
+	if err := tx.QueryRow(ctx, `SELECT r IS NOT NULL, coalesce(has_table_privilege(r, 'SELECT')
+	AND has_table_privilege(r, 'INSERT') AND has_table_privilege(r, 'UPDATE'), false)
+FROM to_regclass($1) AS r`, w.ledger).Scan(&ledgerExists, &writable); err != nil {
+		return err
+	}
+	why := ""
+	switch {
+	case !ledgerExists:
+		// A savepoint: a role without CREATE must not abort the table's
+		// creation above, nor the transaction.
+		sp, err := tx.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := sp.Exec(ctx, ledgerSQL(w.ledger)); err != nil {
+			var pe *pgconn.PgError
+			if !errors.As(err, &pe) || pe.Code != "42501" { // insufficient_privilege
+				return err
+			}
+			if err := sp.Rollback(ctx); err != nil {
+				return err
+			}
+			why = "is missing and this role cannot create it (" + pe.Message + ")"
+		} else if err := sp.Commit(ctx); err != nil {
+			return err
+		}
+	case !writable:
+		why = "is not writable by this role (it needs SELECT, INSERT, UPDATE)"
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return err
 	}
 	w.schemaOK = true
+	w.setLedger(why)
 	return nil
+}
+
+// setLedger records whether the batch ledger can be used (why is empty) or
+// not, and logs a change: once when it is off, once when it is back.
+func (w *pgWriter) setLedger(why string) {
+	w.ledgerAt = time.Now()
+	ok := why == ""
+	if w.ledgerKnown && ok == w.ledgerOK {
+		return
+	}
+	switch {
+	case !ok:
+		w.logf("postgres: batch ledger %s %s: hit counts are written without it, so a batch whose COMMIT reply is lost may be counted twice (counted in unguarded batches); create it as in build/sql/log_templates.sql", w.ledger, why)
+	case w.ledgerKnown:
+		w.logf("postgres: batch ledger %s in use again", w.ledger)
+	}
+	w.ledgerOK, w.ledgerKnown = ok, true
 }
 
 // write inserts b's templates and adds b's hit counts in one transaction:
 // the insert first, so hits of a template in the same batch find its row.
+// With hit counts, the same transaction records b's token in the batch
+// ledger first; if the ledger already holds it, an earlier attempt was
+// committed although its reply was lost, and the counts are not added
+// again (b.applied). The insert runs either way: it is idempotent, and it
+// returns the rows this node created, which that attempt never announced.
 func (w *pgWriter) write(ctx context.Context, b *batch) (err error) {
 	defer func() {
 		var pe *pgconn.PgError
@@ -152,6 +259,21 @@ func (w *pgWriter) write(ctx context.Context, b *batch) (err error) {
 		return err
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // no-op after Commit; on failure the pool drops the connection
+	applied, guarded := false, w.ledgerOK && len(b.hitIDs) > 0
+	if guarded {
+		var fresh bool
+		err := tx.QueryRow(ctx, w.sqlLedger, w.node, b.token).Scan(&fresh)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			applied = true
+		case err != nil:
+			var pe *pgconn.PgError
+			if errors.As(err, &pe) && pe.Code == "42501" { // a grant revoked: the retry goes without
+				w.setLedger("is not writable by this role (" + pe.Message + ")")
+			}
+			return err
+		}
+	}
 	created := map[string]bool{}
 	if len(b.items) > 0 {
 		n := len(b.items)
@@ -179,7 +301,7 @@ func (w *pgWriter) write(ctx context.Context, b *batch) (err error) {
 		}
 	}
 	var unmatched int64
-	if len(b.hitIDs) > 0 {
+	if len(b.hitIDs) > 0 && !applied {
 		last := make([]time.Time, len(b.hitLast))
 		for i, us := range b.hitLast {
 			last[i] = time.UnixMicro(us).UTC()
@@ -202,6 +324,8 @@ func (w *pgWriter) write(ctx context.Context, b *batch) (err error) {
 		}
 	}
 	b.unmatched = unmatched
+	b.applied = applied
+	b.unguarded = len(b.hitIDs) > 0 && !guarded
 	return nil
 }
 

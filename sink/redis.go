@@ -89,6 +89,7 @@ func (w *redisWriter) write(ctx context.Context, b *batch) error {
 			return err
 		}
 		if last == b.token {
+			b.applied = true
 			return nil
 		}
 	}

@@ -140,6 +140,10 @@ func New(cfg Config, log Logger) (*Sink, error) {
 			s.cancel()
 			return nil, err
 		}
+		s.pg.logf = s.logf
+		if cfg.ledgerRecheck > 0 {
+			s.pg.recheck = cfg.ledgerRecheck
+		}
 	}
 	if cfg.RedisAddr != "" {
 		pw := cfg.RedisPassword
@@ -322,6 +326,8 @@ func (s *Sink) Stats() Stats {
 		Created:          s.c.created.Load(),
 		Known:            s.c.known.Load(),
 		Unmatched:        s.c.unmatched.Load(),
+		AlreadyApplied:   s.c.alreadyApplied.Load(),
+		Unguarded:        s.c.unguarded.Load(),
 		Announced:        s.c.announced.Load(),
 		Buffered:         s.c.buffered.Load(),
 		Replayed:         s.c.replayed.Load(),
@@ -474,6 +480,9 @@ func (s *Sink) afterPG(b *batch) {
 	s.c.created.Add(uint64(len(b.created)))
 	s.c.known.Add(uint64(b.known))
 	s.c.unmatched.Add(uint64(b.unmatched))
+	if b.unguarded {
+		s.c.unguarded.Add(1)
+	}
 	for _, it := range b.created {
 		for i, st := range s.announce {
 			cp := it

@@ -43,6 +43,9 @@ type Stats struct {
 	Lost        uint64 // pending entries given up: Close without buffer file, rows rejected as bad data, panics
 	Panics      uint64 // panics recovered in the sink's goroutines (writers, dispatcher, poller)
 
+	AlreadyApplied uint64 // retried batches whose earlier attempt was applied but its reply lost (PostgreSQL COMMIT, Redis EXEC): found by token, not applied again
+	Unguarded      uint64 // PostgreSQL batches of hit counts written without the batch ledger (missing and not creatable, or not writable): a lost COMMIT reply could count them twice
+
 	QueueDepth       int64 // gauge: entries in the caller-side queue, not yet handed to a writer
 	Pending          int64 // gauge: entries pending anywhere (what QueueBudget bounds)
 	PendingTemplates int64 // gauge: templates and events waiting for a store to confirm them (per store)
@@ -87,6 +90,6 @@ func (c *storeCounters) snapshot() StoreStats {
 type counters struct {
 	templates, hits, coalesced, dropped, droppedHits, invalid, truncated atomic.Uint64
 	created, known, announced, buffered, replayed, lost                  atomic.Uint64
-	unmatched, panics                                                    atomic.Uint64
+	unmatched, panics, alreadyApplied, unguarded                         atomic.Uint64
 	queueDepth, frontTemplates                                           atomic.Int64
 }

@@ -20,7 +20,7 @@ type hitEntry struct {
 // batch is what one write sends: a snapshot of a store's pending entries,
 // sorted by id so concurrent nodes lock rows in the same order.
 type batch struct {
-	token     string // identifies the batch across retries (Redis idempotency)
+	token     string // identifies the batch across retries and restarts (idempotency)
 	attempt   int    // 1 on the first write, 2+ on retries of the same batch
 	items     []*item
 	hitIDs    []string
@@ -29,6 +29,8 @@ type batch struct {
 	created   []*item // PostgreSQL: items whose row this write created
 	known     int     // PostgreSQL: items whose row existed
 	unmatched int64   // PostgreSQL: hit ids without a row
+	applied   bool    // the store had applied it already (an attempt's reply was lost): not applied again
+	unguarded bool    // PostgreSQL: hit counts written without the batch ledger
 }
 
 func (b *batch) size() int { return len(b.items) + len(b.hitIDs) }
@@ -393,6 +395,9 @@ func (s *Sink) flush(st *store) error {
 	s.units.Add(-st.commit(b))
 	st.c.batches.Add(1)
 	st.c.rows.Add(uint64(b.size()))
+	if b.applied {
+		s.c.alreadyApplied.Add(1)
+	}
 	if st.primary {
 		s.c.announced.Add(uint64(len(b.items)))
 	}
