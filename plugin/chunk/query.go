@@ -3,12 +3,16 @@ package chunk
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 )
 
 // MaxPathDepth bounds the segments of one path, and with it the only
 // recursion in this package (descending into nested maps along a path).
 const MaxPathDepth = 8
+
+// MaxPaths bounds the paths of one Query (node.first holds 16-bit indexes).
+const MaxPaths = 1024
 
 // Query is a set of record paths to look up in every body during one scan,
 // without building maps. Path i's value lands in Event.Values[i].
@@ -29,13 +33,23 @@ type node struct {
 	// lens has bit n set when a kid's name is n bytes long (n < 64), or
 	// bit 63 for longer names: most keys are rejected by one AND.
 	lens uint64
+	// kids are sorted by lenBucket; the kids of bucket n are
+	// kids[first[n]:first[n+1]], so a key is compared only with kids of
+	// its length.
+	first [65]uint16
 }
+
+// lenBucket is a name length as lens and first index it.
+func lenBucket(n int) int { return min(n, 63) }
 
 func lenBit(n int) uint64 { return 1 << min(n, 63) }
 
 // NewQuery compiles dotted paths ("log", "kubernetes.namespace_name").
 // A path names map keys from the body root; each segment must be non-empty.
 func NewQuery(paths ...string) (*Query, error) {
+	if len(paths) > MaxPaths {
+		return nil, fmt.Errorf("chunk: %d paths, at most %d", len(paths), MaxPaths)
+	}
 	q := &Query{root: node{leaf: -1}, paths: len(paths)}
 	for i, p := range paths {
 		segs := strings.Split(p, ".")
@@ -59,6 +73,14 @@ func NewQuery(paths ...string) (*Query, error) {
 }
 
 func (n *node) index() {
+	slices.SortStableFunc(n.kids, func(a, b node) int { return lenBucket(len(a.name)) - lenBucket(len(b.name)) })
+	k := 0
+	for l := range n.first {
+		for k < len(n.kids) && lenBucket(len(n.kids[k].name)) < l {
+			k++
+		}
+		n.first[l] = uint16(k)
+	}
 	for i := range n.kids {
 		k := &n.kids[i]
 		n.lens |= lenBit(len(k.name))
@@ -104,7 +126,8 @@ func strAt(b []byte, off int) (s, e int) {
 func (n *node) match(b []byte, ks, ke int) *node {
 	l := ke - ks
 	w := keyWord(b, ks, ke)
-	for j := range n.kids {
+	bk := lenBucket(l)
+	for j := int(n.first[bk]); j < int(n.first[bk+1]); j++ {
 		k := &n.kids[j]
 		if k.word != w || len(k.name) != l {
 			continue
