@@ -288,6 +288,10 @@ func (sc *scanState) scan(line string) (special bool) {
 		if !digit && c != '/' {
 			sc.listPrefix = ""
 			sc.word(w)
+			if !sc.noRuns {
+				i, prevStart, prevEnd = sc.plainRun(line, j, i, j)
+				continue
+			}
 			i = j
 			continue
 		}
@@ -333,6 +337,49 @@ func (sc *scanState) scan(line string) (special bool) {
 	}
 	sc.popSpaces(len(sc.dst))
 	return special
+}
+
+// plainRun copies, with one append, the run of plain words that follows the
+// word line[ps:pe] just written, each after a single space: words of letters
+// and dashes starting with a letter, which the loop of scan would check one
+// by one and write unchanged. It stops before any word that loop must look
+// at closely (a digit, dot, '@' or non-ASCII byte; a ':' after it; three
+// letters starting with a capital, a month maybe; a long word starting with
+// 'e', a JWT maybe; a word after "bearer" or "basic") and returns where the
+// loop goes on and the last word written.
+func (sc *scanState) plainRun(line string, i, ps, pe int) (int, int, int) {
+	n, from, base := len(line), i, len(sc.dst)
+	for i+1 < n && line[i] == ' ' {
+		q := i + 1
+		if byteClass[line[q]]&bAlpha == 0 || uint(pe-ps-5) <= 1 && line[ps]|0x20 == 'b' {
+			break
+		}
+		r := q
+		var seen uint16
+		for r < n {
+			cl := byteClass[line[r]]
+			if cl&(bSpace|bDelim) != 0 {
+				break
+			}
+			seen |= cl
+			r++
+		}
+		if seen&^(bAlpha|bHex|bDash) != 0 || r < n && line[r] == ':' || r-q == 3 && line[q] <= 'Z' || r-q > 20 && line[q] == 'e' {
+			break
+		}
+		if sc.nsp < len(sc.spaces) {
+			sc.spaces[sc.nsp] = int32(base + i - from)
+			sc.nsp++
+		} else {
+			sc.spill = true
+		}
+		ps, pe, i = q, r, r
+	}
+	if i > from {
+		sc.dst = append(sc.dst, line[from:i]...)
+		sc.commit()
+	}
+	return i, ps, pe
 }
 
 // kernelStampEnd returns the end of a printk boot timestamp opening line
@@ -382,6 +429,10 @@ type scanState struct {
 	spaces [128]int32
 	nsp    int
 	spill  bool
+
+	// noRuns turns plainRun off, so tests can check that it writes what
+	// the word-by-word loop writes.
+	noRuns bool
 
 	// The stem of the name word just written ("an" of "an14") and where it
 	// starts in dst (-1 once it became a list variable), "" after any other.

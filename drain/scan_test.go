@@ -1,6 +1,9 @@
 package drain
 
 import (
+	"bytes"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -186,6 +189,9 @@ func FuzzScanner(f *testing.F) {
 				t.Fatalf("bad token %q from %q", tok, line)
 			}
 		}
+		if diff := scanBoth(line); diff != "" {
+			t.Fatalf("%q: %s", line, diff)
+		}
 		// Masking is idempotent: a masked line masks to itself.
 		once := tk.mask(line)
 		if len(s.toks) < cfg.MaxTokens && strings.Join(s.toks, " ") != once {
@@ -236,5 +242,48 @@ func TestDefaultHostileToken(t *testing.T) {
 	r1, r2, r3 := m.Add("p", a), m.Add("p", b), m.Add("p", b)
 	if r1.Kind != Created || r2.ClusterID != r1.ClusterID || r3.Kind != Known {
 		t.Errorf("kinds %v %v %v, clusters %d %d", r1.Kind, r2.Kind, r3.Kind, r1.ClusterID, r2.ClusterID)
+	}
+}
+
+// scanBoth scans line with and without plainRun (the word-by-word
+// reference it must agree with) and describes the first difference in what
+// they write: bytes, token boundaries, the special flag.
+func scanBoth(line string) string {
+	var st [2]scanState
+	var special [2]bool
+	for k := range st {
+		st[k] = scanState{sepClean: true, noRuns: k == 1}
+		special[k] = st[k].scan(line[kernelStampEnd(line):])
+	}
+	a, b := &st[0], &st[1]
+	if !bytes.Equal(a.dst, b.dst) || special[0] != special[1] || a.spill != b.spill ||
+		!slices.Equal(a.spaces[:a.nsp], b.spaces[:b.nsp]) {
+		return fmt.Sprintf("plainRun writes %q %v (special %v), word by word %q %v (special %v)",
+			a.dst, a.spaces[:a.nsp], special[0], b.dst, b.spaces[:b.nsp], special[1])
+	}
+	return ""
+}
+
+// TestPlainRunsWriteWhatTheLoopWrites runs the scanner with and without
+// plainRun over lines built to start, stop and resume runs at every rule
+// plainRun defers to the loop for.
+func TestPlainRunsWriteWhatTheLoopWrites(t *testing.T) {
+	words := []string{"alpha", "Beta", "in", "x", "Jan", "Mon", "ABC", "abc", "bearer", "Basic", "basics", "token",
+		"password", "eyJhbGciOiJIUzI1NiJ9xx", "eabcdefghijklmnopqrstuvwxyz", "host:80", "a:b", "id=7", "v1", "1.2.3.4",
+		"a.b", "end.", "x-y", "a@b.cc", "caf\xc3\xa9", "/p/1", "key:", "k", "(x)", "\"q\"", "a,b", "", " ",
+		"http://h/p", "C:\\dir", "Jan 2 15:04:05", "Mon Jan 2 15:04:05 2006", "akka.tcp://x", "Sun 15:04:05",
+		"eyJhbGciOiJIUzINiJabcdefg=.x.y", "kube-proxy", "-x-", "a--b", "x-1"}
+	var b strings.Builder
+	for i := range 20000 {
+		b.Reset()
+		for k := 0; k < 1+i%9; k++ {
+			if k > 0 {
+				b.WriteString([]string{" ", " ", " ", "  ", ", ", "=", ": ", "\t"}[(i*7+k)%8])
+			}
+			b.WriteString(words[(i*31+k*17+k*k*i)%len(words)])
+		}
+		if diff := scanBoth(b.String()); diff != "" {
+			t.Fatalf("%q: %s", b.String(), diff)
+		}
 	}
 }
