@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -351,6 +352,19 @@ func TestMetricsEndpoint(t *testing.T) {
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("metrics lack %q:\n%s", want, body)
+		}
+	}
+	// Every metric served is documented in docs/config.md's table.
+	doc, err := os.ReadFile("../../docs/config.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if name, ok := strings.CutPrefix(line, "# HELP "); ok {
+			name, _, _ = strings.Cut(name, " ")
+			if strings.HasPrefix(name, "drain_") && !strings.Contains(string(doc), "`"+name+"`") {
+				t.Errorf("metric %s is not in docs/config.md", name)
+			}
 		}
 	}
 	if err := in.Close(context.Background()); err != nil {

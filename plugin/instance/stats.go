@@ -113,6 +113,8 @@ func (in *Instance) collect(w *metrics.Writer) {
 		{"drain_sink_lost_total", "Pending entries given up.", ss.Lost},
 		{"drain_sink_unmatched_total", "Hit counts for template ids without a row.", ss.Unmatched},
 		{"drain_sink_panics_total", "Panics recovered in the sink's goroutines.", ss.Panics},
+		{"drain_sink_already_applied_total", "Retried batches found applied by their token (reply lost), not applied again.", ss.AlreadyApplied},
+		{"drain_sink_unguarded_total", "PostgreSQL hit batches written without the batch ledger (a lost COMMIT reply could count them twice).", ss.Unguarded},
 	} {
 		w.Counter(s.name, s.help, s.v)
 	}
