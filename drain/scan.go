@@ -215,6 +215,12 @@ func (sc *scanState) scan(line string) (special bool) {
 			}
 			if i > st {
 				sc.sep(line[st:i])
+				if line[i-1] == '(' && i < n && isDigitB(line[i]) {
+					if j := sc.restatedQuantity(line, i); j > 0 {
+						i = j
+						continue
+					}
+				}
 			}
 		}
 		if i >= n {
@@ -1024,4 +1030,45 @@ func nameNum(w string) int {
 		}
 	}
 	return k
+}
+
+// restatedQuantity drops a quantity in parentheses that restates the one
+// just written in another unit ("1190 bytes (1.16 KB)" → "<*> bytes"): the
+// parenthesis is printed only for some values, so keeping it would give one
+// event two token counts. line[i] is the digit after the '('; dst must end
+// "<*> unit (" where unit is a unitWord. It returns the index after the ')',
+// or 0 (nothing changed).
+func (sc *scanState) restatedQuantity(line string, i int) int {
+	j := i
+	for j < len(line) && (isDigitB(line[j]) || line[j] == '.' || line[j] == ',') {
+		j++
+	}
+	if j >= len(line) || line[j] != ' ' {
+		return 0
+	}
+	u := j + 1
+	e := u
+	for e < len(line) && isAlphaB(line[e]) {
+		e++
+	}
+	if e >= len(line) || line[e] != ')' || !unitWords[line[u:e]] {
+		return 0
+	}
+	// What was written: "<*> unit" then the pending " (".
+	d := sc.dst
+	if sc.pend < 1 || string(d[sc.pend:]) != " (" {
+		return 0
+	}
+	w := sc.pend
+	b := w
+	for b > 0 && d[b-1] != ' ' {
+		b--
+	}
+	if !unitWords[string(d[b:w])] || b < len(wildcard)+1 || string(d[b-len(wildcard)-1:b]) != wildcard+" " {
+		return 0
+	}
+	sc.dst = d[:w]
+	sc.popSpaces(w)
+	sc.sepClean = true
+	return e + 1
 }

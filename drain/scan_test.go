@@ -47,6 +47,10 @@ func TestScannerMasks(t *testing.T) {
 		{"bracket number kept", "[12] cni0: up", "[<*>] cni0: up"},
 		{"bracket time not first", "x [864213.123456] y", "x [<*>] y"},
 		{"bracket time unclosed", "[864213.123456 y", "[<*> y"},
+		{"restated quantity", "close, 1190 bytes (1.16 KB) sent, 9 bytes received", "close, <*> bytes sent, <*> bytes received"},
+		{"restated quantity at end", "read 1190 bytes (1.16 KB)", "read <*> bytes"},
+		{"parenthesis after a non-unit kept", "read 1190 items (1.16 KB)", "read <*> items (<*> KB)"},
+		{"parenthesis without unit kept", "read 1190 bytes (12)", "read <*> bytes (<*>)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if got := maskedString(c.in); got != c.want {
