@@ -285,6 +285,13 @@ func (sc *scanState) scan(line string) (special bool) {
 		switch {
 		case !digit && c != '/':
 			sc.word(w)
+		case (c == '<' || c == '>') && isBound(w):
+			// A bound printed in place of a figure ("lifetime <1 sec" where
+			// others read "lifetime 00:02") is one value, its unit included.
+			sc.variable()
+			if e := unitAfter(line, j); e > 0 {
+				j = e
+			}
 		case prefixNum(w) > 0:
 			p := prefixNum(w)
 			sc.word(w[:p+1])
@@ -1071,4 +1078,33 @@ func (sc *scanState) restatedQuantity(line string, i int) int {
 	sc.popSpaces(w)
 	sc.sepClean = true
 	return e + 1
+}
+
+// isBound: '<' or '>' glued to a number ("<1", ">100", "<0.5").
+func isBound(w string) bool {
+	if len(w) < 2 {
+		return false
+	}
+	for k := 1; k < len(w); k++ {
+		if !isDigitB(w[k]) && (w[k] != '.' || k == 1) {
+			return false
+		}
+	}
+	return true
+}
+
+// unitAfter returns the end of a unitWord that follows line[:j] after one
+// space ("<1 sec"), or 0.
+func unitAfter(line string, j int) int {
+	if j+1 >= len(line) || line[j] != ' ' {
+		return 0
+	}
+	e := j + 1
+	for e < len(line) && isAlphaB(line[e]) {
+		e++
+	}
+	if !wordEnds(line, e) || !unitWords[line[j+1:e]] {
+		return 0
+	}
+	return e
 }

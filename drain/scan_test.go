@@ -51,6 +51,10 @@ func TestScannerMasks(t *testing.T) {
 		{"restated quantity at end", "read 1190 bytes (1.16 KB)", "read <*> bytes"},
 		{"parenthesis after a non-unit kept", "read 1190 items (1.16 KB)", "read <*> items (<*> KB)"},
 		{"parenthesis without unit kept", "read 1190 bytes (12)", "read <*> bytes (<*>)"},
+		{"bound with unit", "lifetime <1 sec, done", "lifetime <*>, done"},
+		{"bound without unit", "queue >100 items", "queue <*> items"},
+		{"bound decimal", "took <0.5 ms", "took <*>"},
+		{"not a bound", "a <- b <b1 <1x", "a <- b <b1 <1x"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if got := maskedString(c.in); got != c.want {
