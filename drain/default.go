@@ -14,6 +14,8 @@ import (
 // share of the template's constant tokens that match, but one mismatch
 // between two word-like constants ("Started" vs "Paused", "cupsd" vs
 // "syslogd") rules the candidate out: such words name events, not values.
+// So does a mismatch between names of different letter stems when one has
+// digits (HTTPS/SOCKS5, ee0/alt0; not eth0/eth1, nor aadmin1/badmin1).
 // Values are exempt where the line says they are values: after '=' or a
 // glued "key:", a quoted part glued to a key (pod="shop/web-1",
 // object-"kube-system"/), the rest of a "KEY=value with spaces" field of a
@@ -139,7 +141,9 @@ func hardMismatch(tmpl, toks []string, i int) bool {
 	}
 	a, b := t[p:len(t)-s], l[p:len(l)-s]
 	if !(a == "" || wordLike(a)) || !(b == "" || wordLike(b)) {
-		return false
+		if !otherName(a, b) {
+			return false
+		}
 	}
 	// Word against word: decisive unless the line marks it as a value.
 	// These checks run only here, on the rare word mismatches.
@@ -305,4 +309,46 @@ func coversAll(tmpl, toks []string) bool {
 		}
 	}
 	return true
+}
+
+// otherName reports whether a and b are names (letters, or letters then
+// digits: HTTPS, SOCKS5, eth0), at least one with digits, whose letter stems
+// differ: SOCKS5 against HTTPS names another event, as a word would, while
+// eth0 against eth1 is a value (one stem).
+func otherName(a, b string) bool {
+	sa, sb := nameStem(a), nameStem(b)
+	return sa != "" && sb != "" && sa != sb && (len(sa) < len(a) || len(sb) < len(b)) && !siblings(sa, sb)
+}
+
+// siblings: stems of 4+ letters that differ in one letter only, as the
+// hosts of one family do (aadmin1, badmin1).
+func siblings(a, b string) bool {
+	if len(a) != len(b) || len(a) < 4 {
+		return false
+	}
+	d := 0
+	for i := 0; i < len(a); i++ {
+		if a[i] != b[i] {
+			d++
+		}
+	}
+	return d == 1
+}
+
+// nameStem returns the letters of w when w is letters optionally followed by
+// digits, else "".
+func nameStem(w string) string {
+	k := 0
+	for k < len(w) && isAlphaB(w[k]) {
+		k++
+	}
+	if k == 0 {
+		return ""
+	}
+	for q := k; q < len(w); q++ {
+		if !isDigitB(w[q]) {
+			return ""
+		}
+	}
+	return w[:k]
 }

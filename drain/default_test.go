@@ -22,6 +22,10 @@ func TestDefaultScorerPairs(t *testing.T) {
 		{"dotted logger name stays a word", "event from nova.compute.manager done", "event from nova.virt.imagecache done", false},
 		{"value of a ; separated field", "x : USER=root ; COMMAND=<*> restart kubelet", "x : USER=root ; COMMAND=<*> restart chrony", true},
 		{"word before the ; field stays a word", "x : USER=root started ; COMMAND=<*> restart", "x : USER=root stopped ; COMMAND=<*> restart", false},
+		{"names of other stems", "proxy open through proxy HTTPS", "proxy open through proxy SOCKS5", false},
+		{"interfaces of other stems", "detected connection via interface ee0", "detected connection via interface alt0", false},
+		{"names of one stem", "detected connection via interface eth0", "detected connection via interface eth1", true},
+		{"sibling host names", "My unqualified host name (aadmin1) unknown", "My unqualified host name (badmin1) unknown", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
