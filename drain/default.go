@@ -20,7 +20,8 @@ import (
 // glued "key:", a quoted part glued to a key (pod="shop/web-1",
 // object-"kube-system"/), the rest of a "KEY=value with spaces" field of a
 // ";"-separated record, absolute DNS names (redis.cache.svc.cluster.local.),
-// after a naming keyword (user, host, node, domain, for), and units
+// after a naming keyword (user, host, node, domain, for), a word closing a
+// "label: value," field, and units
 // after a number.
 // Merging widens only the part of a token that differs, cut back to a
 // delimiter, so "user=root" and "user=news" give "user=<*>".
@@ -134,6 +135,9 @@ func hardMismatch(tmpl, toks []string, i int) bool {
 		return false // a value: "key=value", "key:value"
 	}
 	if i > 0 && isValueKeyword(tmpl[i-1]) {
+		return false
+	}
+	if i > 0 && labelValue(tmpl, i) {
 		return false
 	}
 	if i > 0 && tmpl[i-1] == wildcard && unitWords[strings.TrimRight(t, ",;)")] && unitWords[strings.TrimRight(l, ",;)")] {
@@ -351,4 +355,16 @@ func nameStem(w string) string {
 		}
 	}
 	return w[:k]
+}
+
+// labelValue: tmpl[i] follows a "label:" token and ends its field with a
+// ',': "hive: SOFTWARE, into". The last word of a line after a label is
+// not taken: there it named the event as often as not.
+func labelValue(tmpl []string, i int) bool {
+	k := tmpl[i-1]
+	if len(k) < 2 || k[len(k)-1] != ':' || !isAlphaB(k[len(k)-2]) {
+		return false
+	}
+	t := tmpl[i]
+	return t[len(t)-1] == ','
 }

@@ -25,6 +25,8 @@ func TestDefaultScorerPairs(t *testing.T) {
 		{"names of other stems", "proxy open through proxy HTTPS", "proxy open through proxy SOCKS5", false},
 		{"interfaces of other stems", "detected connection via interface ee0", "detected connection via interface alt0", false},
 		{"names of one stem", "detected connection via interface eth0", "detected connection via interface eth1", true},
+		{"value of a label: field", "Loading hive: SOFTWARE, into key", "Loading hive: SYSTEM, into key", true},
+		{"word after a label: without comma stays a word", "Loading hive: SOFTWARE into key", "Loading hive: SYSTEM into key", false},
 		{"sibling host names", "My unqualified host name (aadmin1) unknown", "My unqualified host name (badmin1) unknown", true},
 	}
 	for _, tt := range tests {
