@@ -14,7 +14,8 @@ import (
 // share of the template's constant tokens that match, but one mismatch
 // between two word-like constants ("Started" vs "Paused", "cupsd" vs
 // "syslogd") rules the candidate out: such words name events, not values.
-// So does a mismatch between names of different letter stems when one has
+// So does another key name ("num=…" against "topActivity=…"), and a
+// mismatch between names of different letter stems when one has
 // digits (HTTPS/SOCKS5, ee0/alt0; not eth0/eth1, nor aadmin1/badmin1).
 // Values are exempt where the line says they are values: after '=' or a
 // glued "key:", a quoted part glued to a key (pod="shop/web-1",
@@ -145,6 +146,9 @@ func hardMismatch(tmpl, toks []string, i int) bool {
 	}
 	a, b := t[p:len(t)-s], l[p:len(l)-s]
 	if !(a == "" || wordLike(a)) || !(b == "" || wordLike(b)) {
+		if otherKey(a, b) {
+			return true
+		}
 		if !otherName(a, b) {
 			return false
 		}
@@ -367,4 +371,34 @@ func labelValue(tmpl []string, i int) bool {
 	}
 	t := tmpl[i]
 	return t[len(t)-1] == ','
+}
+
+// otherKey reports whether a and b both start with a key ("num=",
+// "topActivity=": a name then '=') and the keys differ: key names are
+// written by the program, so another key is another event.
+func otherKey(a, b string) bool {
+	ka, kb := keyName(a), keyName(b)
+	return ka != "" && kb != "" && ka != kb
+}
+
+// keyName returns the name before the first '=' of w when it is made of
+// letters, digits, '.', '_' or '-' and holds a letter, else "".
+func keyName(w string) string {
+	e := strings.IndexByte(w, '=')
+	if e <= 0 {
+		return ""
+	}
+	letter := false
+	for i := 0; i < e; i++ {
+		c := w[i]
+		if isAlphaB(c) {
+			letter = true
+		} else if !isDigitB(c) && c != '.' && c != '_' && c != '-' {
+			return ""
+		}
+	}
+	if !letter {
+		return ""
+	}
+	return w[:e]
 }

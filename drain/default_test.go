@@ -27,6 +27,9 @@ func TestDefaultScorerPairs(t *testing.T) {
 		{"names of one stem", "detected connection via interface eth0", "detected connection via interface eth1", true},
 		{"value of a label: field", "Loading hive: SOFTWARE, into key", "Loading hive: SYSTEM, into key", true},
 		{"word after a label: without comma stays a word", "Loading hive: SOFTWARE into key", "Loading hive: SYSTEM into key", false},
+		{"other key names", "getRecentTasks: num=20,flags=62,totalTasks=46", "getRecentTasks: topActivity=ComponentInfo{com.x/com.x.Main}", false},
+		{"other key after a common part", "getDataEnabled: subId=0 phoneId=0", "getDataEnabled: subId=0 retVal=true", false},
+		{"same key, other value", "getRecentTasks: topActivity=ComponentInfo{com.x/com.x.Main}", "getRecentTasks: topActivity=ComponentInfo{com.y/com.y.Splash}", true},
 		{"sibling host names", "My unqualified host name (aadmin1) unknown", "My unqualified host name (badmin1) unknown", true},
 	}
 	for _, tt := range tests {
