@@ -30,6 +30,7 @@ func TestDefaultScorerPairs(t *testing.T) {
 		{"other key names", "getRecentTasks: num=20,flags=62,totalTasks=46", "getRecentTasks: topActivity=ComponentInfo{com.x/com.x.Main}", false},
 		{"other key after a common part", "getDataEnabled: subId=0 phoneId=0", "getDataEnabled: subId=0 retVal=true", false},
 		{"same key, other value", "getRecentTasks: topActivity=ComponentInfo{com.x/com.x.Main}", "getRecentTasks: topActivity=ComponentInfo{com.y/com.y.Splash}", true},
+		{"boolean value", "interceptKeyTq keycode=4 down true canceled false", "interceptKeyTq keycode=4 down false canceled false", true},
 		{"sibling host names", "My unqualified host name (aadmin1) unknown", "My unqualified host name (badmin1) unknown", true},
 	}
 	for _, tt := range tests {
