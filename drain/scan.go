@@ -871,15 +871,16 @@ func matchSyslogTime(s string, i int) (int, bool) {
 	return j, true
 }
 
-// prefixNum finds "word-123" or "word.123" (letters, one '-' or '.', digits)
+// prefixNum finds "word-123" or "word.123" (letters and '_', not ending
+// in '_', then one '-' or '.', then digits: "__write_block_invoke.434")
 // and returns the index of the separator, or -1: the word stays, the number
 // is masked ("node-<*>", "core.<*>").
 func prefixNum(w string) int {
 	k := 0
-	for k < len(w) && isAlphaB(w[k]) {
+	for k < len(w) && (isAlphaB(w[k]) || w[k] == '_') {
 		k++
 	}
-	if k == 0 || k+1 >= len(w) || w[k] != '-' && w[k] != '.' {
+	if k == 0 || k+1 >= len(w) || w[k] != '-' && w[k] != '.' || w[k-1] == '_' {
 		return -1
 	}
 	for q := k + 1; q < len(w); q++ {
