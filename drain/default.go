@@ -21,7 +21,7 @@ import (
 // glued "key:", a quoted part glued to a key (pod="shop/web-1",
 // object-"kube-system"/), the rest of a "KEY=value with spaces" field of a
 // ";"-separated record, absolute DNS names (redis.cache.svc.cluster.local.),
-// after a naming keyword (user, host, node, domain, for), true/false, a word closing a
+// after a naming keyword (user, host, node, domain, for), a word closing a
 // "label: value," field, and units
 // after a number.
 // Merging widens only the part of a token that differs, cut back to a
@@ -155,9 +155,6 @@ func hardMismatch(tmpl, toks []string, i int) bool {
 	}
 	// Word against word: decisive unless the line marks it as a value.
 	// These checks run only here, on the rare word mismatches.
-	if isBool(a) && isBool(b) {
-		return false // a flag's value: "down true" / "down false"
-	}
 	if p > 1 && s > 0 && isQuote(t[p-1]) && t[len(t)-s] == t[p-1] {
 		return false // a quoted value glued to a key: pod="shop/web-1", object-"kube-system"/
 	}
@@ -404,9 +401,4 @@ func keyName(w string) string {
 		return ""
 	}
 	return w[:e]
-}
-
-// isBool: true or false, any case.
-func isBool(w string) bool {
-	return strings.EqualFold(w, "true") || strings.EqualFold(w, "false")
 }

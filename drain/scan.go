@@ -284,6 +284,10 @@ func (sc *scanState) scan(line string) (special bool) {
 		sc.listPrefix = ""
 		switch {
 		case !digit && c != '/':
+			if (len(w) == 4 || len(w) == 5) && isLiteral(w) {
+				sc.variable() // true, false, null: always a value
+				break
+			}
 			sc.word(w)
 		case (c == '<' || c == '>') && isBound(w):
 			// A bound printed in place of a figure ("lifetime <1 sec" where
@@ -1108,4 +1112,18 @@ func unitAfter(line string, j int) int {
 		return 0
 	}
 	return e
+}
+
+// isLiteral: true, false or null in any case, the values of flags and
+// unset fields ("setLightsOn(true)", "ws=null").
+func isLiteral(w string) bool {
+	switch w[0] | 0x20 {
+	case 't':
+		return strings.EqualFold(w, "true")
+	case 'f':
+		return strings.EqualFold(w, "false")
+	case 'n':
+		return strings.EqualFold(w, "null")
+	}
+	return false
 }

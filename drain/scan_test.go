@@ -49,6 +49,8 @@ func TestScannerMasks(t *testing.T) {
 		{"bracket time unclosed", "[864213.123456 y", "[<*> y"},
 		{"prefix number with underscores", "error_callback 1977 __tls_session_write_block_invoke.434 error 22", "error_callback <*> __tls_session_write_block_invoke.<*> error <*>"},
 		{"prefix ending in underscore stays masked", "for blk_-42 and job_1445_0020", "for <*> and <*>"},
+		{"literals", "setLightsOn(true) ws=null, down FALSE canceled false", "setLightsOn(<*>) ws=<*>, down <*> canceled <*>"},
+		{"literal inside a word kept", "ledNotification == null?true truely nullable", "ledNotification == null?true truely nullable"},
 		{"restated quantity", "close, 1190 bytes (1.16 KB) sent, 9 bytes received", "close, <*> bytes sent, <*> bytes received"},
 		{"restated quantity at end", "read 1190 bytes (1.16 KB)", "read <*> bytes"},
 		{"parenthesis after a non-unit kept", "read 1190 items (1.16 KB)", "read <*> items (<*> KB)"},
