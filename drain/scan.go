@@ -718,6 +718,9 @@ func matchHostPort(s string, i int) (int, bool) {
 	if marks == 0 || letters+marks < 2 || j >= len(s) || s[j] != ':' || s[j-1] == '.' {
 		return 0, false
 	}
+	if sourceFile(s[i:j]) {
+		return 0, false // file:line, "ib_sm_sweep.c:1831": keep the file name
+	}
 	k := j + 1
 	for k < len(s) && isDigitB(s[k]) {
 		k++
@@ -1124,6 +1127,29 @@ func isLiteral(w string) bool {
 		return strings.EqualFold(w, "false")
 	case 'n':
 		return strings.EqualFold(w, "null")
+	}
+	return false
+}
+
+// sourceFile reports whether name ends in a source file extension that no
+// DNS name has: one letter (.c, .h, .m), cpp or cxx. Such a name before
+// ":digits" is a file and line, not host:port. (.java was tried: Java stack
+// frames "(X.java:49)" then split the plugin samples' exception events.)
+func sourceFile(name string) bool {
+	d := strings.LastIndexByte(name, '.')
+	if d < 1 {
+		return false
+	}
+	switch ext := name[d+1:]; {
+	case len(ext) == 1:
+		return isAlphaB(ext[0])
+	case len(ext) < 2 || len(ext) > 5:
+		return false
+	default:
+		switch ext {
+		case "cpp", "cxx":
+			return true
+		}
 	}
 	return false
 }

@@ -51,6 +51,8 @@ func TestScannerMasks(t *testing.T) {
 		{"prefix ending in underscore stays masked", "for blk_-42 and job_1445_0020", "for <*> and <*>"},
 		{"literals", "setLightsOn(true) ws=null, down FALSE canceled false", "setLightsOn(<*>) ws=<*>, down <*> canceled <*>"},
 		{"literal inside a word kept", "ledNotification == null?true truely nullable", "ledNotification == null?true truely nullable"},
+		{"file and line", "[ib_sm_sweep.c:1831]: No topology change at Engine.cpp:1400:Close", "[ib_sm_sweep.c:<*>]: No topology change at Engine.cpp:<*>:Close"},
+		{"host port with a long last label", "to db.example.com:5432 and b.io:80", "to <*> and <*>"},
 		{"restated quantity", "close, 1190 bytes (1.16 KB) sent, 9 bytes received", "close, <*> bytes sent, <*> bytes received"},
 		{"restated quantity at end", "read 1190 bytes (1.16 KB)", "read <*> bytes"},
 		{"parenthesis after a non-unit kept", "read 1190 items (1.16 KB)", "read <*> items (<*> KB)"},
