@@ -158,6 +158,9 @@ func hardMismatch(tmpl, toks []string, i int) bool {
 	if p > 1 && s > 0 && isQuote(t[p-1]) && t[len(t)-s] == t[p-1] {
 		return false // a quoted value glued to a key: pod="shop/web-1", object-"kube-system"/
 	}
+	if seriesName(a, b) {
+		return false // one of a lettered series: LNKA, LNKB, …
+	}
 	if hostLike(t) && hostLike(l) {
 		return false // an absolute DNS name: redis.cache.svc.cluster.local.
 	}
@@ -401,4 +404,20 @@ func keyName(w string) string {
 		return ""
 	}
 	return w[:e]
+}
+
+// seriesName: upper-case names of 4+ letters equal but for the last
+// letter, members of a lettered series (LNKA … LNKH, SDA/SDB are too
+// short to tell from words).
+func seriesName(a, b string) bool {
+	n := len(a)
+	if n < 4 || len(b) != n || a[:n-1] != b[:n-1] {
+		return false
+	}
+	for i := 0; i < n; i++ {
+		if a[i] < 'A' || a[i] > 'Z' || b[i] < 'A' || b[i] > 'Z' {
+			return false
+		}
+	}
+	return true
 }

@@ -31,6 +31,9 @@ func TestDefaultScorerPairs(t *testing.T) {
 		{"other key after a common part", "getDataEnabled: subId=0 phoneId=0", "getDataEnabled: subId=0 retVal=true", false},
 		{"same key, other value", "getRecentTasks: topActivity=ComponentInfo{com.x/com.x.Main}", "getRecentTasks: topActivity=ComponentInfo{com.y/com.y.Splash}", true},
 		{"boolean value", "interceptKeyTq keycode=4 down true canceled false", "interceptKeyTq keycode=4 down false canceled false", true},
+		{"lettered series", "PCI Interrupt Link [LNKD] enabled", "PCI Interrupt Link [LNKE] enabled", true},
+		{"upper-case words of other stems", "status NOERROR for query", "status NXDOMAIN for query", false},
+		{"upper-case words differing inside", "mode SEND done", "mode SAND done", false},
 		{"sibling host names", "My unqualified host name (aadmin1) unknown", "My unqualified host name (badmin1) unknown", true},
 	}
 	for _, tt := range tests {
