@@ -872,6 +872,16 @@ func matchSyslogTime(s string, i int) (int, bool) {
 		return 0, false
 	}
 	j = k
+	if j+5 < len(s) && s[j] == ' ' && s[j+1] >= 'A' && s[j+1] <= 'Z' {
+		// A zone between time and year: "19:02:14 EST 2004".
+		z := j + 1
+		for z < len(s) && z-j <= 5 && s[z] >= 'A' && s[z] <= 'Z' {
+			z++
+		}
+		if z-j-1 >= 3 && z+5 <= len(s) && s[z] == ' ' && isDigitB(s[z+1]) && isDigitB(s[z+2]) && isDigitB(s[z+3]) && isDigitB(s[z+4]) && (z+5 == len(s) || !isDigitB(s[z+5])) {
+			j = z
+		}
+	}
 	if j+5 <= len(s) && s[j] == ' ' && isDigitB(s[j+1]) && isDigitB(s[j+2]) && isDigitB(s[j+3]) && isDigitB(s[j+4]) && (j+5 == len(s) || !isDigitB(s[j+5])) {
 		j += 5
 	}

@@ -53,6 +53,8 @@ func TestScannerMasks(t *testing.T) {
 		{"literal inside a word kept", "ledNotification == null?true truely nullable", "ledNotification == null?true truely nullable"},
 		{"file and line", "[ib_sm_sweep.c:1831]: No topology change at Engine.cpp:1400:Close", "[ib_sm_sweep.c:<*>]: No topology change at Engine.cpp:<*>:Close"},
 		{"host port with a long last label", "to db.example.com:5432 and b.io:80", "to <*> and <*>"},
+		{"syslog time with zone", "(Release Date: Fri Dec 10 19:02:14 EST 2004)", "(Release Date: <*>)"},
+		{"zone without year kept", "at Fri Dec 10 19:02:14 EST now", "at <*> EST now"},
 		{"restated quantity", "close, 1190 bytes (1.16 KB) sent, 9 bytes received", "close, <*> bytes sent, <*> bytes received"},
 		{"restated quantity at end", "read 1190 bytes (1.16 KB)", "read <*> bytes"},
 		{"parenthesis after a non-unit kept", "read 1190 items (1.16 KB)", "read <*> items (<*> KB)"},
