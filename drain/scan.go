@@ -10,7 +10,7 @@ import (
 // on whitespace. Delimiters that glue a value to a word (= , ; : brackets,
 // quotes) stay inside the token, so "uid=0" becomes the token "uid=<*>" and
 // the template prints like the line. Runs of variables separated only by
-// spaces or commas collapse into one "<*>", so lists of any length share a
+// spaces collapse into one "<*>", so lists of any length share a
 // template. Tokens are slices of s.buf.
 type defaultTokenizer struct {
 	maxBytes  int
@@ -368,14 +368,14 @@ func kernelStampEnd(line string) int {
 
 // scanState writes normalised output: whitespace collapses to one space, a
 // standalone "()" becomes "(<*>)", and a variable that follows another with
-// only spaces or commas between them is absorbed into it. Separator text is
+// only spaces between them is absorbed into it. Separator text is
 // written at once but stays pending (dst[pend:]) until a word or variable
 // follows, so that a collapsing variable can take it back.
 type scanState struct {
 	dst      []byte
 	pend     int  // start of the pending separator in dst
 	lastVar  bool // the last thing written was a variable
-	sepClean bool // the pending separator holds only spaces and commas
+	sepClean bool // the pending separator holds only spaces
 
 	// Offsets of the spaces in dst, i.e. the token boundaries, so that
 	// tokens need no second pass; spill is set when there were too many.
@@ -428,9 +428,7 @@ func (sc *scanState) sep(s string) {
 			sc.space()
 			continue
 		}
-		if c != ',' {
-			sc.sepClean = false
-		}
+		sc.sepClean = false // a comma too: "Rect(0, 0 - 720, 1280)" keeps its four values
 		if c == ')' && n > sc.pend && sc.dst[n-1] == '(' && (n == 1 || sc.dst[n-2] == ' ') {
 			// "()" standing alone is an empty value.
 			sc.dst = append(sc.dst, "<*>)"...)
