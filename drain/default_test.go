@@ -34,6 +34,11 @@ func TestDefaultScorerPairs(t *testing.T) {
 		{"lettered series", "PCI Interrupt Link [LNKD] enabled", "PCI Interrupt Link [LNKE] enabled", true},
 		{"upper-case words of other stems", "status NOERROR for query", "status NXDOMAIN for query", false},
 		{"upper-case words differing inside", "mode SEND done", "mode SAND done", false},
+		{"first token under one namespace", "com.apple.CacheDelete.daily: scheduler told me to run this job now", "com.apple.icloud.fmfd.heartbeat: scheduler told me to run this job now", true},
+		{"first token a value", "com.apple.CacheDelete.daily: scheduler told me to run this job now", "x-coredata://DB05/p11: scheduler told me to run this job now", true},
+		{"first token names the event", "Failed password for root from 1.2.3.4 port 22 ssh2", "Accepted password for root from 1.2.3.4 port 22 ssh2", false},
+		{"first token without a common namespace", "getTasks: caller 10 does not hold REAL_GET_TASKS; limiting output", "getRunningAppProcesses: caller 10 does not hold REAL_GET_TASKS; limiting output", false},
+		{"short line keeps its first token", "com.apple.a: job run now", "com.apple.b: job run now", false},
 		{"sibling host names", "My unqualified host name (aadmin1) unknown", "My unqualified host name (badmin1) unknown", true},
 	}
 	for _, tt := range tests {
