@@ -38,6 +38,8 @@ func TestDefaultScorerPairs(t *testing.T) {
 		{"first token a value", "com.apple.CacheDelete.daily: scheduler told me to run this job now", "x-coredata://DB05/p11: scheduler told me to run this job now", true},
 		{"first token names the event", "Failed password for root from 1.2.3.4 port 22 ssh2", "Accepted password for root from 1.2.3.4 port 22 ssh2", false},
 		{"first token without a common namespace", "getTasks: caller 10 does not hold REAL_GET_TASKS; limiting output", "getRunningAppProcesses: caller 10 does not hold REAL_GET_TASKS; limiting output", false},
+		{"first token an upper-case code", "DSDT (v001 DELL PE BKC 0x00000001 MSFT 0x0100000e) @ 0x0000000000000000", "FADT (v001 DELL PE BKC 0x00000001 MSFT 0x0100000a) @ 0x00000000000fd6b0", true},
+		{"first token a capitalised word", "Started session for user root on tty1 now", "Stopped session for user root on tty1 now", false},
 		{"short line keeps its first token", "com.apple.a: job run now", "com.apple.b: job run now", false},
 		{"sibling host names", "My unqualified host name (aadmin1) unknown", "My unqualified host name (badmin1) unknown", true},
 	}

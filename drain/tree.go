@@ -151,9 +151,9 @@ const minHeadTokens, minHeadFixed = 6, 4
 // when toks matched nothing in its own leaf (skip), a cluster in another
 // leaf of the same length is taken, the lowest id first, if its template
 // covers every token of toks but the first and the first tokens share a
-// namespace (sameNamespace). A first token without one ("Failed" /
-// "Accepted password for …", "DSDT" / "FADT") names the event and keeps
-// its own cluster. Only with depth 4 (one token level) and the default
+// namespace or are both upper-case codes (sameNamespace). Other first
+// tokens ("Failed" / "Accepted password for …") name the event and keep
+// their own cluster. Only with depth 4 (one token level) and the default
 // scorer; it runs only on lines that match nothing in their own leaf.
 func (m *Miner) otherHead(root, skip *node, toks []string) (*node, *cluster, bool) {
 	if !m.headFallback || m.maxNodeDepth != 2 || len(toks) < minHeadTokens {
@@ -317,11 +317,27 @@ func (c *cluster) setTemplate(toks []string) {
 
 // sameNamespace reports whether line token l can stand where template token
 // t is: t covers it, or both start with a common prefix that ends at a
-// delimiter or dot ("com.apple.x.daily:" and "com.apple.Safari.Update:").
+// delimiter or dot ("com.apple.x.daily:" and "com.apple.Safari.Update:"),
+// or both are upper-case codes (acronym).
 func sameNamespace(t, l string) bool {
 	if tokenCovers(t, l) || l == wildcard {
 		return true // a value in the line's first token: "<url>: scheduler…"
 	}
 	p, _ := commonEnds(t, l)
-	return p > 0
+	return p > 0 || acronym(t) && acronym(l)
+}
+
+// acronym: 3 to 5 upper-case letters, digits after the first ("DSDT",
+// "FADT", "HPET"): a code whose line is otherwise identical is one event
+// ("DSDT (v001 DELL PE BKC …) @ 0x…").
+func acronym(w string) bool {
+	if len(w) < 3 || len(w) > 5 {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		if !(w[i] >= 'A' && w[i] <= 'Z' || i > 0 && w[i] >= '0' && w[i] <= '9') {
+			return false
+		}
+	}
+	return true
 }
