@@ -14,11 +14,15 @@ import (
 // share of the template's constant tokens that match, but one mismatch
 // between two word-like constants ("Started" vs "Paused", "cupsd" vs
 // "syslogd") rules the candidate out: such words name events, not values.
+// So does another key name ("num=…" against "topActivity=…"), and a
+// mismatch between names of different letter stems when one has
+// digits (HTTPS/SOCKS5, ee0/alt0; not eth0/eth1, nor aadmin1/badmin1).
 // Values are exempt where the line says they are values: after '=' or a
 // glued "key:", a quoted part glued to a key (pod="shop/web-1",
 // object-"kube-system"/), the rest of a "KEY=value with spaces" field of a
 // ";"-separated record, absolute DNS names (redis.cache.svc.cluster.local.),
-// after a naming keyword (user, host, node, domain, for), and units
+// after a naming keyword (user, host, node, domain, for), a word closing a
+// "label: value," field, and units
 // after a number.
 // Merging widens only the part of a token that differs, cut back to a
 // delimiter, so "user=root" and "user=news" give "user=<*>".
@@ -144,17 +148,28 @@ func hardMismatch(tmpl, toks []string, i int) bool {
 	if i > 0 && isValueKeyword(tmpl[i-1]) {
 		return false
 	}
+	if i > 0 && labelValue(tmpl, i) {
+		return false
+	}
 	if i > 0 && tmpl[i-1] == wildcard && unitWords[strings.TrimRight(t, ",;)")] && unitWords[strings.TrimRight(l, ",;)")] {
 		return false
 	}
 	a, b := t[p:len(t)-s], l[p:len(l)-s]
 	if !(a == "" || wordLike(a)) || !(b == "" || wordLike(b)) {
-		return false
+		if otherKey(a, b) {
+			return true
+		}
+		if !otherName(a, b) {
+			return false
+		}
 	}
 	// Word against word: decisive unless the line marks it as a value.
 	// These checks run only here, on the rare word mismatches.
 	if p > 1 && s > 0 && isQuote(t[p-1]) && t[len(t)-s] == t[p-1] {
 		return false // a quoted value glued to a key: pod="shop/web-1", object-"kube-system"/
+	}
+	if seriesName(a, b) {
+		return false // one of a lettered series: LNKA, LNKB, …
 	}
 	if hostLike(t) && hostLike(l) {
 		return false // an absolute DNS name: redis.cache.svc.cluster.local.
@@ -311,6 +326,106 @@ func (defaultScorer) merge(tmpl, toks []string) bool {
 func coversAll(tmpl, toks []string) bool {
 	for i, t := range tmpl {
 		if !tokenCovers(t, toks[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// otherName reports whether a and b are names (letters, or letters then
+// digits: HTTPS, SOCKS5, eth0), at least one with digits, whose letter stems
+// differ: SOCKS5 against HTTPS names another event, as a word would, while
+// eth0 against eth1 is a value (one stem).
+func otherName(a, b string) bool {
+	sa, sb := nameStem(a), nameStem(b)
+	return sa != "" && sb != "" && sa != sb && (len(sa) < len(a) || len(sb) < len(b)) && !siblings(sa, sb)
+}
+
+// siblings: stems of 4+ letters that differ in one letter only, as the
+// hosts of one family do (aadmin1, badmin1).
+func siblings(a, b string) bool {
+	if len(a) != len(b) || len(a) < 4 {
+		return false
+	}
+	d := 0
+	for i := 0; i < len(a); i++ {
+		if a[i] != b[i] {
+			d++
+		}
+	}
+	return d == 1
+}
+
+// nameStem returns the letters of w when w is letters optionally followed by
+// digits, else "".
+func nameStem(w string) string {
+	k := 0
+	for k < len(w) && isAlphaB(w[k]) {
+		k++
+	}
+	if k == 0 {
+		return ""
+	}
+	for q := k; q < len(w); q++ {
+		if !isDigitB(w[q]) {
+			return ""
+		}
+	}
+	return w[:k]
+}
+
+// labelValue: tmpl[i] follows a "label:" token and ends its field with a
+// ',': "hive: SOFTWARE, into". The last word of a line after a label is
+// not taken: there it named the event as often as not.
+func labelValue(tmpl []string, i int) bool {
+	k := tmpl[i-1]
+	if len(k) < 2 || k[len(k)-1] != ':' || !isAlphaB(k[len(k)-2]) {
+		return false
+	}
+	t := tmpl[i]
+	return t[len(t)-1] == ','
+}
+
+// otherKey reports whether a and b both start with a key ("num=",
+// "topActivity=": a name then '=') and the keys differ: key names are
+// written by the program, so another key is another event.
+func otherKey(a, b string) bool {
+	ka, kb := keyName(a), keyName(b)
+	return ka != "" && kb != "" && ka != kb
+}
+
+// keyName returns the name before the first '=' of w when it is made of
+// letters, digits, '.', '_' or '-' and holds a letter, else "".
+func keyName(w string) string {
+	e := strings.IndexByte(w, '=')
+	if e <= 0 {
+		return ""
+	}
+	letter := false
+	for i := 0; i < e; i++ {
+		c := w[i]
+		if isAlphaB(c) {
+			letter = true
+		} else if !isDigitB(c) && c != '.' && c != '_' && c != '-' {
+			return ""
+		}
+	}
+	if !letter {
+		return ""
+	}
+	return w[:e]
+}
+
+// seriesName: upper-case names of 4+ letters equal but for the last
+// letter, members of a lettered series (LNKA … LNKH, SDA/SDB are too
+// short to tell from words).
+func seriesName(a, b string) bool {
+	n := len(a)
+	if n < 4 || len(b) != n || a[:n-1] != b[:n-1] {
+		return false
+	}
+	for i := 0; i < n; i++ {
+		if a[i] < 'A' || a[i] > 'Z' || b[i] < 'A' || b[i] > 'Z' {
 			return false
 		}
 	}

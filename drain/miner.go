@@ -64,6 +64,7 @@ type Miner struct {
 	text         tokenizer
 	score        scorer
 	maxNodeDepth int
+	headFallback bool      // the default scorer: see otherHead
 	pool         sync.Pool // *scratch
 	bpool        sync.Pool // *batchScratch
 
@@ -97,6 +98,7 @@ func New(cfg Config) (*Miner, error) {
 		text:         tokenizers[cfg.Tokenizer](&cfg),
 		score:        scorings[cfg.Scoring],
 		maxNodeDepth: cfg.Depth - 2,
+		headFallback: cfg.Scoring == "default",
 		parts:        make(map[string]*partition),
 	}
 	m.lru.prev, m.lru.next = &m.lru, &m.lru

@@ -10,7 +10,7 @@ import (
 // on whitespace. Delimiters that glue a value to a word (= , ; : brackets,
 // quotes) stay inside the token, so "uid=0" becomes the token "uid=<*>" and
 // the template prints like the line. Runs of variables separated only by
-// spaces or commas collapse into one "<*>", so lists of any length share a
+// spaces collapse into one "<*>", so lists of any length share a
 // template. Tokens are slices of s.buf.
 type defaultTokenizer struct {
 	maxBytes  int
@@ -226,6 +226,12 @@ func (sc *scanState) scan(line string) (special bool) {
 			}
 			if i > st {
 				sc.sep(line[st:i])
+				if line[i-1] == '(' && i < n && isDigitB(line[i]) {
+					if j := sc.restatedQuantity(line, i); j > 0 {
+						i = j
+						continue
+					}
+				}
 			}
 		}
 		if i >= n {
@@ -287,6 +293,11 @@ func (sc *scanState) scan(line string) (special bool) {
 		w := line[i:j]
 		if !digit && c != '/' {
 			sc.listPrefix = ""
+			if (len(w) == 4 || len(w) == 5) && isLiteral(w) {
+				sc.variable() // true, false, null: always a value
+				i = j
+				continue
+			}
 			sc.word(w)
 			if !sc.noRuns {
 				i, prevStart, prevEnd = sc.plainRun(line, j, i, j)
@@ -297,6 +308,16 @@ func (sc *scanState) scan(line string) (special bool) {
 		}
 		listPrefix, listStart := sc.listPrefix, sc.listStart
 		sc.listPrefix = ""
+		if (c == '<' || c == '>') && isBound(w) {
+			// A bound printed in place of a figure ("lifetime <1 sec" where
+			// others read "lifetime 00:02") is one value, its unit included.
+			sc.variable()
+			if e := unitAfter(line, j); e > 0 {
+				j = e
+			}
+			i = j
+			continue
+		}
 		if p := prefixNum(w); p > 0 {
 			sc.word(w[:p+1])
 			sc.variableGlued()
@@ -345,8 +366,8 @@ func (sc *scanState) scan(line string) (special bool) {
 // by one and write unchanged. It stops before any word that loop must look
 // at closely (a digit, dot, '@' or non-ASCII byte; a ':' after it; three
 // letters starting with a capital, a month maybe; a long word starting with
-// 'e', a JWT maybe; a word after "bearer" or "basic") and returns where the
-// loop goes on and the last word written.
+// 'e', a JWT maybe; true, false or null; a word after "bearer" or "basic")
+// and returns where the loop goes on and the last word written.
 func (sc *scanState) plainRun(line string, i, ps, pe int) (int, int, int) {
 	n, from, base := len(line), i, len(sc.dst)
 	for i+1 < n && line[i] == ' ' {
@@ -364,7 +385,8 @@ func (sc *scanState) plainRun(line string, i, ps, pe int) (int, int, int) {
 			seen |= cl
 			r++
 		}
-		if seen&^(bAlpha|bHex|bDash) != 0 || r < n && line[r] == ':' || r-q == 3 && line[q] <= 'Z' || r-q > 20 && line[q] == 'e' {
+		if seen&^(bAlpha|bHex|bDash) != 0 || r < n && line[r] == ':' || r-q == 3 && line[q] <= 'Z' || r-q > 20 && line[q] == 'e' ||
+			(r-q == 4 || r-q == 5) && isLiteral(line[q:r]) {
 			break
 		}
 		if sc.nsp < len(sc.spaces) {
@@ -415,14 +437,14 @@ func kernelStampEnd(line string) int {
 
 // scanState writes normalised output: whitespace collapses to one space, a
 // standalone "()" becomes "(<*>)", and a variable that follows another with
-// only spaces or commas between them is absorbed into it. Separator text is
+// only spaces between them is absorbed into it. Separator text is
 // written at once but stays pending (dst[pend:]) until a word or variable
 // follows, so that a collapsing variable can take it back.
 type scanState struct {
 	dst      []byte
 	pend     int  // start of the pending separator in dst
 	lastVar  bool // the last thing written was a variable
-	sepClean bool // the pending separator holds only spaces and commas
+	sepClean bool // the pending separator holds only spaces
 
 	// Offsets of the spaces in dst, i.e. the token boundaries, so that
 	// tokens need no second pass; spill is set when there were too many.
@@ -479,9 +501,7 @@ func (sc *scanState) sep(s string) {
 			sc.space()
 			continue
 		}
-		if c != ',' {
-			sc.sepClean = false
-		}
+		sc.sepClean = false // a comma too: "Rect(0, 0 - 720, 1280)" keeps its four values
 		if c == ')' && n > sc.pend && sc.dst[n-1] == '(' && (n == 1 || sc.dst[n-2] == ' ') {
 			// "()" standing alone is an empty value.
 			sc.dst = append(sc.dst, "<*>)"...)
@@ -769,6 +789,9 @@ func matchHostPort(s string, i int) (int, bool) {
 	if marks == 0 || letters+marks < 2 || j >= len(s) || s[j] != ':' || s[j-1] == '.' {
 		return 0, false
 	}
+	if sourceFile(s[i:j]) {
+		return 0, false // file:line, "ib_sm_sweep.c:1831": keep the file name
+	}
 	k := j + 1
 	for k < len(s) && isDigitB(s[k]) {
 		k++
@@ -920,21 +943,32 @@ func matchSyslogTime(s string, i int) (int, bool) {
 		return 0, false
 	}
 	j = k
+	if j+5 < len(s) && s[j] == ' ' && s[j+1] >= 'A' && s[j+1] <= 'Z' {
+		// A zone between time and year: "19:02:14 EST 2004".
+		z := j + 1
+		for z < len(s) && z-j <= 5 && s[z] >= 'A' && s[z] <= 'Z' {
+			z++
+		}
+		if z-j-1 >= 3 && z+5 <= len(s) && s[z] == ' ' && isDigitB(s[z+1]) && isDigitB(s[z+2]) && isDigitB(s[z+3]) && isDigitB(s[z+4]) && (z+5 == len(s) || !isDigitB(s[z+5])) {
+			j = z
+		}
+	}
 	if j+5 <= len(s) && s[j] == ' ' && isDigitB(s[j+1]) && isDigitB(s[j+2]) && isDigitB(s[j+3]) && isDigitB(s[j+4]) && (j+5 == len(s) || !isDigitB(s[j+5])) {
 		j += 5
 	}
 	return j, true
 }
 
-// prefixNum finds "word-123" or "word.123" (letters, one '-' or '.', digits)
+// prefixNum finds "word-123" or "word.123" (letters and '_', not ending
+// in '_', then one '-' or '.', then digits: "__write_block_invoke.434")
 // and returns the index of the separator, or -1: the word stays, the number
 // is masked ("node-<*>", "core.<*>").
 func prefixNum(w string) int {
 	k := 0
-	for k < len(w) && isAlphaB(w[k]) {
+	for k < len(w) && (isAlphaB(w[k]) || w[k] == '_') {
 		k++
 	}
-	if k == 0 || k+1 >= len(w) || w[k] != '-' && w[k] != '.' {
+	if k == 0 || k+1 >= len(w) || w[k] != '-' && w[k] != '.' || w[k-1] == '_' {
 		return -1
 	}
 	for q := k + 1; q < len(w); q++ {
@@ -1092,4 +1126,111 @@ func nameNum(w string) int {
 		}
 	}
 	return k
+}
+
+// restatedQuantity drops a quantity in parentheses that restates the one
+// just written in another unit ("1190 bytes (1.16 KB)" → "<*> bytes"): the
+// parenthesis is printed only for some values, so keeping it would give one
+// event two token counts. line[i] is the digit after the '('; dst must end
+// "<*> unit (" where unit is a unitWord. It returns the index after the ')',
+// or 0 (nothing changed).
+func (sc *scanState) restatedQuantity(line string, i int) int {
+	j := i
+	for j < len(line) && (isDigitB(line[j]) || line[j] == '.' || line[j] == ',') {
+		j++
+	}
+	if j >= len(line) || line[j] != ' ' {
+		return 0
+	}
+	u := j + 1
+	e := u
+	for e < len(line) && isAlphaB(line[e]) {
+		e++
+	}
+	if e >= len(line) || line[e] != ')' || !unitWords[line[u:e]] {
+		return 0
+	}
+	// What was written: "<*> unit" then the pending " (".
+	d := sc.dst
+	if sc.pend < 1 || string(d[sc.pend:]) != " (" {
+		return 0
+	}
+	w := sc.pend
+	b := w
+	for b > 0 && d[b-1] != ' ' {
+		b--
+	}
+	if !unitWords[string(d[b:w])] || b < len(wildcard)+1 || string(d[b-len(wildcard)-1:b]) != wildcard+" " {
+		return 0
+	}
+	sc.dst = d[:w]
+	sc.popSpaces(w)
+	sc.sepClean = true
+	return e + 1
+}
+
+// isBound: '<' or '>' glued to a number ("<1", ">100", "<0.5").
+func isBound(w string) bool {
+	if len(w) < 2 {
+		return false
+	}
+	for k := 1; k < len(w); k++ {
+		if !isDigitB(w[k]) && (w[k] != '.' || k == 1) {
+			return false
+		}
+	}
+	return true
+}
+
+// unitAfter returns the end of a unitWord that follows line[:j] after one
+// space ("<1 sec"), or 0.
+func unitAfter(line string, j int) int {
+	if j+1 >= len(line) || line[j] != ' ' {
+		return 0
+	}
+	e := j + 1
+	for e < len(line) && isAlphaB(line[e]) {
+		e++
+	}
+	if !wordEnds(line, e) || !unitWords[line[j+1:e]] {
+		return 0
+	}
+	return e
+}
+
+// isLiteral: true, false or null in any case, the values of flags and
+// unset fields ("setLightsOn(true)", "ws=null").
+func isLiteral(w string) bool {
+	switch w[0] | 0x20 {
+	case 't':
+		return strings.EqualFold(w, "true")
+	case 'f':
+		return strings.EqualFold(w, "false")
+	case 'n':
+		return strings.EqualFold(w, "null")
+	}
+	return false
+}
+
+// sourceFile reports whether name ends in a source file extension that no
+// DNS name has: one letter (.c, .h, .m), cpp or cxx. Such a name before
+// ":digits" is a file and line, not host:port. (.java was tried: Java stack
+// frames "(X.java:49)" then split the plugin samples' exception events.)
+func sourceFile(name string) bool {
+	d := strings.LastIndexByte(name, '.')
+	if d < 1 {
+		return false
+	}
+	switch ext := name[d+1:]; {
+	case len(ext) == 1:
+		return isAlphaB(ext[0])
+	case len(ext) < 2 || len(ext) > 5:
+		return false
+	default:
+		switch ext {
+		case "cpp", "cxx":
+			return true
+		}
+	}
+	return false
 }

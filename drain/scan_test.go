@@ -36,8 +36,10 @@ func TestScannerMasks(t *testing.T) {
 		{"job id", "Adding job token for job_1445144423722_0020 to x", "Adding job token for <*> to x"},
 		{"key value", "uid=0 euid=0 tty=NODEVssh", "uid=<*> euid=<*> tty=NODEVssh"},
 		{"prefix number", "node node-69 generating core.2275", "node node-<*> generating core.<*>"},
-		{"list", "delete blk_1 blk_2 blk_3, blk_4", "delete <*>"},
-		{"name list", "data source name an14 an15, an16 at cn304", "data source name <*> at cn304"},
+		{"list", "delete blk_1 blk_2 blk_3 blk_4", "delete <*>"},
+		{"comma keeps values apart", "bounds=Rect(0, 0 - 720, 1280) order: 3, 32768 bytes", "bounds=Rect(<*>, <*> - <*>, <*>) order: <*>, <*> bytes"},
+		{"name list", "data source name an14 an15 an16 at cn304", "data source name <*> at cn304"},
+		{"name list ends at a comma", "names an14 an15, an16 at cn304", "names <*>, an16 at cn304"},
 		{"name list after var", "IRQs 3 4 lnk1 lnk2 end", "IRQs <*> end"},
 		{"empty value", "connection from 1.2.3.4 () at x", "connection from <*> (<*>) at x"},
 		{"dots", "store operation.............................1", "store operation.............................<*>"},
@@ -50,6 +52,22 @@ func TestScannerMasks(t *testing.T) {
 		{"bracket number kept", "[12] cni0: up", "[<*>] cni0: up"},
 		{"bracket time not first", "x [864213.123456] y", "x [<*>] y"},
 		{"bracket time unclosed", "[864213.123456 y", "[<*> y"},
+		{"prefix number with underscores", "error_callback 1977 __tls_session_write_block_invoke.434 error 22", "error_callback <*> __tls_session_write_block_invoke.<*> error <*>"},
+		{"prefix ending in underscore stays masked", "for blk_-42 and job_1445_0020", "for <*> and <*>"},
+		{"literals", "setLightsOn(true) ws=null, down FALSE canceled false", "setLightsOn(<*>) ws=<*>, down <*> canceled <*>"},
+		{"literal inside a word kept", "ledNotification == null?true truely nullable", "ledNotification == null?true truely nullable"},
+		{"file and line", "[ib_sm_sweep.c:1831]: No topology change at Engine.cpp:1400:Close", "[ib_sm_sweep.c:<*>]: No topology change at Engine.cpp:<*>:Close"},
+		{"host port with a long last label", "to db.example.com:5432 and b.io:80", "to <*> and <*>"},
+		{"syslog time with zone", "(Release Date: Fri Dec 10 19:02:14 EST 2004)", "(Release Date: <*>)"},
+		{"zone without year kept", "at Fri Dec 10 19:02:14 EST now", "at <*> EST now"},
+		{"restated quantity", "close, 1190 bytes (1.16 KB) sent, 9 bytes received", "close, <*> bytes sent, <*> bytes received"},
+		{"restated quantity at end", "read 1190 bytes (1.16 KB)", "read <*> bytes"},
+		{"parenthesis after a non-unit kept", "read 1190 items (1.16 KB)", "read <*> items (<*> KB)"},
+		{"parenthesis without unit kept", "read 1190 bytes (12)", "read <*> bytes (<*>)"},
+		{"bound with unit", "lifetime <1 sec, done", "lifetime <*>, done"},
+		{"bound without unit", "queue >100 items", "queue <*> items"},
+		{"bound decimal", "took <0.5 ms", "took <*>"},
+		{"not a bound", "a <- b <b1 <1x", "a <- b <b1 <1x"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if got := maskedString(c.in); got != c.want {
@@ -272,7 +290,8 @@ func TestPlainRunsWriteWhatTheLoopWrites(t *testing.T) {
 		"password", "eyJhbGciOiJIUzI1NiJ9xx", "eabcdefghijklmnopqrstuvwxyz", "host:80", "a:b", "id=7", "v1", "1.2.3.4",
 		"a.b", "end.", "x-y", "a@b.cc", "caf\xc3\xa9", "/p/1", "key:", "k", "(x)", "\"q\"", "a,b", "", " ",
 		"http://h/p", "C:\\dir", "Jan 2 15:04:05", "Mon Jan 2 15:04:05 2006", "akka.tcp://x", "Sun 15:04:05",
-		"eyJhbGciOiJIUzINiJabcdefg=.x.y", "kube-proxy", "-x-", "a--b", "x-1"}
+		"eyJhbGciOiJIUzINiJabcdefg=.x.y", "kube-proxy", "-x-", "a--b", "x-1",
+		"true", "False", "NULL", "nulls", "truex", "<1", ">5", "1190 bytes (1.16 KB)", "lifetime <1 sec"}
 	var b strings.Builder
 	for i := range 20000 {
 		b.Reset()

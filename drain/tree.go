@@ -114,6 +114,7 @@ func (m *Miner) search(p *partition, toks []string) (*node, *cluster, bool) {
 		}
 		return nd, nd.clusters[0], true
 	}
+	root := nd
 	depth := 1
 	for _, t := range toks {
 		if depth >= m.maxNodeDepth || depth == n {
@@ -122,6 +123,9 @@ func (m *Miner) search(p *partition, toks []string) (*node, *cluster, bool) {
 		ch := nd.children[t]
 		if ch == nil {
 			if ch = nd.children[wildcard]; ch == nil {
+				if l, c, covered := m.otherHead(root, nil, toks); c != nil {
+					return l, c, covered
+				}
 				return nil, nil, false
 			}
 		}
@@ -129,7 +133,63 @@ func (m *Miner) search(p *partition, toks []string) (*node, *cluster, bool) {
 		depth++
 	}
 	c, covered := m.score.best(nd.clusters, toks, m.cfg.SimTh)
+	if c == nil {
+		if l, c, covered := m.otherHead(root, nd, toks); c != nil {
+			return l, c, covered
+		}
+	}
 	return nd, c, covered
+}
+
+// Lines of at least minHeadTokens tokens, of which at least minHeadFixed
+// after the first are constants in the template, may join a cluster under
+// another first token (otherHead).
+const minHeadTokens, minHeadFixed = 6, 4
+
+// otherHead is the default preset's answer to a value in the first token,
+// the one token Drain keys the tree on ("com.apple.x.daily: scheduler…"):
+// when toks matched nothing in its own leaf (skip), a cluster in another
+// leaf of the same length is taken, the lowest id first, if its template
+// covers every token of toks but the first and the first tokens share a
+// namespace or are both upper-case codes (sameNamespace). Other first
+// tokens ("Failed" / "Accepted password for …") name the event and keep
+// their own cluster. Only with depth 4 (one token level) and the default
+// scorer; it runs only on lines that match nothing in their own leaf.
+func (m *Miner) otherHead(root, skip *node, toks []string) (*node, *cluster, bool) {
+	if !m.headFallback || m.maxNodeDepth != 2 || len(toks) < minHeadTokens {
+		return nil, nil, false
+	}
+	var bestL *node
+	var bestC *cluster
+	for _, ch := range root.children {
+		if ch == skip {
+			continue
+		}
+		for _, c := range ch.clusters {
+			if (bestC == nil || c.id < bestC.id) && sameNamespace(c.tokens[0], toks[0]) && coversTail(c.tokens, toks) {
+				bestL, bestC = ch, c
+			}
+		}
+	}
+	if bestC == nil {
+		return nil, nil, false
+	}
+	return bestL, bestC, tokenCovers(bestC.tokens[0], toks[0])
+}
+
+// coversTail reports whether tmpl covers toks in every token but the first
+// and has at least minHeadFixed constants there.
+func coversTail(tmpl, toks []string) bool {
+	fixed := 0
+	for i := 1; i < len(tmpl); i++ {
+		if !tokenCovers(tmpl[i], toks[i]) {
+			return false
+		}
+		if !strings.Contains(tmpl[i], wildcard) {
+			fixed++
+		}
+	}
+	return fixed >= minHeadFixed
 }
 
 // insert is Drain3's add_seq_to_prefix_tree for a new cluster.
@@ -253,4 +313,31 @@ func (c *cluster) setTemplate(toks []string) {
 	c.fixed = len(toks) - c.wild
 	c.template = s
 	c.templateID = TemplateID(c.part.name, s)
+}
+
+// sameNamespace reports whether line token l can stand where template token
+// t is: t covers it, or both start with a common prefix that ends at a
+// delimiter or dot ("com.apple.x.daily:" and "com.apple.Safari.Update:"),
+// or both are upper-case codes (acronym).
+func sameNamespace(t, l string) bool {
+	if tokenCovers(t, l) || l == wildcard {
+		return true // a value in the line's first token: "<url>: scheduler…"
+	}
+	p, _ := commonEnds(t, l)
+	return p > 0 || acronym(t) && acronym(l)
+}
+
+// acronym: 3 to 5 upper-case letters, digits after the first ("DSDT",
+// "FADT", "HPET"): a code whose line is otherwise identical is one event
+// ("DSDT (v001 DELL PE BKC …) @ 0x…").
+func acronym(w string) bool {
+	if len(w) < 3 || len(w) > 5 {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		if !(w[i] >= 'A' && w[i] <= 'Z' || i > 0 && w[i] >= '0' && w[i] <= '9') {
+			return false
+		}
+	}
+	return true
 }
