@@ -53,7 +53,9 @@ func (d *tiedDialer) DialContext(ctx context.Context, network, addr string) (net
 		tlsConn := tls.Client(c, tc)
 		if err := tlsConn.HandshakeContext(ctx); err != nil {
 			c.Close()
-			return nil, err
+			// The tls errors do not say where: name the server, so that
+			// "certificate signed by unknown authority" points at it.
+			return nil, fmt.Errorf("TLS handshake with %s: %w", addr, err)
 		}
 		c = tlsConn
 	}
