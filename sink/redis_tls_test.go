@@ -1,0 +1,343 @@
+package sink
+
+// Redis over TLS against a real redis-server with TLS only (no plain port):
+// certificates from a throwaway CA (testutil.NewCA), the happy path with the
+// default user and with an ACL user, and the failures a deployment meets
+// (wrong CA, TLS against a plain server, wrong password), each of which
+// must keep the pipeline flowing and lose nothing once the server is fixed.
+
+import (
+	"context"
+	"crypto/tls"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/awoooi/fluent-bit-drain/internal/testutil"
+	"github.com/redis/go-redis/v9"
+)
+
+// tlsRedis is a private redis-server (see privateRedis) that listens with
+// TLS only, presenting a certificate issued by ca.
+type tlsRedis struct {
+	*redisServer
+	ca                *testutil.CA
+	certFile, keyFile string
+}
+
+// privateTLSRedis prepares a TLS-only private Redis; password, when set,
+// is the default user's requirepass. The server is not started.
+func privateTLSRedis(t testing.TB, password string, ca *testutil.CA) *tlsRedis {
+	t.Helper()
+	r := &tlsRedis{redisServer: privateRedis(t, password)}
+	r.setCA(t, ca)
+	return r
+}
+
+// setCA makes the server present a certificate from ca at its next start.
+func (r *tlsRedis) setCA(t testing.TB, ca *testutil.CA) {
+	t.Helper()
+	r.ca = ca
+	r.certFile, r.keyFile = ca.ServerCert(t, r.dir, "server-"+ca.Cert.Subject.CommonName)
+}
+
+// startTLS starts redis-server with --port 0 and --tls-port, and waits until
+// a TLS client trusting r.ca gets PONG. It skips the test when this
+// redis-server was built without TLS.
+func (r *tlsRedis) startTLS(t testing.TB) {
+	t.Helper()
+	args := []string{"--port", "0", "--tls-port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
+		"--tls-cert-file", r.certFile, "--tls-key-file", r.keyFile, "--tls-ca-cert-file", r.ca.File,
+		"--tls-auth-clients", "no", "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--dir", r.dir}
+	if r.password != "" {
+		args = append(args, "--requirepass", r.password)
+	}
+	var out testutil.Buffer
+	r.cmd = exec.Command("redis-server", args...)
+	r.cmd.Stdout, r.cmd.Stderr = &out, &out
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	rdb := r.tlsClient(r.password)
+	defer rdb.Close()
+	for i := 0; i < 100; i++ {
+		if rdb.Ping(context.Background()).Err() == nil {
+			return
+		}
+		// redis-server prints why it refuses its arguments, then exits.
+		if log := string(out.Bytes()); strings.Contains(log, "FATAL") || strings.Contains(log, "Failed to configure TLS") {
+			r.kill()
+			low := strings.ToLower(log)
+			if strings.Contains(low, "tls") && (strings.Contains(low, "not supported") || strings.Contains(low, "bad directive")) {
+				t.Skipf("redis-server lacks TLS support (Debian's links libssl; a build without BUILD_TLS=yes does not): %s", strings.TrimSpace(log))
+			}
+			t.Fatalf("TLS redis-server refused to start: %s", log)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("TLS redis-server did not come up on %s: %s", r.addr(), out.Bytes())
+}
+
+// tlsClient is the test's own go-redis client, verifying the server with r.ca.
+func (r *tlsRedis) tlsClient(password string) *redis.Client {
+	return r.tlsClientAs("", password)
+}
+
+func (r *tlsRedis) tlsClientAs(user, password string) *redis.Client {
+	return redis.NewClient(&redis.Options{Addr: r.addr(), Username: user, Password: password, MaxRetries: -1,
+		DialTimeout: 2 * time.Second, TLSConfig: &tls.Config{RootCAs: r.ca.Pool(), ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}})
+}
+
+// tlsFeed hands the sink n new templates and one hit each, and fails the test
+// if the calls take long: the sink must never block on Redis.
+func tlsFeed(t testing.TB, s *Sink, part string, n int) []string {
+	t.Helper()
+	ids := make([]string, n)
+	start := time.Now()
+	for i := range n {
+		tt := tmpl(part, "tls template <*> number "+strconv.Itoa(i), KindNew)
+		s.Template(tt)
+		s.Hit(tt.ID, 2)
+		ids[i] = tt.ID
+	}
+	if d := time.Since(start); d > 100*time.Millisecond {
+		t.Errorf("%d templates and hits took %v to hand over: the sink blocked", n, d)
+	}
+	return ids
+}
+
+// tlsCheckAnnounced checks that every id has exactly one event in <prefix>:new
+// and that its cluster hash holds the template and the size 2 (the Hit
+// call; size counts Hit calls, as Stats.Hits does).
+func tlsCheckAnnounced(t testing.TB, rdb *redis.Client, prefix string, ids []string) {
+	t.Helper()
+	evs := listEvents(t, rdb, prefix+":new")
+	count := map[string]int{}
+	for _, e := range evs {
+		count[e.ClusterID]++
+		if e.Kind != KindNew || !strings.HasPrefix(e.Template, "tls template <*> number ") {
+			t.Errorf("event %+v", e)
+		}
+	}
+	if len(evs) != len(ids) {
+		t.Errorf("%d events in %s:new, want %d", len(evs), prefix, len(ids))
+	}
+	ctx := context.Background()
+	for _, id := range ids {
+		if count[id] != 1 {
+			t.Errorf("template %s announced %d times", id, count[id])
+		}
+		h, err := rdb.HGetAll(ctx, prefix+":clusters:"+id).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h["size"] != "2" || !strings.HasPrefix(h["template"], "tls template") || h["last_seen_at"] == "" {
+			t.Errorf("cluster %s hash = %v, want size 2, the template and last_seen_at", id, h)
+		}
+	}
+}
+
+// TestRedisTLSLive: templates are announced and counted over TLS, as the default
+// user with requirepass and as an ACL user limited to the sink's prefix,
+// the passwords read from files.
+func TestRedisTLSLive(t *testing.T) {
+	const aclUser, aclPW = "drain-tls", "acl-Pw-5e1d93"
+	for _, tc := range []struct {
+		name, user, password string
+	}{
+		{"no password", "", ""},
+		{"requirepass", "", privatePW},
+		{"ACL user", aclUser, aclPW},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			ca := testutil.NewCA(t, dir, "drain-test-ca")
+			adminPW := ""
+			if tc.user != "" || tc.password != "" {
+				adminPW = privatePW
+			}
+			rs := privateTLSRedis(t, adminPW, ca)
+			rs.startTLS(t)
+			admin := rs.tlsClient(adminPW)
+			defer admin.Close()
+			prefix := "tls" + strconv.Itoa(int(uniqN.Add(1)))
+			if tc.user != "" {
+				err := admin.Do(context.Background(), "ACL", "SETUSER", tc.user, "reset", "on", ">"+tc.password,
+					"~"+prefix+":*", "+@all").Err()
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			cfg := fast(Config{RedisAddr: rs.addr(), RedisTLS: true, RedisCAFile: ca.File, RedisPrefix: prefix,
+				RedisUsername: tc.user, NewListMax: 1000})
+			if tc.password != "" {
+				cfg.RedisPasswordFile = filepath.Join(dir, "redis-pw")
+				os.WriteFile(cfg.RedisPasswordFile, []byte(tc.password+"\n"), 0o600)
+			}
+			var lb testutil.Log
+			s, err := New(cfg, &lb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids := tlsFeed(t, s, "tls", 20)
+			waitFor(t, 10*time.Second, "announced over TLS", func() bool { return settled(s) })
+			closeSink(t, s)
+			st := s.Stats()
+			if st.Redis.Batches == 0 || st.Redis.Retries != 0 || st.Lost != 0 {
+				t.Errorf("redis stats %+v, lost %d", st.Redis, st.Lost)
+			}
+			tlsCheckAnnounced(t, admin, prefix, ids)
+			if log := lb.String(); strings.Contains(log, "failed") || (tc.password != "" && strings.Contains(log, tc.password)) {
+				t.Errorf("log:\n%s", log)
+			}
+		})
+	}
+}
+
+// TestRedisTLSFaults: each misconfiguration is counted as a Redis error and
+// logged once, clearly and without the secret, while the sink keeps taking
+// records; once the server side is put right, everything held arrives,
+// announced once. The sink's configuration never changes: the server is
+// what gets fixed (a certificate from the trusted CA, TLS turned on, the
+// password the sink has).
+func TestRedisTLSFaults(t *testing.T) {
+	const wrongPW = "Wr0ng-tls-pw-8c31"
+	for _, tc := range []struct {
+		name      string
+		password  string // the sink's password
+		cause     string
+		logWants  []string
+		namesAddr bool // the failure line names the server
+		setUp     func(t *testing.T, rs *tlsRedis, other *testutil.CA)
+		fix       func(t *testing.T, rs *tlsRedis)
+		serverPW  string
+	}{
+		{
+			name:      "wrong CA",
+			cause:     CauseConnect,
+			logWants:  []string{"redis: write failed (connect)", "certificate signed by unknown authority"},
+			namesAddr: true,
+			// The server presents a certificate from another CA.
+			setUp: func(t *testing.T, rs *tlsRedis, other *testutil.CA) {
+				trusted := rs.ca
+				rs.setCA(t, other)
+				rs.startTLS(t)
+				rs.ca = trusted // fix restarts with a certificate from the trusted CA
+			},
+			fix: func(t *testing.T, rs *tlsRedis) {
+				rs.kill()
+				rs.setCA(t, rs.ca)
+				rs.startTLS(t)
+			},
+		},
+		{
+			name: "server plain",
+			// A plain redis-server takes the ClientHello for the start of an
+			// inline command and waits for its end: the handshake times out.
+			cause:    CauseTimeout,
+			logWants: []string{"redis: write failed ("},
+			setUp: func(t *testing.T, rs *tlsRedis, _ *testutil.CA) {
+				rs.start(t) // plain TCP on the same port
+			},
+			fix: func(t *testing.T, rs *tlsRedis) {
+				rs.kill()
+				rs.startTLS(t)
+			},
+		},
+		{
+			name:     "wrong password",
+			password: wrongPW,
+			serverPW: privatePW,
+			cause:    CauseAuth,
+			logWants: []string{"redis: write failed (auth)"},
+			setUp: func(t *testing.T, rs *tlsRedis, _ *testutil.CA) {
+				rs.startTLS(t)
+			},
+			fix: func(t *testing.T, rs *tlsRedis) {
+				admin := rs.tlsClient(rs.password)
+				defer admin.Close()
+				if err := admin.ConfigSet(context.Background(), "requirepass", wrongPW).Err(); err != nil {
+					t.Fatal(err)
+				}
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			ca := testutil.NewCA(t, dir, "drain-trusted-ca")
+			other := testutil.NewCA(t, dir, "drain-other-ca")
+			rs := privateTLSRedis(t, tc.serverPW, ca)
+			tc.setUp(t, rs, other)
+			prefix := "tlsfault" + strconv.Itoa(int(uniqN.Add(1)))
+			cfg := fast(Config{RedisAddr: rs.addr(), RedisTLS: true, RedisCAFile: ca.File, RedisPrefix: prefix,
+				NewListMax: 1000, CallTimeout: time.Second})
+			if tc.password != "" {
+				cfg.RedisPasswordFile = filepath.Join(dir, "redis-pw")
+				os.WriteFile(cfg.RedisPasswordFile, []byte(tc.password+"\n"), 0o600)
+			}
+			var lb testutil.Log
+			s, err := New(cfg, &lb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids := tlsFeed(t, s, "fault", 10)
+			waitFor(t, 10*time.Second, "Redis errors counted", func() bool {
+				st := s.Stats()
+				return st.Redis.Retries >= 2 && errSum(st.Redis.Errors) >= 2
+			})
+			ids = append(ids, tlsFeed(t, s, "fault-more", 10)...) // still taking records
+			st := s.Stats()
+			if tc.cause != "" && st.Redis.Errors[tc.cause] == 0 {
+				t.Errorf("no %s error counted: %v", tc.cause, st.Redis.Errors)
+			}
+			if st.Redis.Batches != 0 || st.Lost != 0 || st.Dropped != 0 || st.Pending == 0 {
+				t.Errorf("while failing: redis %+v, lost %d, dropped %d, pending %d", st.Redis, st.Lost, st.Dropped, st.Pending)
+			}
+			log := lb.String()
+			t.Logf("errors %v; log:\n%s", st.Redis.Errors, log)
+			for _, want := range tc.logWants {
+				if !strings.Contains(log, want) {
+					t.Errorf("log lacks %q", want)
+				}
+			}
+			if tc.namesAddr && !strings.Contains(log, "TLS handshake with "+rs.addr()+": ") {
+				t.Errorf("log does not name the address %s", rs.addr())
+			}
+			for _, secret := range []string{wrongPW, privatePW} {
+				if strings.Contains(log, secret) {
+					t.Error("a password appears in the log")
+				}
+			}
+			if n := strings.Count(log, "redis: write failed"); n > 2 {
+				t.Errorf("%d failure lines for one repeated cause: want rate-limited", n)
+			}
+
+			tc.fix(t, rs)
+			waitFor(t, 15*time.Second, "backlog written once fixed", func() bool { return settled(s) })
+			closeSink(t, s)
+			if st := s.Stats(); st.Lost != 0 || st.Dropped != 0 {
+				t.Errorf("after the fix: lost %d, dropped %d", st.Lost, st.Dropped)
+			}
+			if !strings.Contains(lb.String(), "redis: writes succeed again") {
+				t.Errorf("no recovery line in log:\n%s", lb.String())
+			}
+			rdb := rs.tlsClient(tc.password)
+			if tc.password == "" {
+				rdb = rs.tlsClient(rs.password)
+			}
+			defer rdb.Close()
+			tlsCheckAnnounced(t, rdb, prefix, ids)
+		})
+	}
+}
+
+func errSum(m map[string]uint64) (n uint64) {
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
