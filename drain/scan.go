@@ -293,7 +293,7 @@ func (sc *scanState) scan(line string) (special bool) {
 		w := line[i:j]
 		if !digit && c != '/' {
 			sc.listPrefix = ""
-			if (len(w) == 4 || len(w) == 5) && isLiteral(w) {
+			if uint(len(w)-4) <= 1 && maybeLiteral(w[0]) && isLiteral(w) {
 				sc.variable() // true, false, null: always a value
 				i = j
 				continue
@@ -386,7 +386,7 @@ func (sc *scanState) plainRun(line string, i, ps, pe int) (int, int, int) {
 			r++
 		}
 		if seen&^(bAlpha|bHex|bDash) != 0 || r < n && line[r] == ':' || r-q == 3 && line[q] <= 'Z' || r-q > 20 && line[q] == 'e' ||
-			(r-q == 4 || r-q == 5) && isLiteral(line[q:r]) {
+			uint(r-q-4) <= 1 && maybeLiteral(line[q]) && isLiteral(line[q:r]) {
 			break
 		}
 		if sc.nsp < len(sc.spaces) {
@@ -1198,16 +1198,28 @@ func unitAfter(line string, j int) int {
 	return e
 }
 
+// maybeLiteral reports whether a word starting with c may be one of
+// isLiteral's: a cheap test before the call.
+func maybeLiteral(c byte) bool {
+	c |= 0x20
+	return c == 't' || c == 'f' || c == 'n'
+}
+
 // isLiteral: true, false or null in any case, the values of flags and
 // unset fields ("setLightsOn(true)", "ws=null").
 func isLiteral(w string) bool {
-	switch w[0] | 0x20 {
-	case 't':
-		return strings.EqualFold(w, "true")
-	case 'f':
-		return strings.EqualFold(w, "false")
-	case 'n':
-		return strings.EqualFold(w, "null")
+	// A byte ORed with 0x20 equals a lower-case letter only when it is that
+	// letter in either case: one OR and compare folds the case of 4 bytes.
+	word := func(s string) uint32 {
+		return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+	}
+	const fold = 0x20202020
+	switch len(w) {
+	case 4:
+		x := word(w) | fold
+		return x == 't'|'r'<<8|'u'<<16|'e'<<24 || x == 'n'|'u'<<8|'l'<<16|'l'<<24
+	case 5:
+		return word(w)|fold == 'f'|'a'<<8|'l'<<16|'s'<<24 && w[4]|0x20 == 'e'
 	}
 	return false
 }

@@ -35,3 +35,15 @@ func TestSameToken(t *testing.T) {
 		}
 	}
 }
+
+func TestIsLiteral(t *testing.T) {
+	for w, want := range map[string]bool{
+		"true": true, "TRUE": true, "True": true, "null": true, "NuLl": true, "false": true, "FALSE": true,
+		"tru": false, "truee": false, "trud": false, "fals": false, "falsy": false, "nul": false, "nulls": false,
+		"TRU\x05": false, "\x14rue": false, "4rue": false, "": false, "f@lse": false,
+	} {
+		if len(w) > 0 && isLiteral(w) != want {
+			t.Errorf("isLiteral(%q) = %v, want %v", w, !want, want)
+		}
+	}
+}
