@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -265,4 +267,14 @@ func (c *Config) redisTLS() (*tls.Config, error) {
 		tc.RootCAs = pool
 	}
 	return tc, nil
+}
+
+// pgAddr is the server a PostgreSQL DSN names, for log lines: host:port or
+// the socket directory, never the user or password.
+func pgAddr(pc *pgxpool.Config) string {
+	cc := pc.ConnConfig
+	if strings.HasPrefix(cc.Host, "/") {
+		return cc.Host
+	}
+	return net.JoinHostPort(cc.Host, strconv.Itoa(int(cc.Port)))
 }

@@ -246,12 +246,12 @@ func TestWrongPassword(t *testing.T) {
 	if strings.Contains(log, wrong) || strings.Contains(log, privatePW) {
 		t.Error("a password appears in the log")
 	}
-	for _, want := range []string{"[drain] sink: postgres: write failed (auth)", "[drain] sink: redis: write failed (auth)"} {
+	for _, want := range []string{"[drain] sink: postgres 127.0.0.1:", "write failed (auth)", "[drain] sink: redis 127.0.0.1:"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("log lacks %q", want)
 		}
 	}
-	if n := strings.Count(log, "postgres: write failed"); n > 2 {
+	if n := strings.Count(log, "[drain] sink: postgres 127.0.0.1:"); n > 2 {
 		t.Errorf("%d failure lines for one repeated cause: want rate-limited", n)
 	}
 }

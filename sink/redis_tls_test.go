@@ -219,7 +219,7 @@ func TestRedisTLSFaults(t *testing.T) {
 		{
 			name:      "wrong CA",
 			cause:     CauseConnect,
-			logWants:  []string{"redis: write failed (connect)", "certificate signed by unknown authority"},
+			logWants:  []string{"write failed (connect)", "TLS handshake with 127.0.0.1:", "certificate signed by unknown authority"},
 			namesAddr: true,
 			// The server presents a certificate from another CA.
 			setUp: func(t *testing.T, rs *tlsRedis, other *testutil.CA) {
@@ -238,8 +238,9 @@ func TestRedisTLSFaults(t *testing.T) {
 			name: "server plain",
 			// A plain redis-server takes the ClientHello for the start of an
 			// inline command and waits for its end: the handshake times out.
-			cause:    CauseTimeout,
-			logWants: []string{"redis: write failed ("},
+			cause:     CauseTimeout,
+			logWants:  []string{"write failed (timeout)", "a server that does not speak TLS"},
+			namesAddr: true,
 			setUp: func(t *testing.T, rs *tlsRedis, _ *testutil.CA) {
 				rs.start(t) // plain TCP on the same port
 			},
@@ -249,11 +250,12 @@ func TestRedisTLSFaults(t *testing.T) {
 			},
 		},
 		{
-			name:     "wrong password",
-			password: wrongPW,
-			serverPW: privatePW,
-			cause:    CauseAuth,
-			logWants: []string{"redis: write failed (auth)"},
+			name:      "wrong password",
+			password:  wrongPW,
+			serverPW:  privatePW,
+			cause:     CauseAuth,
+			logWants:  []string{"write failed (auth)"},
+			namesAddr: true,
 			setUp: func(t *testing.T, rs *tlsRedis, _ *testutil.CA) {
 				rs.startTLS(t)
 			},
@@ -304,7 +306,7 @@ func TestRedisTLSFaults(t *testing.T) {
 					t.Errorf("log lacks %q", want)
 				}
 			}
-			if tc.namesAddr && !strings.Contains(log, "TLS handshake with "+rs.addr()+": ") {
+			if tc.namesAddr && !strings.Contains(log, "sink: redis "+rs.addr()+": write failed") {
 				t.Errorf("log does not name the address %s", rs.addr())
 			}
 			for _, secret := range []string{wrongPW, privatePW} {

@@ -165,12 +165,17 @@ func New(cfg Config, log Logger) (*Sink, error) {
 	var pgStore *store
 	if s.pg != nil {
 		pgStore = s.newStore("postgres", &s.pgC, s.pg.write, s.pg.classify)
+		pgStore.where = pgAddr(pc)
 		pgStore.after = s.afterPG
 		s.first = []*store{pgStore}
 		s.hitStores = append(s.hitStores, pgStore)
 	}
 	if s.rd != nil {
 		rs := s.newStore("redis", &s.rdC, s.rd.write, s.rd.classify)
+		rs.where = cfg.RedisAddr
+		if cfg.RedisTLS || cfg.RedisCAFile != "" {
+			rs.hint = "with Redis_TLS on, a server that does not speak TLS never answers the handshake and fails this way"
+		}
 		rs.primary = true
 		s.announce = append(s.announce, rs)
 		s.hitStores = append(s.hitStores, rs)

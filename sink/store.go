@@ -109,6 +109,8 @@ func (b *batch) sortByID() {
 // under mu.
 type store struct {
 	name     string
+	where    string // server address for log lines (never credentials), "" if none
+	hint     string // appended to timeout failures: their likely cause
 	c        *storeCounters
 	primary  bool // counts Stats.Announced
 	write    func(ctx context.Context, b *batch) error
@@ -442,7 +444,14 @@ func (s *Sink) failedKey(st *store, cause, key, msg string, retry bool) {
 	if !retry {
 		then = "not retried"
 	}
-	s.logf("%s: write failed (%s), %s: %s%s", st.name, cause, then, msg, rep)
+	name := st.name
+	if st.where != "" {
+		name += " " + st.where
+	}
+	if cause == "timeout" && st.hint != "" {
+		msg += " (" + st.hint + ")"
+	}
+	s.logf("%s: write failed (%s), %s: %s%s", name, cause, then, msg, rep)
 	st.failing, st.lastMsg, st.lastLog, st.repeated = true, key, now, 0
 }
 
