@@ -104,9 +104,27 @@ func BenchmarkAddHotDefault(b *testing.B) { benchHot(b, "default", sequential(b)
 func BenchmarkAddMixedDefault(b *testing.B) { benchHot(b, "default", interleaved(b)) }
 
 // BenchmarkAddCold: a fresh miner for every pass over the data.
-func BenchmarkAddCold(b *testing.B) {
-	lines := sequential(b)
-	cfg, _ := Preset("drain3")
+func BenchmarkAddCold(b *testing.B) { benchCold(b, "drain3", sequential(b)) }
+
+// BenchmarkAddColdDefault: BenchmarkAddCold with the default preset, whose
+// misses also look at other leaves (cross.go).
+func BenchmarkAddColdDefault(b *testing.B) { benchCold(b, "default", sequential(b)) }
+
+// BenchmarkAddAllNewDefault: every line a new template of one length (a
+// hostile stream), a fresh miner every 2000 lines. Every Add is a miss:
+// it scans its leaf (past MaxChildren first tokens, all lines share the <*>
+// leaf, which any Drain scans in full), looks at up to maxCross clusters of
+// other leaves, then creates a cluster.
+func BenchmarkAddAllNewDefault(b *testing.B) {
+	var lines []benchLine
+	for i := 0; i < 2000; i++ {
+		lines = append(lines, benchLine{"p", letters(i) + " : mode=" + letters(i+7) + " " + letters(i+1) + " " + letters(i+3) + " done"})
+	}
+	benchCold(b, "default", lines)
+}
+
+func benchCold(b *testing.B, preset string, lines []benchLine) {
+	cfg, _ := Preset(preset)
 	var m *Miner
 	b.ReportAllocs()
 	cpu := startCPU(b)

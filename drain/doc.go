@@ -9,7 +9,10 @@
 // the partition, walks its prefix tree by token count and leading tokens,
 // scores the clusters of the leaf, then creates or widens a cluster. Both
 // steps are seams chosen by Config.Tokenizer and Config.Scoring: "drain3" is
-// Drain3-exact, "default" is the plugin's preset (see default.go, scan.go).
+// Drain3-exact, "default" is the plugin's preset (see default.go, scan.go);
+// with "default", a line that finds nothing in its leaf also scores a bounded
+// number of clusters of other leaves, and a join there moves the cluster to
+// the "<*>" child (cross.go).
 //
 // Locking: one sync.Mutex guards all partitions, trees, clusters, the global
 // LRU list of clusters (the MaxClusters budget) and the LRU list of

@@ -42,6 +42,7 @@ func FuzzAdd(f *testing.F) {
 	for i, s := range seeds {
 		f.Add(s, seeds[(i+1)%len(seeds)])
 	}
+	f.Add(sudoLine("deploy", "kubelet"), sudoLine("ops", "chrony")) // a cross-leaf join
 	f.Fuzz(func(t *testing.T, a, b string) {
 		for _, preset := range []string{"drain3", "default"} {
 			cfg, _ := Preset(preset)
@@ -81,6 +82,7 @@ func FuzzAdd(f *testing.F) {
 					t.Fatalf("bounds broken: %+v", st)
 				}
 			}
+			checkTree(t, m) // leaves, lists and keys still agree after cross-leaf joins
 		}
 	})
 }

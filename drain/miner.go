@@ -84,6 +84,12 @@ type Miner struct {
 	seeded     uint64
 	evictedC   uint64
 	evictedP   uint64
+
+	// Cross-leaf joins (cross.go), the default scoring only.
+	cross     bool
+	crossBuf  []*cluster // crossSearch's candidates, reused under mu
+	crossToks []string   // crossSearch's view of the line, reused under mu
+	crossSeen uint64     // clusters crossSearch looked at, for the tests of its bound
 }
 
 // New returns an empty miner for cfg.
@@ -100,6 +106,7 @@ func New(cfg Config) (*Miner, error) {
 		maxNodeDepth: cfg.Depth - 2,
 		headFallback: cfg.Scoring == "default",
 		parts:        make(map[string]*partition),
+		cross:        cfg.Scoring == "default",
 	}
 	m.lru.prev, m.lru.next = &m.lru, &m.lru
 	m.plru.prev, m.plru.next = &m.plru, &m.plru
@@ -207,7 +214,12 @@ func (m *Miner) Add(partition, line string) Result {
 func (m *Miner) add(key string, toks []string) Result {
 	m.lines++
 	p := m.partition(key)
-	_, c, covered := m.search(p, toks)
+	leaf, c, covered := m.search(p, toks)
+	cross := false
+	if c == nil && m.cross {
+		c, covered = m.crossSearch(p, toks, leaf)
+		cross = c != nil
+	}
 	if c == nil {
 		c = m.create(p, toks)
 		m.created++
@@ -216,11 +228,17 @@ func (m *Miner) add(key string, toks []string) Result {
 	c.size++
 	m.touch(c)
 	oldID, oldTmpl := c.templateID, c.template
-	if covered || !m.score.merge(c.tokens, toks) {
+	// Key tokens first: merge would widen them too, hiding the move.
+	moved := !covered && cross && m.widenKeys(c, toks)
+	changed := !covered && m.score.merge(c.tokens, toks)
+	if !changed && !moved {
 		m.known++
 		return m.result(Known, c)
 	}
 	c.setTemplate(c.tokens)
+	if moved {
+		m.rehome(p, c)
+	}
 	m.generalize++
 	r := m.result(Generalized, c)
 	r.ParentID, r.ParentTemplate = oldID, oldTmpl
@@ -254,7 +272,10 @@ func (m *Miner) Match(partition, line string) (Result, bool) {
 	if p == nil {
 		return Result{}, false
 	}
-	_, c, covered := m.search(p, s.toks)
+	leaf, c, covered := m.search(p, s.toks)
+	if c == nil && m.cross {
+		c, covered = m.crossSearch(p, s.toks, leaf)
+	}
 	if c == nil || !covered {
 		return Result{}, false
 	}
@@ -439,6 +460,7 @@ func (m *Miner) create(p *partition, toks []string) *cluster {
 	c.setTemplate(toks)
 	m.pushFront(c)
 	m.insert(p, c)
+	p.linkLen(c)
 	return c
 }
 
@@ -446,6 +468,7 @@ func (m *Miner) evict(c *cluster) {
 	c.prev.next, c.next.prev = c.next, c.prev
 	c.prev, c.next = nil, nil
 	removeFromTree(c.part, c)
+	c.part.unlinkLen(c)
 	c.part.live--
 	m.nClusters--
 	m.evictedC++

@@ -201,11 +201,14 @@ func Restore(r io.Reader, cfg Config) (*Miner, error) {
 			}
 			p.byLen[n] = nd
 		}
+		cs := make([]*cluster, 0, len(byID[i]))
 		for _, c := range byID[i] {
 			if c.leaf == nil {
 				return nil, fmt.Errorf("drain: snapshot partition %q: cluster %d is in no leaf", p.name, c.id)
 			}
+			cs = append(cs, c)
 		}
+		p.relinkLen(cs)
 	}
 	for m.nClusters > cfg.MaxClusters {
 		m.evict(m.lru.prev)

@@ -20,19 +20,21 @@ type cluster struct {
 	template   string   // tokens joined by one space; the cluster's one owned copy
 	tokens     []string // slices of template, or the wildcard constant
 	templateID string   // TemplateID(partition, template), recomputed only on change
-	fixed      int      // non-wildcard tokens: the most a line can score against the template
-	wild       int      // wildcard tokens
+	fixed      int      // non-wildcard tokens (the most a line can score against the template); the rest are "<*>"
 	part       *partition
 	leaf       *node
 	prev, next *cluster // global LRU list, most recent at lru.next
+	lprev      *cluster // partition's list of clusters of this token count,
+	lnext      *cluster // newest first (see cross.go)
 }
 
 // partition is one independent Drain tree.
 type partition struct {
-	name       string  // valid UTF-8 without NUL (the caller's key, repaired)
-	byLen      []*node // first tree level: token count → node
-	nextID     uint64  // Drain3's clusters_counter
-	live       int     // clusters of this partition in the LRU list
+	name       string     // valid UTF-8 without NUL (the caller's key, repaired)
+	byLen      []*node    // first tree level: token count → node
+	newest     []*cluster // token count → its clusters, newest first (cross.go)
+	nextID     uint64     // Drain3's clusters_counter
+	live       int        // clusters of this partition in the LRU list
 	prev, next *partition
 }
 
@@ -65,7 +67,7 @@ func (drain3Scorer) best(cands []*cluster, toks []string, simTh float64) (*clust
 	maxSim, maxPC := -1, -1
 	for _, c := range cands {
 		// sim <= c.fixed: skip a candidate that cannot win on score or tie.
-		if c.fixed < maxSim || c.fixed == maxSim && c.wild <= maxPC {
+		if c.fixed < maxSim || c.fixed == maxSim && len(c.tokens)-c.fixed <= maxPC {
 			continue
 		}
 		tmpl := c.tokens
@@ -255,6 +257,12 @@ func (nd *node) child(key string) *node {
 // live clusters. Drain3 keeps empty nodes, which counts against max_children;
 // that difference shows only after an eviction.
 func removeFromTree(p *partition, c *cluster) {
+	prune(p, unleaf(c), len(c.tokens))
+}
+
+// unleaf takes c out of its leaf, keeping the order of the others, and
+// returns the leaf.
+func unleaf(c *cluster) *node {
 	nd := c.leaf
 	cs := nd.clusters
 	for i, x := range cs {
@@ -266,9 +274,15 @@ func removeFromTree(p *partition, c *cluster) {
 		}
 	}
 	c.leaf = nil
+	return nd
+}
+
+// prune removes nd and its ancestors while they are empty, in the tree for
+// n-token lines.
+func prune(p *partition, nd *node, n int) {
 	for len(nd.clusters) == 0 && len(nd.children) == 0 {
 		if nd.parent == nil {
-			if n := len(c.tokens); n < len(p.byLen) && p.byLen[n] == nd {
+			if n < len(p.byLen) && p.byLen[n] == nd {
 				p.byLen[n] = nil
 			}
 			return
@@ -298,19 +312,18 @@ func (c *cluster) setTemplate(toks []string) {
 	if len(c.tokens) != len(toks) {
 		c.tokens = make([]string, len(toks))
 	}
-	off := 0
-	c.wild = 0
+	off, wild := 0, 0
 	for i, t := range toks {
 		l := len(t)
 		if t == wildcard {
 			c.tokens[i] = wildcard
-			c.wild++
+			wild++
 		} else {
 			c.tokens[i] = s[off : off+l]
 		}
 		off += l + 1
 	}
-	c.fixed = len(toks) - c.wild
+	c.fixed = len(toks) - wild
 	c.template = s
 	c.templateID = TemplateID(c.part.name, s)
 }

@@ -1,0 +1,239 @@
+package drain
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func sudoLine(user, unit string) string {
+	return fmt.Sprintf("%s : TTY=pts/1 ; PWD=/home/%s ; USER=root ; COMMAND=/usr/bin/systemctl restart %s", user, user, unit)
+}
+
+const sudoTemplate = "<*> : TTY=pts/1 ; PWD=<*> ; USER=root ; COMMAND=<*> restart <*>"
+
+// TestCrossLeaf feeds lines to a fresh default miner and checks what each
+// did: a line whose key token (the first, at depth 4) differs joins a
+// cluster of another leaf only when the line marks that token as a value.
+func TestCrossLeaf(t *testing.T) {
+	tests := []struct {
+		name  string
+		lines []string
+		kinds []Kind
+		last  string // template of the last line's cluster
+	}{
+		{"sudo user joins, then found through the <*> child",
+			[]string{sudoLine("deploy", "containerd"), sudoLine("ops", "kubelet"), sudoLine("admin", "chrony"), sudoLine("deploy", "kubelet")},
+			[]Kind{Created, Generalized, Known, Known}, sudoTemplate},
+		{"key=value key token",
+			[]string{"user=alice logged in from console", "user=bob logged in from console", "user=carol logged in from console"},
+			[]Kind{Created, Generalized, Known}, "<*> logged in from console"},
+		{"quoted value glued to a key",
+			[]string{`pod="shop/web" probe failed twice`, `pod="db/pg" probe failed twice`},
+			[]Kind{Created, Generalized}, "<*> probe failed twice"},
+		{"absolute DNS names",
+			[]string{"redis.cache.svc.cluster.local. resolved in time", "api.example.com. resolved in time"},
+			[]Kind{Created, Generalized}, "<*> resolved in time"},
+		{"words that name events stay apart",
+			[]string{"cupsd startup succeeded", "syslogd startup succeeded"},
+			[]Kind{Created, Created}, "syslogd startup succeeded"},
+		{"process names stay apart",
+			[]string{"java invoked oom-killer: order=0", "nginx invoked oom-killer: order=0"},
+			[]Kind{Created, Created}, "nginx invoked oom-killer: order=<*>"},
+		{"an unmarked non-word key stays apart",
+			[]string{"kubelet.service: Consumed 5s CPU time.", "cri-containerd-0123456789abcdef0123.scope: Consumed 7s CPU time."},
+			[]Kind{Created, Created}, "<*>: Consumed <*> CPU time."},
+		{"a marked key but too little else in common",
+			[]string{"user=alice logged in from console", "user=bob failed out of shell"},
+			[]Kind{Created, Created}, "user=bob failed out of shell"},
+		{"a word mismatch elsewhere still rules out",
+			[]string{"alice : mode=fast started cleanly now", "bob : mode=fast stopped cleanly now"},
+			[]Kind{Created, Created}, "bob : mode=fast stopped cleanly now"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, _ := Preset("default")
+			m, _ := New(cfg)
+			var r, prev Result
+			for i, l := range tt.lines {
+				r = m.Add("p", l)
+				if r.Kind != tt.kinds[i] {
+					t.Fatalf("line %d %q: %v (template %q), want %v", i, l, r.Kind, r.Template, tt.kinds[i])
+				}
+				if r.Kind == Generalized && (r.ClusterID != prev.ClusterID || r.ParentID != prev.TemplateID || r.ParentTemplate != prev.Template) {
+					t.Errorf("line %d: generalized %+v, want cluster %d with parent %s %q", i, r, prev.ClusterID, prev.TemplateID, prev.Template)
+				}
+				if r.TemplateID != TemplateID("p", r.Template) {
+					t.Errorf("line %d: stale template id", i)
+				}
+				// Match agrees with Add on every line seen so far.
+				for _, seen := range tt.lines[:i+1] {
+					if got, ok := m.Match("p", seen); ok && got.TemplateID != m.Add("p", seen).TemplateID {
+						t.Errorf("Match(%q) = %q, Add disagrees", seen, got.Template)
+					}
+				}
+				prev = r
+			}
+			if r.Template != tt.last {
+				t.Errorf("last template %q, want %q", r.Template, tt.last)
+			}
+			checkTree(t, m)
+		})
+	}
+}
+
+// checkTree checks the invariants a cross-leaf join must keep: every cluster
+// sits in a leaf its template's key tokens lead to, in its token count's list (in
+// descending id order), and no node is empty.
+func checkTree(t *testing.T, m *Miner) {
+	t.Helper()
+	for _, p := range m.parts {
+		live := 0
+		walk(p, func(c *cluster) {
+			live++
+			// The keys on the way to its leaf are its template's or <*>
+			// (the overflow child of a full node).
+			i := 0
+			for nd := c.leaf; nd.parent != nil; nd = nd.parent {
+				i++
+			}
+			for nd := c.leaf; nd.parent != nil; nd = nd.parent {
+				i--
+				if nd.key != c.tokens[i] && nd.key != wildcard {
+					t.Errorf("cluster %d %q sits under key %q", c.id, c.template, nd.key)
+				}
+			}
+		})
+		listed := 0
+		for n, c := range p.newest {
+			for last := uint64(1 << 63); c != nil; c = c.lnext {
+				listed++
+				if len(c.tokens) != n || c.id >= last || c.leaf == nil {
+					t.Errorf("list of %d tokens: cluster %d %q out of place", n, c.id, c.template)
+				}
+				last = c.id
+			}
+		}
+		if listed != live || live != p.live {
+			t.Errorf("partition %q: %d clusters in the tree, %d listed, %d live", p.name, live, listed, p.live)
+		}
+		var empty func(*node)
+		empty = func(nd *node) {
+			if len(nd.clusters) == 0 && len(nd.children) == 0 {
+				t.Errorf("partition %q: empty node %q left in the tree", p.name, nd.key)
+			}
+			for _, ch := range nd.children {
+				empty(ch)
+			}
+		}
+		for _, nd := range p.byLen {
+			if nd != nil {
+				empty(nd)
+			}
+		}
+	}
+}
+
+// TestCrossLeafRehome: the joined cluster leaves its old leaf (pruned when
+// empty) for the <*> child; a line whose own key leaf exists still finds it
+// there; the drain3 preset never joins across leaves.
+func TestCrossLeafRehome(t *testing.T) {
+	cfg, _ := Preset("default")
+	m, _ := New(cfg)
+	m.Add("p", sudoLine("deploy", "containerd"))
+	other := m.Add("p", "ops : session closed ; reason=idle ; code=0 ; by timer")
+	r := m.Add("p", sudoLine("ops", "kubelet"))
+	if r.Kind != Generalized || r.Template != sudoTemplate {
+		t.Fatalf("got %v %q", r.Kind, r.Template)
+	}
+	root := m.parts["p"].byLen[len(strings.Fields(sudoTemplate))]
+	if root.children["deploy"] != nil || root.children[wildcard] == nil || root.children["ops"] == nil {
+		t.Errorf("children after the join: %v", keys(root.children))
+	}
+	// "ops" still has a leaf (the other cluster): the line goes there, misses,
+	// and finds the joined cluster in the wildcard leaf.
+	if r2 := m.Add("p", sudoLine("ops", "chrony")); r2.Kind != Known || r2.ClusterID != r.ClusterID {
+		t.Errorf("ops line: %v cluster %d %q", r2.Kind, r2.ClusterID, r2.Template)
+	}
+	if got, ok := m.Match("p", sudoLine("ops", "chrony")); !ok || got.ClusterID != r.ClusterID {
+		t.Errorf("Match: %v %+v", ok, got)
+	}
+	if r3 := m.Add("p", "ops : session closed ; reason=idle ; code=1 ; by timer"); r3.ClusterID != other.ClusterID {
+		t.Errorf("other ops line went to cluster %d %q", r3.ClusterID, r3.Template)
+	}
+	checkTree(t, m)
+
+	d := newMiner(t, nil)
+	d.Add("p", sudoLine("deploy", "containerd"))
+	if r := d.Add("p", sudoLine("ops", "kubelet")); r.Kind != Created {
+		t.Errorf("drain3 preset: %v %q, want a new cluster", r.Kind, r.Template)
+	}
+}
+
+func keys(m map[string]*node) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// TestCrossLeafBound: a stream of all-new lines of one length, each in its
+// own leaf, looks at no more than maxCross clusters per line, and eviction
+// keeps the lists consistent.
+func TestCrossLeafBound(t *testing.T) {
+	cfg, _ := Preset("default")
+	cfg.MaxClusters = 500
+	m, _ := New(cfg)
+	const lines = 2000
+	for i := 0; i < lines; i++ {
+		w := letters(i)
+		m.Add("p", fmt.Sprintf("%s %s %s %s", w, letters(i+1), letters(i+2), letters(i+3)))
+	}
+	if m.crossSeen > lines*maxCross {
+		t.Errorf("%d clusters looked at for %d lines, bound %d per line", m.crossSeen, lines, maxCross)
+	}
+	if m.crossSeen < (lines-maxCross)*maxCross {
+		t.Errorf("only %d clusters looked at: the bound is not what limits the work", m.crossSeen)
+	}
+	if st := m.Stats(); st.Created != lines || st.Clusters != cfg.MaxClusters {
+		t.Errorf("stats %+v", st)
+	}
+	checkTree(t, m)
+}
+
+// TestCrossLeafSnapshot: a miner with a re-homed cluster snapshots, restores
+// to the same state (tree, lists) and goes on mining identically.
+func TestCrossLeafSnapshot(t *testing.T) {
+	var lines []benchLine
+	users := []string{"deploy", "ops", "admin", "ci-runner", "ubuntu"}
+	units := []string{"containerd", "kubelet", "chrony"}
+	for i := 0; i < 60; i++ {
+		lines = append(lines, benchLine{"sudo", sudoLine(users[i%len(users)], units[i%len(units)])})
+		lines = append(lines, benchLine{"auth", fmt.Sprintf("user=%s logged in from console", users[(i+2)%len(users)])})
+	}
+	lines = append(lines, syntheticStream(400)...)
+	cfg, _ := Preset("default")
+	checkRoundTrip(t, cfg, lines)
+
+	m, _ := New(cfg)
+	for _, l := range lines[:40] {
+		m.Add(l.part, l.line)
+	}
+	var buf bytes.Buffer
+	if err := m.Snapshot(&buf); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Restore(&buf, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkTree(t, r)
+	if leaf := r.parts["sudo"].byLen[11].children[wildcard]; leaf == nil || len(leaf.clusters) != 1 || leaf.clusters[0].template != sudoTemplate {
+		t.Errorf("restored tree has no re-homed sudo cluster under <*>")
+	}
+	if got, ok := r.Match("sudo", sudoLine("nobody", "kubelet")); !ok || got.Template != sudoTemplate {
+		t.Errorf("restored Match: %v %q", ok, got.Template)
+	}
+}
