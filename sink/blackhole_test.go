@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -137,5 +139,38 @@ func TestCloseDeadlineBlackHoles(t *testing.T) {
 	}
 	if len(want) != 0 {
 		t.Errorf("%d pending templates not in the buffer file", len(want))
+	}
+}
+
+// TestLoadKnownCallerGivesUp: a LoadKnown whose caller cancels it (an
+// instance closing during start-up) returns the caller's error and is not
+// logged or counted as a PostgreSQL failure; one that times out is.
+func TestLoadKnownCallerGivesUp(t *testing.T) {
+	addr, _ := countingBlackHole(t)
+	cfg := fast(Config{PGDSN: "postgres://postgres@" + addr + "/test?sslmode=disable"})
+	cfg.LoadTimeout = 300 * time.Millisecond
+	lb := &testutil.Log{}
+	s, err := New(cfg, lb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeSink(t, s)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	if err := s.LoadKnown(ctx, nil, func(string, string) {}); !errors.Is(err, context.Canceled) {
+		t.Errorf("LoadKnown canceled by its caller = %v, want context.Canceled", err)
+	}
+	errs := uint64(0)
+	for _, n := range s.Stats().Postgres.Errors {
+		errs += n
+	}
+	if strings.Contains(lb.String(), "failed") || errs != 0 {
+		t.Errorf("a caller's cancel was counted or logged as a failure:\n%s", lb.String())
+	}
+	if err := s.LoadKnown(context.Background(), nil, func(string, string) {}); err == nil {
+		t.Error("LoadKnown from a black hole succeeded")
+	}
+	if !strings.Contains(lb.String(), "loading known templates failed (timeout)") {
+		t.Errorf("a timed-out load was not logged as one:\n%s", lb.String())
 	}
 }

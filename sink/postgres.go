@@ -421,9 +421,14 @@ func (s *Sink) LoadKnown(ctx context.Context, partitions []string, fn func(parti
 	if s.pg == nil {
 		return nil
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.LoadTimeout)
 	defer cancel()
 	n, err := s.pg.loadKnown(ctx, partitions, s.cfg.LoadPageSize, fn)
+	if err != nil && parent.Err() != nil {
+		// The caller gave up (the instance is closing): not a store failure.
+		return fmt.Errorf("sink: postgres: loading known templates: %w", parent.Err())
+	}
 	if err != nil {
 		cause, _ := classifyPG(err)
 		s.pgC.errors[causeIndex(cause)].Add(1)
