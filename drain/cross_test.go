@@ -237,3 +237,28 @@ func TestCrossLeafSnapshot(t *testing.T) {
 		t.Errorf("restored Match: %v %q", ok, got.Template)
 	}
 }
+
+// TestSeedWildKeyToken: a seeded template whose key token holds a wildcard
+// ("<*>:", widened from names that had digits or sat in other leaves) sits
+// under the <*> child, where the lines it was learnt from reach it: they
+// are known, and the template is not widened again.
+func TestSeedWildKeyToken(t *testing.T) {
+	cfg, _ := Preset("default")
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tm := range []string{"<*>: entered promiscuous mode", "<*>: Deactivated successfully."} {
+		if _, err := m.Seed("p", tm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct{ line, want string }{
+		{"vethce2a1b06: entered promiscuous mode", "<*>: entered promiscuous mode"},
+		{"sysstat-collect.service: Deactivated successfully.", "<*>: Deactivated successfully."},
+	} {
+		if r := m.Add("p", tc.line); r.Kind != Known || r.Template != tc.want {
+			t.Errorf("Add(%q) = %v %q, want known %q", tc.line, r.Kind, r.Template, tc.want)
+		}
+	}
+}

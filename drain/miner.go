@@ -90,6 +90,7 @@ type Miner struct {
 	crossBuf  []*cluster // crossSearch's candidates, reused under mu
 	crossToks []string   // crossSearch's view of the line, reused under mu
 	crossSeen uint64     // clusters crossSearch looked at, for the tests of its bound
+	seeding   bool       // Seed is creating a cluster (see wildRoute)
 }
 
 // New returns an empty miner for cfg.
@@ -306,7 +307,9 @@ func (m *Miner) Seed(partition, template string) (Result, error) {
 			}
 		}
 	}
+	m.seeding = true
 	c := m.create(p, s.toks)
+	m.seeding = false
 	c.size = 0
 	m.seeded++
 	return m.result(Created, c), nil

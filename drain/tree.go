@@ -194,6 +194,18 @@ func coversTail(tmpl, toks []string) bool {
 	return fixed >= minHeadFixed
 }
 
+// wildRoute reports whether a seeded template's key token t goes to the
+// <*> child: a token holding a wildcard ("<*>:" widened from names that had
+// digits, or joined from other leaves). The cluster it was learnt from sat
+// there, reached by its lines' tokens (the values the wildcard replaced);
+// keyed literally, it would be found only by a cross-leaf search, which
+// would widen it again. Only the default preset seeds this way (the drain3
+// preset keys such tokens literally, as Drain3 does), and only while
+// seeding: lines create clusters where Drain puts them.
+func (m *Miner) wildRoute(t string) bool {
+	return m.seeding && m.cross && t != wildcard && strings.Contains(t, wildcard)
+}
+
 // insert is Drain3's add_seq_to_prefix_tree for a new cluster.
 func (m *Miner) insert(p *partition, c *cluster) {
 	n := len(c.tokens)
@@ -217,7 +229,7 @@ func (m *Miner) insert(p *partition, c *cluster) {
 			}
 			_, hasWild := nd.children[wildcard]
 			switch {
-			case m.cfg.ParametrizeNumeric && hasDigit(t):
+			case m.cfg.ParametrizeNumeric && hasDigit(t), m.wildRoute(t):
 				ch = nd.child(wildcard)
 			case hasWild && len(nd.children) < m.cfg.MaxChildren:
 				ch = nd.child(t)
