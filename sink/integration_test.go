@@ -351,3 +351,35 @@ func TestConcurrentInsertOneWinner(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadKnownSkipsSuperseded: a template widened since (the parent of
+// another row) is not loaded, so a restarted miner holds the templates the
+// node had, not the ones it outgrew.
+func TestLoadKnownSkipsSuperseded(t *testing.T) {
+	cfg, _ := sharedConfig(t)
+	s, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := tmpl("p", "user alice logged in", KindNew)
+	b := tmpl("p", "user <*> logged in", KindGeneralized)
+	b.ParentID = a.ID
+	c := tmpl("p", "disk full", KindNew)
+	s.Template(a)
+	s.Template(b)
+	s.Template(c)
+	closeSink(t, s)
+	s2, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeSink(t, s2)
+	var got []string
+	if err := s2.LoadKnown(context.Background(), nil, func(_, tt string) { got = append(got, tt) }); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(got)
+	if want := []string{"disk full", "user <*> logged in"}; !slices.Equal(got, want) {
+		t.Errorf("LoadKnown = %q, want %q", got, want)
+	}
+}

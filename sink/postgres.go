@@ -114,9 +114,13 @@ WHERE t.template_id = u.template_id`,
 ON CONFLICT (node) DO UPDATE SET token = EXCLUDED.token, applied_at = EXCLUDED.applied_at
 WHERE l.token <> EXCLUDED.token
 RETURNING true`,
-		sqlLoad: `SELECT template_id, partition, template FROM ` + q + `
-WHERE ($1 OR partition = ANY($2::text[])) AND template_id > $3
-ORDER BY template_id LIMIT $4`,
+		// A template another row widened (its parent_id) is superseded:
+		// seeding it would give the miner a cluster the node no longer
+		// has, which the next line could widen a new way.
+		sqlLoad: `SELECT t.template_id, t.partition, t.template FROM ` + q + ` AS t
+WHERE ($1 OR t.partition = ANY($2::text[])) AND t.template_id > $3
+AND NOT EXISTS (SELECT 1 FROM ` + q + ` AS c WHERE c.parent_id = t.template_id)
+ORDER BY t.template_id LIMIT $4`,
 	}, nil
 }
 
@@ -412,8 +416,10 @@ func (w *pgWriter) loadKnown(ctx context.Context, partitions []string, page int,
 	}
 }
 
-// LoadKnown calls fn for every template PostgreSQL holds for partitions (all
-// partitions when empty), paging through the table on a pooled connection,
+// LoadKnown calls fn for every current template PostgreSQL holds for
+// partitions (all partitions when empty; a template widened since, the
+// parent of another row, is left out), paging through the table on a
+// pooled connection,
 // bounded by ctx and Config.LoadTimeout. Without PostgreSQL it returns
 // nil at once. An error (PostgreSQL away) is for the caller to log and try
 // again later; fn may have been called for some templates already.
