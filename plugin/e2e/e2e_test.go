@@ -330,7 +330,19 @@ func TestStores(t *testing.T) {
 	if err != nil || n == 0 {
 		t.Fatalf("%s:new has %d entries, %v", id, n, err)
 	}
-	// A restart: the same logs again are known to the cluster.
+	// A restart: the same logs again are known to the cluster. The known
+	// templates load in the background while the run mines (start-up never
+	// waits for PostgreSQL), so lines may meet the loaded templates in
+	// another order than in the first run and widen one differently: that
+	// may add a generalized row (one with a parent), never a new template.
+	roots := func() (all, root int) {
+		t.Helper()
+		if err := conn.QueryRow(ctx, "SELECT count(*), count(*) FILTER (WHERE parent_id IS NULL) FROM "+id).Scan(&all, &root); err != nil {
+			t.Fatal(err)
+		}
+		return all, root
+	}
+	_, root1 := roots()
 	r2 := host(t, args...)
 	r2.ok(t)
 	newEvents := 0
@@ -339,10 +351,12 @@ func TestStores(t *testing.T) {
 			newEvents++
 		}
 	}
-	var rows2 int
-	conn.QueryRow(ctx, "SELECT count(*) FROM "+id).Scan(&rows2)
-	if newEvents != 0 || rows2 != rows {
-		t.Fatalf("second run: %d new events, rows %d → %d", newEvents, rows, rows2)
+	rows2, root2 := roots()
+	if newEvents != 0 || root2 != root1 || rows2 < rows {
+		t.Fatalf("second run: %d new events, rows %d → %d, rows without a parent %d → %d", newEvents, rows, rows2, root1, root2)
+	}
+	if rows2 > rows {
+		t.Logf("second run widened %d template(s) differently (generalized rows)", rows2-rows)
 	}
 }
 

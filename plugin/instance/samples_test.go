@@ -3,10 +3,12 @@ package instance
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -161,4 +163,55 @@ func TestSamplesNovelty(t *testing.T) {
 	if p, r := total.precision(), total.recall(); p < minPrecision || r < minRecall {
 		t.Errorf("novelty on the samples: precision %.3f (want ≥ %.3f), recall %.3f (want ≥ %.3f)", p, minPrecision, r, minRecall)
 	}
+}
+
+// TestSamplesRestart is a warm start as the plugin does it: the templates a
+// first run stored, less the ones it widened since (what LoadKnown returns),
+// seeded in id order before the same records come again. The second run
+// must produce no template the first did not: a restart adds no rows.
+func TestSamplesRestart(t *testing.T) {
+	if _, err := os.Stat(filepath.Join(samplesDir, "syslog.truth")); err != nil {
+		t.Skipf("no samples in %s: %v", samplesDir, err)
+	}
+	keys := config.Map{"Message_Key": "log,message,MESSAGE,msg", "Source_Map": "kube.=k8s_pod,host.=journald,node.=host_syslog"}
+	var recs []sampleRecord
+	for _, name := range []string{"syslog.log", "syslog-rfc3339.log", "journald.jsonl", "containers.jsonl"} {
+		recs = append(recs, readSamples(t, name)...)
+	}
+	run := func(in *Instance, ev *syncBuf) []map[string]any {
+		for _, r := range recs {
+			in.Flush(ct.Build(func(e *ct.Enc) { e.V2(et, nil, r.body) }), r.tag)
+		}
+		if err := in.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return ev.events(t)
+	}
+	a, aev, _ := newInstance(t, keys)
+	first := run(a, aev)
+	rows, parents := map[string]bool{}, map[string]bool{}
+	for _, e := range first {
+		rows[e["cluster_id"].(string)] = true
+		parents[e["parent_id"].(string)] = true
+	}
+	slices.SortFunc(first, func(x, y map[string]any) int {
+		return strings.Compare(x["cluster_id"].(string), y["cluster_id"].(string))
+	})
+	b, bev, _ := newInstance(t, keys)
+	seeded := 0
+	for _, e := range first {
+		if !parents[e["cluster_id"].(string)] {
+			if _, err := b.miner.Seed(e["partition"].(string), e["template"].(string)); err != nil {
+				t.Fatal(err)
+			}
+			seeded++
+		}
+	}
+	second := run(b, bev)
+	for _, e := range second {
+		if !rows[e["cluster_id"].(string)] {
+			t.Errorf("restart produced a template the first run did not: %v %q %q", e["kind"], e["partition"], e["template"])
+		}
+	}
+	t.Logf("first run %d templates, %d seeded, second run %d events", len(first), seeded, len(second))
 }
