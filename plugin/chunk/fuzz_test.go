@@ -1,6 +1,7 @@
 package chunk
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"math"
@@ -253,16 +254,32 @@ func FuzzReader(f *testing.F) {
 		e.GroupEnd()
 	}))
 	f.Add([]byte{0xdd, 0, 0, 0, 2, 0x92, 0xd7, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0x80, 0x81, 0xa3, 'l', 'o', 'g', 0xa1, 'z'})
+	f.Add(ct.Build(func(e *ct.Enc) { // repeated maps, a duplicated key, a map that changes
+		k := ct.M{{"namespace_name", "ns"}, {"x", 1}}
+		e.V1(1, ct.M{{"kubernetes", k}, {"a", ct.M{{"b", ct.M{{"c", "v"}}}}}})
+		e.V1(2, ct.M{{"kubernetes", k}, {"a", ct.M{{"b", ct.M{{"c", "v"}}}}}})
+		e.V1(3, ct.M{{"kubernetes", ct.M{{"x", 1}}}, {"kubernetes", k}})
+		e.V1(4, ct.M{{"kubernetes", k}, {"kubernetes", ct.M{{"namespace_name", "other"}}}})
+		e.V1(5, ct.M{{"kubernetes", "not a map"}, {"kubernetes", k}})
+		e.V1(6, ct.M{{"kubernetes", ct.M{{"namespace_name", "first"}}}, {"kubernetes", k}})
+		e.V1(7, ct.M{{"kubernetes", k}})
+	}))
 	q, err := NewQuery("log", "kubernetes.namespace_name", "a.b.c")
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var r Reader
+		var r, plain Reader
 		r.Reset(data, q)
-		var ev Event
+		plain.noMemo = true
+		plain.Reset(data, q)
+		var ev, pev Event
 		var logs []string
 		for r.Next(&ev) {
+			// The memo of repeated maps changes nothing a plain walk sees.
+			if !plain.Next(&pev) || !sameValues(ev.Values, pev.Values) || ev.Sec != pev.Sec || !bytes.Equal(ev.Body, pev.Body) {
+				t.Fatalf("memo: event %d differs from a walk without it: %v vs %v", r.Stats().Events, ev.Values, pev.Values)
+			}
 			if !inside(ev.Body, data) {
 				t.Fatal("Body outside the chunk")
 			}
@@ -276,6 +293,9 @@ func FuzzReader(f *testing.F) {
 			} else {
 				logs = append(logs, "\x00none")
 			}
+		}
+		if plain.Next(&pev) || plain.Stats() != r.Stats() || plain.Offset() != r.Offset() || (plain.Err() == nil) != (r.Err() == nil) {
+			t.Fatalf("memo: walk ends differ: %+v %d %v vs %+v %d %v", r.Stats(), r.Offset(), r.Err(), plain.Stats(), plain.Offset(), plain.Err())
 		}
 		st := r.Stats()
 		if r.Offset() > len(data) || (r.Err() == nil && r.Offset() != len(data)) {
@@ -326,4 +346,18 @@ func FuzzReader(f *testing.F) {
 			t.Fatalf("logs %q, reference %q", logs, wantLogs)
 		}
 	})
+}
+
+// sameValues compares two events' values by content.
+func sameValues(a, b []Value) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if x.Kind != y.Kind || x.U != y.U || x.I != y.I || math.Float64bits(x.F) != math.Float64bits(y.F) || !bytes.Equal(x.Bytes, y.Bytes) {
+			return false
+		}
+	}
+	return true
 }

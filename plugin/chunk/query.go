@@ -33,6 +33,9 @@ type node struct {
 	// lens has bit n set when a kid's name is n bytes long (n < 64), or
 	// bit 63 for longer names: most keys are rejected by one AND.
 	lens uint64
+	// leaves are the Values indexes of the paths below n (n's own
+	// excluded), for the memo of repeated maps.
+	leaves []int
 	// kids are sorted by lenBucket; the kids of bucket n are
 	// kids[first[n]:first[n+1]], so a key is compared only with kids of
 	// its length.
@@ -89,6 +92,10 @@ func (n *node) index() {
 		k.word = binary.LittleEndian.Uint64(w[:])
 		k.word2 = binary.LittleEndian.Uint64(w[8:])
 		k.index()
+		if k.leaf >= 0 {
+			n.leaves = append(n.leaves, k.leaf)
+		}
+		n.leaves = append(n.leaves, k.leaves...)
 	}
 }
 
@@ -152,7 +159,7 @@ func (n *node) child(name string) *node {
 // scanMap walks the map at b[off] once, filling vals for the paths under n,
 // and returns the offset after the map. The first occurrence of a duplicated
 // key wins. Values of keys not asked for are skipped without decoding.
-func scanMap(b []byte, off int, n *node, vals []Value) (int, error) {
+func scanMap(b []byte, off int, n *node, vals []Value, mm *memo) (int, error) {
 	h, err := readHead(b, off)
 	if err != nil {
 		return 0, err
@@ -198,7 +205,12 @@ func scanMap(b []byte, off int, n *node, vals []Value) (int, error) {
 			}
 			continue
 		}
-		if off, err = kid.take(b, off, vals); err != nil {
+		if mm != nil && kid.leaf < 0 && len(kid.kids) > 0 {
+			off, err = mm.take(kid, b, off, vals)
+		} else {
+			off, err = kid.take(b, off, vals)
+		}
+		if err != nil {
 			return 0, err
 		}
 	}
@@ -256,7 +268,71 @@ func (n *node) take(b []byte, off int, vals []Value) (int, error) {
 	if len(n.kids) > 0 {
 		// Paths go deeper: descend if the value is a map (scanMap skips
 		// anything else).
-		return scanMap(b, off, n, vals)
+		return scanMap(b, off, n, vals, nil)
 	}
 	return skip(b, off, 1)
+}
+
+// memo remembers, for each top-level path prefix ("kubernetes" of
+// "kubernetes.namespace_name"), the encoding of the last map value scanned
+// under it and the values it gave. The records of a chunk mostly come from
+// one container and repeat that map byte for byte; a msgpack value is
+// self-delimiting, so the same bytes are the same value, and comparing them
+// costs far less than walking the map's keys again. It lives in a Reader
+// (a Query is shared) and aliases the chunk, so Reset clears it.
+type memo struct {
+	entries []memoEntry
+}
+
+type memoEntry struct {
+	n    *node
+	raw  []byte  // the value's encoding, aliasing the chunk
+	vals []Value // what it gave the paths of n.leaves, in that order
+}
+
+func (m *memo) reset() {
+	for i := range m.entries {
+		m.entries[i].raw = nil
+		clear(m.entries[i].vals)
+	}
+}
+
+// take is n.take through the memo. A remembered value is reused only when
+// none of n's paths has a value yet (a duplicated key keeps its first
+// value), which is also the only case a scan is remembered from.
+func (m *memo) take(n *node, b []byte, off int, vals []Value) (int, error) {
+	var e *memoEntry
+	for i := range m.entries {
+		if m.entries[i].n == n {
+			e = &m.entries[i]
+			break
+		}
+	}
+	if e == nil {
+		m.entries = append(m.entries, memoEntry{n: n})
+		e = &m.entries[len(m.entries)-1]
+	}
+	fresh := true
+	for _, li := range n.leaves {
+		if vals[li].Kind != Missing {
+			fresh = false
+			break
+		}
+	}
+	if fresh && e.raw != nil && len(b)-off >= len(e.raw) && string(b[off:off+len(e.raw)]) == string(e.raw) {
+		for i, li := range n.leaves {
+			vals[li] = e.vals[i]
+		}
+		return off + len(e.raw), nil
+	}
+	end, err := n.take(b, off, vals)
+	if err != nil || !fresh {
+		return end, err
+	}
+	e.raw = b[off:end:end]
+	e.vals = e.vals[:0]
+	for _, li := range n.leaves {
+		e.vals = append(e.vals, vals[li])
+	}
+	return end, nil
 }

@@ -61,6 +61,9 @@ type Reader struct {
 	vals  []Value
 	err   error
 	stats Stats
+	memo  memo
+	// noMemo turns the memo off, so tests can check it changes nothing.
+	noMemo bool
 }
 
 // Reset points r at a new chunk; q may be nil (no lookups). The Values
@@ -73,7 +76,8 @@ func (r *Reader) Reset(data []byte, q *Query) {
 	if cap(r.vals) < n {
 		r.vals = make([]Value, n)
 	}
-	*r = Reader{data: data, query: q, vals: r.vals[:n]}
+	r.memo.reset()
+	*r = Reader{data: data, query: q, vals: r.vals[:n], memo: r.memo, noMemo: r.noMemo}
 }
 
 // Stats returns the counts so far.
@@ -190,7 +194,11 @@ func (r *Reader) body(ev *Event, off int) (end int, v verdict, err error) {
 	}
 	bodyStart := off
 	if r.query != nil {
-		off, err = scanMap(b, off, &r.query.root, r.vals)
+		mm := &r.memo
+		if r.noMemo {
+			mm = nil
+		}
+		off, err = scanMap(b, off, &r.query.root, r.vals, mm)
 	} else {
 		off, err = skip(b, off, 1)
 	}
