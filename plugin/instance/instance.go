@@ -377,6 +377,9 @@ func equalShort(a, b []byte) bool {
 	if n != len(b) {
 		return false
 	}
+	if n == 0 || unsafe.SliceData(a) == unsafe.SliceData(b) {
+		return true // the chunk reader's memo hands out the same bytes again
+	}
 	if n < 4 || n > 16 {
 		return bytes.Equal(a, b)
 	}
