@@ -1,13 +1,10 @@
 package sink
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -122,17 +119,7 @@ func TestCloseDeadlineBlackHoles(t *testing.T) {
 	case <-time.After(300 * time.Millisecond):
 		t.Error("LoadKnown still blocked 300ms after Close returned")
 	}
-	f, err := os.Open(cfg.BufferPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var r spillRecord
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatal(err)
-		}
+	for _, r := range spilled(t, cfg.BufferPath) {
 		if r.Item != nil && r.Store == "postgres" {
 			delete(want, r.Item.ID)
 		}

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"io"
 	"net"
 	"os"
@@ -274,20 +273,7 @@ func TestPGReplayAfterLostCommit(t *testing.T) {
 	defer cancel()
 	s.Close(ctx)
 
-	tokens := map[string]int{}
-	f, err := os.Open(cfg.BufferPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var r spillRecord
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatal(err)
-		}
-		tokens[r.Batch]++
-	}
-	f.Close()
+	tokens := spillTokens(t, cfg.BufferPath)
 	if len(tokens) != 2 || tokens[""] != 1 {
 		t.Fatalf("buffer file records by batch token: %v; want the template and its count under one token, the later count without", tokens)
 	}

@@ -172,17 +172,8 @@ func TestRedisTLSLive(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			cfg := fast(Config{RedisAddr: rs.addr(), RedisTLS: true, RedisCAFile: ca.File, RedisPrefix: prefix,
-				RedisUsername: tc.user, NewListMax: 1000})
-			if tc.password != "" {
-				cfg.RedisPasswordFile = filepath.Join(dir, "redis-pw")
-				os.WriteFile(cfg.RedisPasswordFile, []byte(tc.password+"\n"), 0o600)
-			}
-			var lb testutil.Log
-			s, err := New(cfg, &lb)
-			if err != nil {
-				t.Fatal(err)
-			}
+			s, lb := newTLSSink(t, fast(Config{RedisAddr: rs.addr(), RedisTLS: true, RedisCAFile: ca.File, RedisPrefix: prefix,
+				RedisUsername: tc.user, NewListMax: 1000}), dir, tc.password)
 			ids := tlsFeed(t, s, "tls", 20)
 			waitFor(t, 10*time.Second, "announced over TLS", func() bool { return settled(s) })
 			closeSink(t, s)
@@ -275,17 +266,8 @@ func TestRedisTLSFaults(t *testing.T) {
 			rs := privateTLSRedis(t, tc.serverPW, ca)
 			tc.setUp(t, rs, other)
 			prefix := "tlsfault" + strconv.Itoa(int(uniqN.Add(1)))
-			cfg := fast(Config{RedisAddr: rs.addr(), RedisTLS: true, RedisCAFile: ca.File, RedisPrefix: prefix,
-				NewListMax: 1000, CallTimeout: time.Second})
-			if tc.password != "" {
-				cfg.RedisPasswordFile = filepath.Join(dir, "redis-pw")
-				os.WriteFile(cfg.RedisPasswordFile, []byte(tc.password+"\n"), 0o600)
-			}
-			var lb testutil.Log
-			s, err := New(cfg, &lb)
-			if err != nil {
-				t.Fatal(err)
-			}
+			s, lb := newTLSSink(t, fast(Config{RedisAddr: rs.addr(), RedisTLS: true, RedisCAFile: ca.File, RedisPrefix: prefix,
+				NewListMax: 1000, CallTimeout: time.Second}), dir, tc.password)
 			ids := tlsFeed(t, s, "fault", 10)
 			waitFor(t, 10*time.Second, "Redis errors counted", func() bool {
 				st := s.Stats()
@@ -342,4 +324,22 @@ func errSum(m map[string]uint64) (n uint64) {
 		n += v
 	}
 	return n
+}
+
+// newTLSSink starts a sink on cfg, its Redis password (if any) in a file
+// in dir, logging to the returned Log.
+func newTLSSink(t *testing.T, cfg Config, dir, password string) (*Sink, *testutil.Log) {
+	t.Helper()
+	if password != "" {
+		cfg.RedisPasswordFile = filepath.Join(dir, "redis-pw")
+		if err := os.WriteFile(cfg.RedisPasswordFile, []byte(password+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lb := &testutil.Log{}
+	s, err := New(cfg, lb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, lb
 }

@@ -1,12 +1,9 @@
 package sink
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"net"
-	"os"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -87,20 +84,7 @@ func TestRedisReplayAfterLostReply(t *testing.T) {
 	defer cancel()
 	s.Close(cctx)
 
-	tokens := map[string]int{}
-	f, err := os.Open(cfg.BufferPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var r spillRecord
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatal(err)
-		}
-		tokens[r.Batch]++
-	}
-	f.Close()
+	tokens := spillTokens(t, cfg.BufferPath)
 	if len(tokens) != 2 || tokens[""] != 1 {
 		t.Fatalf("buffer file records by batch token: %v; want the batch's 3 under one token, the later count without", tokens)
 	}

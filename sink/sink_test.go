@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,26 @@ func tmpl(partition, text, kind string) Template {
 	sum := sha256.Sum256([]byte(partition + "\x00" + text))
 	return Template{ID: hex.EncodeToString(sum[:8]), Partition: partition, Source: "k8s_pod", Template: text,
 		Sample: strings.ReplaceAll(text, "<*>", "42"), Kind: kind, SeenAt: time.Now(), Hits: 1}
+}
+
+// spilled reads the buffer file at path: the records Close wrote.
+func spilled(t testing.TB, path string) []spillRecord {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testutil.JSONLines[spillRecord](t, data)
+}
+
+// spillTokens counts the buffer file's records by batch token.
+func spillTokens(t testing.TB, path string) map[string]int {
+	t.Helper()
+	tokens := map[string]int{}
+	for _, r := range spilled(t, path) {
+		tokens[r.Batch]++
+	}
+	return tokens
 }
 
 // syncBuf is the event log writer the writer goroutine and the test share.
