@@ -13,13 +13,5 @@ func BenchmarkScanKube(b *testing.B) {
 	for i := range lines {
 		lines[i] = ct.LogLine(i)
 	}
-	cfg, _ := Preset("default")
-	tk := newDefaultTokenizer(&cfg)
-	s := &scratch{}
-	b.ReportAllocs()
-	cpu := startCPU(b)
-	for i := 0; i < b.N; i++ {
-		tk.tokens(s, lines[i%len(lines)], true)
-	}
-	cpu.stop(b)
+	benchScan(b, lines)
 }
