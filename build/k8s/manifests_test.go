@@ -43,6 +43,13 @@ func decode(doc []byte, into any, wantAPI string, tm metav1.TypeMeta) error {
 	return yaml.UnmarshalStrict(doc, into)
 }
 
+// decodeTo decodes doc strictly as a new T and appends it to list.
+func decodeTo[T any](doc, wantAPI string, tm metav1.TypeMeta, list *[]*T) error {
+	o := new(T)
+	*list = append(*list, o)
+	return decode([]byte(doc), o, wantAPI, tm)
+}
+
 func loadManifests(t *testing.T) *manifests {
 	t.Helper()
 	files, err := filepath.Glob("*.yaml")
@@ -73,33 +80,19 @@ func loadManifests(t *testing.T) *manifests {
 			var derr error
 			switch tm.Kind {
 			case "Namespace":
-				o := new(corev1.Namespace)
-				derr = decode([]byte(doc), o, "v1", tm)
-				m.namespaces = append(m.namespaces, o)
+				derr = decodeTo(doc, "v1", tm, &m.namespaces)
 			case "ServiceAccount":
-				o := new(corev1.ServiceAccount)
-				derr = decode([]byte(doc), o, "v1", tm)
-				m.accounts = append(m.accounts, o)
+				derr = decodeTo(doc, "v1", tm, &m.accounts)
 			case "ClusterRole":
-				o := new(rbacv1.ClusterRole)
-				derr = decode([]byte(doc), o, "rbac.authorization.k8s.io/v1", tm)
-				m.roles = append(m.roles, o)
+				derr = decodeTo(doc, "rbac.authorization.k8s.io/v1", tm, &m.roles)
 			case "ClusterRoleBinding":
-				o := new(rbacv1.ClusterRoleBinding)
-				derr = decode([]byte(doc), o, "rbac.authorization.k8s.io/v1", tm)
-				m.bindings = append(m.bindings, o)
+				derr = decodeTo(doc, "rbac.authorization.k8s.io/v1", tm, &m.bindings)
 			case "ConfigMap":
-				o := new(corev1.ConfigMap)
-				derr = decode([]byte(doc), o, "v1", tm)
-				m.configMaps = append(m.configMaps, o)
+				derr = decodeTo(doc, "v1", tm, &m.configMaps)
 			case "Secret":
-				o := new(corev1.Secret)
-				derr = decode([]byte(doc), o, "v1", tm)
-				m.secrets = append(m.secrets, o)
+				derr = decodeTo(doc, "v1", tm, &m.secrets)
 			case "DaemonSet":
-				o := new(appsv1.DaemonSet)
-				derr = decode([]byte(doc), o, "apps/v1", tm)
-				m.daemonSets = append(m.daemonSets, o)
+				derr = decodeTo(doc, "apps/v1", tm, &m.daemonSets)
 			default:
 				t.Fatalf("%s doc %d: unexpected kind %q", f, i, tm.Kind)
 			}
