@@ -219,7 +219,7 @@ func (m *Miner) rehome(p *partition, c *cluster) {
 		return
 	}
 	old := unleaf(c)
-	m.insert(p, c)
+	m.insert(p, c, false)
 	prune(p, old, len(c.tokens))
 }
 

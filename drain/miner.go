@@ -90,7 +90,6 @@ type Miner struct {
 	crossBuf  []*cluster // crossSearch's candidates, reused under mu
 	crossToks []string   // crossSearch's view of the line, reused under mu
 	crossSeen uint64     // clusters crossSearch looked at, for the tests of its bound
-	seeding   bool       // Seed is creating a cluster (see wildRoute)
 }
 
 // New returns an empty miner for cfg.
@@ -222,7 +221,7 @@ func (m *Miner) add(key string, toks []string) Result {
 		cross = c != nil
 	}
 	if c == nil {
-		c = m.create(p, toks)
+		c = m.create(p, toks, false)
 		m.created++
 		return m.result(Created, c)
 	}
@@ -307,9 +306,7 @@ func (m *Miner) Seed(partition, template string) (Result, error) {
 			}
 		}
 	}
-	m.seeding = true
-	c := m.create(p, s.toks)
-	m.seeding = false
+	c := m.create(p, s.toks, true)
 	c.size = 0
 	m.seeded++
 	return m.result(Created, c), nil
@@ -453,8 +450,8 @@ func walk(p *partition, fn func(*cluster)) {
 }
 
 // create makes a cluster of toks in p: evict first (as Drain3's LRU cache
-// does on insert), then insert into the tree.
-func (m *Miner) create(p *partition, toks []string) *cluster {
+// does on insert), then insert into the tree (seeded: a template from Seed).
+func (m *Miner) create(p *partition, toks []string, seeded bool) *cluster {
 	for m.nClusters >= m.cfg.MaxClusters {
 		m.evict(m.lru.prev)
 	}
@@ -462,7 +459,7 @@ func (m *Miner) create(p *partition, toks []string) *cluster {
 	c := &cluster{id: p.nextID, size: 1, part: p}
 	c.setTemplate(toks)
 	m.pushFront(c)
-	m.insert(p, c)
+	m.insert(p, c, seeded)
 	p.linkLen(c)
 	return c
 }

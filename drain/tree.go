@@ -200,14 +200,15 @@ func coversTail(tmpl, toks []string) bool {
 // there, reached by its lines' tokens (the values the wildcard replaced);
 // keyed literally, it would be found only by a cross-leaf search, which
 // would widen it again. Only the default preset seeds this way (the drain3
-// preset keys such tokens literally, as Drain3 does), and only while
-// seeding: lines create clusters where Drain puts them.
-func (m *Miner) wildRoute(t string) bool {
-	return m.seeding && m.cross && t != wildcard && strings.Contains(t, wildcard)
+// preset keys such tokens literally, as Drain3 does), and only seeded
+// templates: lines create clusters where Drain puts them.
+func (m *Miner) wildRoute(t string, seeded bool) bool {
+	return seeded && m.cross && t != wildcard && strings.Contains(t, wildcard)
 }
 
-// insert is Drain3's add_seq_to_prefix_tree for a new cluster.
-func (m *Miner) insert(p *partition, c *cluster) {
+// insert is Drain3's add_seq_to_prefix_tree for a new cluster (seeded: a
+// template from Seed, see wildRoute).
+func (m *Miner) insert(p *partition, c *cluster, seeded bool) {
 	n := len(c.tokens)
 	if n >= len(p.byLen) {
 		p.byLen = append(p.byLen, make([]*node, n+1-len(p.byLen))...)
@@ -229,7 +230,7 @@ func (m *Miner) insert(p *partition, c *cluster) {
 			}
 			_, hasWild := nd.children[wildcard]
 			switch {
-			case m.cfg.ParametrizeNumeric && hasDigit(t), m.wildRoute(t):
+			case m.cfg.ParametrizeNumeric && hasDigit(t), m.wildRoute(t, seeded):
 				ch = nd.child(wildcard)
 			case hasWild && len(nd.children) < m.cfg.MaxChildren:
 				ch = nd.child(t)
