@@ -137,7 +137,7 @@ func (m *Miner) crossSearch(p *partition, toks []string, leaf *node) (*cluster, 
 			if tokenCovers(t, toks[i]) {
 				continue
 			}
-			if !keyValue(c.tokens, toks, i) {
+			if !keyValue(c.tokens, toks, i) && !(i == 0 && headValue(c.tokens, toks)) {
 				ok = false
 				break
 			}
@@ -196,6 +196,17 @@ func keyValue(tmpl, toks []string, i int) bool {
 	}
 	return i+2 < len(tmpl) && tmpl[i+1] == ":" && toks[i+1] == ":" &&
 		strings.IndexByte(tmpl[i+2], '=') > 0 && strings.IndexByte(toks[i+2], '=') > 0
+}
+
+// headValue reports whether a line's first token, which differs from the
+// template's, may stand in its place: a first token of the same namespace
+// or both upper-case codes ("com.apple.x.daily:" / "com.apple.y.hourly:",
+// "DSDT" / "FADT", sameNamespace), on a line of at least minHeadTokens
+// whose every other token the template covers, minHeadFixed of them
+// constants. Other first tokens ("Failed" / "Accepted password for …")
+// name the event.
+func headValue(tmpl, toks []string) bool {
+	return len(toks) >= minHeadTokens && sameNamespace(tmpl[0], toks[0]) && coversTail(tmpl, toks)
 }
 
 // widenKeys turns the key tokens of c's template that differ from toks into

@@ -64,7 +64,6 @@ type Miner struct {
 	text         tokenizer
 	score        scorer
 	maxNodeDepth int
-	headFallback bool      // the default scorer: see otherHead
 	pool         sync.Pool // *scratch
 	bpool        sync.Pool // *batchScratch
 
@@ -104,7 +103,6 @@ func New(cfg Config) (*Miner, error) {
 		text:         tokenizers[cfg.Tokenizer](&cfg),
 		score:        scorings[cfg.Scoring],
 		maxNodeDepth: cfg.Depth - 2,
-		headFallback: cfg.Scoring == "default",
 		parts:        make(map[string]*partition),
 		cross:        cfg.Scoring == "default",
 	}

@@ -116,7 +116,6 @@ func (m *Miner) search(p *partition, toks []string) (*node, *cluster, bool) {
 		}
 		return nd, nd.clusters[0], true
 	}
-	root := nd
 	depth := 1
 	for _, t := range toks {
 		if depth >= m.maxNodeDepth || depth == n {
@@ -125,9 +124,6 @@ func (m *Miner) search(p *partition, toks []string) (*node, *cluster, bool) {
 		ch := nd.children[t]
 		if ch == nil {
 			if ch = nd.children[wildcard]; ch == nil {
-				if l, c, covered := m.otherHead(root, nil, toks); c != nil {
-					return l, c, covered
-				}
 				return nil, nil, false
 			}
 		}
@@ -135,49 +131,13 @@ func (m *Miner) search(p *partition, toks []string) (*node, *cluster, bool) {
 		depth++
 	}
 	c, covered := m.score.best(nd.clusters, toks, m.cfg.SimTh)
-	if c == nil {
-		if l, c, covered := m.otherHead(root, nd, toks); c != nil {
-			return l, c, covered
-		}
-	}
 	return nd, c, covered
 }
 
 // Lines of at least minHeadTokens tokens, of which at least minHeadFixed
 // after the first are constants in the template, may join a cluster under
-// another first token (otherHead).
+// another first token of the same namespace (crossSearch, headValue).
 const minHeadTokens, minHeadFixed = 6, 4
-
-// otherHead is the default preset's answer to a value in the first token,
-// the one token Drain keys the tree on ("com.apple.x.daily: scheduler…"):
-// when toks matched nothing in its own leaf (skip), a cluster in another
-// leaf of the same length is taken, the lowest id first, if its template
-// covers every token of toks but the first and the first tokens share a
-// namespace or are both upper-case codes (sameNamespace). Other first
-// tokens ("Failed" / "Accepted password for …") name the event and keep
-// their own cluster. Only with depth 4 (one token level) and the default
-// scorer; it runs only on lines that match nothing in their own leaf.
-func (m *Miner) otherHead(root, skip *node, toks []string) (*node, *cluster, bool) {
-	if !m.headFallback || m.maxNodeDepth != 2 || len(toks) < minHeadTokens {
-		return nil, nil, false
-	}
-	var bestL *node
-	var bestC *cluster
-	for _, ch := range root.children {
-		if ch == skip {
-			continue
-		}
-		for _, c := range ch.clusters {
-			if (bestC == nil || c.id < bestC.id) && sameNamespace(c.tokens[0], toks[0]) && coversTail(c.tokens, toks) {
-				bestL, bestC = ch, c
-			}
-		}
-	}
-	if bestC == nil {
-		return nil, nil, false
-	}
-	return bestL, bestC, tokenCovers(bestC.tokens[0], toks[0])
-}
 
 // coversTail reports whether tmpl covers toks in every token but the first
 // and has at least minHeadFixed constants there.
