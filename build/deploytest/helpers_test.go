@@ -3,9 +3,10 @@ package deploytest
 import (
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/awoooi/fluent-bit-drain/plugin/config"
 )
 
 // root is the repository root, seen from this package's directory.
@@ -34,24 +35,11 @@ func mustGet(t *testing.T, s Section, key string) string {
 	return v
 }
 
-// parseSize reads a Fluent Bit size value ("50MB", "10M", "512k", "1048576").
+// parseSize reads a Fluent Bit size value ("50MB", "10M", "512k",
+// "1048576") the way the plugin's own keys are read; zero is refused.
 func parseSize(s string) (int64, bool) {
-	u := strings.ToUpper(strings.TrimSpace(s))
-	mult := int64(1)
-	for _, suf := range []struct {
-		s string
-		m int64
-	}{{"KB", 1 << 10}, {"MB", 1 << 20}, {"GB", 1 << 30}, {"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}} {
-		if n, ok := strings.CutSuffix(u, suf.s); ok {
-			u, mult = n, suf.m
-			break
-		}
-	}
-	n, err := strconv.ParseInt(u, 10, 64)
-	if err != nil || n <= 0 {
-		return 0, false
-	}
-	return n * mult, true
+	n, ok := config.ParseSize(strings.TrimSpace(s))
+	return n, ok && n > 0
 }
 
 // isOn reports a true boolean the way flb_utils_bool reads it.

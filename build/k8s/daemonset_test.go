@@ -169,7 +169,9 @@ func TestDaemonSetEnv(t *testing.T) {
 	}
 }
 
-// parseSize reads a Fluent Bit size ("50MB", "10M", "512k") in bytes.
+// parseSize reads a Fluent Bit size ("50MB", "10M", "512k") in bytes. It
+// repeats plugin/config.ParseSize because this module keeps the Kubernetes
+// API types out of the plugin's go.mod and so does not import the plugin.
 func parseSize(s string) (int64, bool) {
 	u := strings.ToUpper(s)
 	mult := int64(1)

@@ -215,6 +215,14 @@ func TestSizesAndDurations(t *testing.T) {
 			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
+	for _, bad := range []string{"", "x", "-1", "4X", "1.5M", "K", "9223372036854775807K", " 4K"} {
+		if n, ok := ParseSize(bad); ok {
+			t.Errorf("ParseSize(%q) = %d, accepted", bad, n)
+		}
+	}
+	if _, err := parseSize("k", "2G", 0, 1, 1<<30); err == nil {
+		t.Error("parseSize accepted 2G above its bound of 1G")
+	}
 	durs := map[string]time.Duration{"10": 10 * time.Second, "10s": 10 * time.Second, "1m": time.Minute, "1h30m": 90 * time.Minute, "7d": 7 * 24 * time.Hour, "500ms": 500 * time.Millisecond}
 	for in, want := range durs {
 		if got, err := parseDuration("k", in, 0, 0, 365*24*time.Hour); err != nil || got != want {

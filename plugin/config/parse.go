@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"strconv"
 	"strings"
@@ -37,14 +38,11 @@ func parseInt(key, v string, def, lo, hi int) (int, error) {
 	return n, nil
 }
 
-// parseSize accepts a byte count with an optional unit, as Fluent Bit's
-// flb_utils_size_to_bytes: 500, 4K, 4KB, 1M, 1MB, 1G (powers of 1024,
-// case-insensitive), within [lo, hi].
-func parseSize(key, v string, def, lo, hi int) (int, error) {
-	if v == "" {
-		return def, nil
-	}
-	bad := fmt.Errorf("%s: %q is not a size in [%d, %d] bytes (e.g. 500, 4K, 1M)", key, v, lo, hi)
+// ParseSize reads a Fluent Bit size as flb_utils_size_to_bytes does: a
+// byte count with an optional unit, 500, 4K, 4KB, 1M, 1MB, 1G (powers of
+// 1024, case-insensitive). It reports false for
+// anything else and for a negative or overflowing value.
+func ParseSize(v string) (int64, bool) {
 	num, mult := strings.ToUpper(v), int64(1)
 	for _, u := range []struct {
 		suffix string
@@ -56,10 +54,23 @@ func parseSize(key, v string, def, lo, hi int) (int, error) {
 		}
 	}
 	n, err := strconv.ParseInt(num, 10, 64)
-	if err != nil || n < 0 || n > int64(hi)/mult || n*mult < int64(lo) {
-		return 0, bad
+	if err != nil || n < 0 || n > math.MaxInt64/mult {
+		return 0, false
 	}
-	return int(n * mult), nil
+	return n * mult, true
+}
+
+// parseSize is ParseSize for key's value v, def when v is empty, within
+// [lo, hi].
+func parseSize(key, v string, def, lo, hi int) (int, error) {
+	if v == "" {
+		return def, nil
+	}
+	n, ok := ParseSize(v)
+	if !ok || n > int64(hi) || n < int64(lo) {
+		return 0, fmt.Errorf("%s: %q is not a size in [%d, %d] bytes (e.g. 500, 4K, 1M)", key, v, lo, hi)
+	}
+	return int(n), nil
 }
 
 // parseDuration accepts a Go duration (500ms, 10s, 1m, 2h), a number of
