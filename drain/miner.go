@@ -89,6 +89,9 @@ type Miner struct {
 	crossBuf  []*cluster // crossSearch's candidates, reused under mu
 	crossToks []string   // crossSearch's view of the line, reused under mu
 	crossSeen uint64     // clusters crossSearch looked at, for the tests of its bound
+
+	memo     lineMemo // the default preset's line memo (memo.go); tab nil: off
+	memoHits uint64   // lines it answered
 }
 
 // New returns an empty miner for cfg.
@@ -105,6 +108,9 @@ func New(cfg Config) (*Miner, error) {
 		maxNodeDepth: cfg.Depth - 2,
 		parts:        make(map[string]*partition),
 		cross:        cfg.Scoring == "default",
+	}
+	if cfg.Tokenizer == "default" {
+		m.memo = newLineMemo()
 	}
 	m.lru.prev, m.lru.next = &m.lru, &m.lru
 	m.plru.prev, m.plru.next = &m.plru, &m.plru
@@ -128,7 +134,13 @@ func (m *Miner) tokens(line string, mask bool) (*scratch, lineInfo) {
 
 // textStep tokenises line into s and counts the bounds it hit.
 func (m *Miner) textStep(s *scratch, line string, mask bool) lineInfo {
+	s.key, s.lazy = "", false
 	info := m.text.tokens(s, line, mask)
+	if s.key != "" && m.memo.tab != nil {
+		s.hash = m.memo.hash(s.key)
+	} else {
+		s.key = ""
+	}
 	if info != 0 {
 		if info&infoCut != 0 {
 			m.cut.Add(1)
@@ -153,7 +165,7 @@ func (s *scratch) reset() {
 	if !s.own || cap(s.buf) > 64<<10 {
 		clear(s.toks)
 	}
-	s.toks = s.toks[:0]
+	s.toks, s.key, s.lazy = s.toks[:0], "", false
 	if cap(s.buf) > 64<<10 {
 		s.buf = nil
 	}
@@ -186,7 +198,7 @@ func (m *Miner) AddBatch(parts, lines []string, out []Result) int {
 		}
 		m.mu.Lock()
 		for i := 0; i < n; i++ {
-			out[done+i] = m.add(parts[done+i], bs[i].toks)
+			out[done+i] = m.add(parts[done+i], &bs[i])
 		}
 		m.mu.Unlock()
 		for i := 0; i < n; i++ {
@@ -203,15 +215,26 @@ func (m *Miner) AddBatch(parts, lines []string, out []Result) int {
 func (m *Miner) Add(partition, line string) Result {
 	s, _ := m.tokens(line, true)
 	m.mu.Lock()
-	r := m.add(partition, s.toks)
+	r := m.add(partition, s)
 	m.mu.Unlock()
 	m.release(s)
 	return r
 }
 
-func (m *Miner) add(key string, toks []string) Result {
+// add is the tree step for the line tokenised into s.
+func (m *Miner) add(key string, s *scratch) Result {
 	m.lines++
 	p := m.partition(key)
+	if s.key != "" {
+		if c := m.memo.get(p, s.key, s.hash); c != nil {
+			m.memoHits++
+			c.size++
+			m.touch(c)
+			m.known++
+			return m.result(Known, c)
+		}
+	}
+	toks := s.tokList()
 	leaf, c, covered := m.search(p, toks)
 	cross := false
 	if c == nil && m.cross {
@@ -231,6 +254,9 @@ func (m *Miner) add(key string, toks []string) Result {
 	changed := !covered && m.score.merge(c.tokens, toks)
 	if !changed && !moved {
 		m.known++
+		if s.key != "" {
+			m.memo.put(p, s.key, s.hash, c)
+		}
 		return m.result(Known, c)
 	}
 	c.setTemplate(c.tokens)
@@ -270,9 +296,10 @@ func (m *Miner) Match(partition, line string) (Result, bool) {
 	if p == nil {
 		return Result{}, false
 	}
-	leaf, c, covered := m.search(p, s.toks)
+	toks := s.tokList()
+	leaf, c, covered := m.search(p, toks)
 	if c == nil && m.cross {
-		c, covered = m.crossSearch(p, s.toks, leaf)
+		c, covered = m.crossSearch(p, toks, leaf)
 	}
 	if c == nil || !covered {
 		return Result{}, false
@@ -295,16 +322,17 @@ func (m *Miner) Seed(partition, template string) (Result, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	p := m.partition(partition)
-	leaf, _, _ := m.search(p, s.toks)
+	toks := s.tokList()
+	leaf, _, _ := m.search(p, toks)
 	if leaf != nil {
 		for _, c := range leaf.clusters {
-			if equalTokens(c.tokens, s.toks) {
+			if equalTokens(c.tokens, toks) {
 				m.touch(c)
 				return m.result(Known, c), nil
 			}
 		}
 	}
-	c := m.create(p, s.toks, true)
+	c := m.create(p, toks, true)
 	c.size = 0
 	m.seeded++
 	return m.result(Created, c), nil

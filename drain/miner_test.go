@@ -87,7 +87,7 @@ func TestValidate(t *testing.T) {
 func tokensOf(m *Miner, line string, mask bool) []string {
 	s, _ := m.tokens(line, mask)
 	defer m.release(s)
-	return append([]string(nil), s.toks...)
+	return append([]string(nil), s.tokList()...)
 }
 
 func TestTokenize(t *testing.T) {

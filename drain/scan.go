@@ -47,34 +47,26 @@ func (t *defaultTokenizer) tokens(s *scratch, line string, mask bool) lineInfo {
 		}
 		s.buf = sc.dst
 		if !sc.spill {
-			// Sized once, then filled by index: no append per token.
+			// The tokens are cut from buf only when the tree step needs
+			// them (scratch.tokList): a line the memo answers never is.
 			buf := unsafe.String(unsafe.SliceData(s.buf), len(s.buf))
-			spaces := sc.spaces[:sc.nsp]
-			if len(spaces) > t.maxTokens {
-				spaces = spaces[:t.maxTokens]
-			}
-			n := len(spaces) + 1
-			if n > t.maxTokens {
-				n = t.maxTokens
-			}
-			toks := s.toks[:0]
-			if cap(toks) < n {
-				toks = make([]string, 0, max(n, 2*cap(toks)))
-			}
-			toks = toks[:len(spaces)]
+			k := min(sc.nsp, t.maxTokens)
 			start := 0
-			for x, p := range spaces {
-				toks[x] = buf[start:p]
-				start = int(p) + 1
+			if k > 0 {
+				start = int(sc.spaces[k-1]) + 1
 			}
+			s.ntok = k
 			if start < len(buf) {
-				if len(toks) == t.maxTokens {
+				if k == t.maxTokens {
 					info |= infoTruncated
 				} else {
-					toks = append(toks, buf[start:])
+					s.ntok++
 				}
 			}
-			s.toks, s.own = toks, true
+			s.toks, s.own, s.lazy = s.toks[:0], true, true
+			if info&infoTruncated == 0 {
+				s.key = buf
+			}
 			return info
 		}
 	} else {
@@ -104,6 +96,26 @@ func (t *defaultTokenizer) tokens(s *scratch, line string, mask bool) lineInfo {
 	}
 	s.toks, s.own = toks, true
 	return info
+}
+
+// cut fills s.toks from s.buf at the spaces the scanner recorded.
+func (s *scratch) cut() {
+	buf := unsafe.String(unsafe.SliceData(s.buf), len(s.buf))
+	spaces := s.sc.spaces[:min(s.sc.nsp, s.ntok)]
+	toks := s.toks[:0]
+	if cap(toks) < s.ntok {
+		toks = make([]string, 0, max(s.ntok, 2*cap(toks)))
+	}
+	toks = toks[:len(spaces)] // sized once, then filled by index
+	start := 0
+	for x, p := range spaces {
+		toks[x] = buf[start:p]
+		start = int(p) + 1
+	}
+	if len(toks) < s.ntok {
+		toks = append(toks, buf[start:])
+	}
+	s.toks, s.lazy = toks, false
 }
 
 func (t *defaultTokenizer) mask(line string) string {

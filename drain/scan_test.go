@@ -135,17 +135,17 @@ func TestDefaultTokens(t *testing.T) {
 	tk := newDefaultTokenizer(&cfg)
 	s := &scratch{}
 	info := tk.tokens(s, "a b=1 c d e", true)
-	if got := strings.Join(s.toks, "|"); got != "a|b=<*>|c" || info&infoTruncated == 0 {
+	if got := strings.Join(s.tokList(), "|"); got != "a|b=<*>|c" || info&infoTruncated == 0 {
 		t.Errorf("tokens = %q, info %b; want a|b=<*>|c, truncated", got, info)
 	}
 	tk.tokens(s, "uid=<*>  x", false)
-	if got := strings.Join(s.toks, "|"); got != "uid=<*>|x" {
+	if got := strings.Join(s.tokList(), "|"); got != "uid=<*>|x" {
 		t.Errorf("unmasked tokens = %q", got)
 	}
 	cfg.MaxTokens = 100
 	tk = newDefaultTokenizer(&cfg)
 	tk.tokens(s, "[864213.123456] cni0: port 3(vethab12cd34) entered disabled state", true)
-	if got := strings.Join(s.toks, "|"); got != "cni0:|port|<*>(vethab12cd34)|entered|disabled|state" {
+	if got := strings.Join(s.tokList(), "|"); got != "cni0:|port|<*>(vethab12cd34)|entered|disabled|state" {
 		t.Errorf("kernel line tokens = %q", got)
 	}
 	if got := tk.mask("password=x y\x00z\xff"); strings.Contains(got, "password=x") || !utf8.ValidString(got) || strings.IndexByte(got, 0) >= 0 {
@@ -160,8 +160,8 @@ func TestDefaultTokensMany(t *testing.T) {
 	s := &scratch{}
 	line := strings.Repeat("w x=1 , ", 100)
 	tk.tokens(s, line, true)
-	if got, want := strings.Join(s.toks, " "), tk.mask(line); got != want || len(s.toks) != 300 {
-		t.Errorf("%d tokens %q, want 300 joining to %q", len(s.toks), got, want)
+	if got, want := strings.Join(s.tokList(), " "), tk.mask(line); got != want || len(s.tokList()) != 300 {
+		t.Errorf("%d tokens %q, want 300 joining to %q", len(s.tokList()), got, want)
 	}
 }
 
@@ -199,10 +199,10 @@ func FuzzScanner(f *testing.F) {
 	f.Fuzz(func(t *testing.T, line string) {
 		s := &scratch{}
 		tk.tokens(s, line, true)
-		if len(s.toks) > cfg.MaxTokens {
-			t.Fatalf("%d tokens > MaxTokens", len(s.toks))
+		if len(s.tokList()) > cfg.MaxTokens {
+			t.Fatalf("%d tokens > MaxTokens", len(s.tokList()))
 		}
-		for _, tok := range s.toks {
+		for _, tok := range s.tokList() {
 			if tok == "" || strings.ContainsAny(tok, " \t\n\x00") || !utf8.ValidString(tok) {
 				t.Fatalf("bad token %q from %q", tok, line)
 			}
@@ -212,14 +212,14 @@ func FuzzScanner(f *testing.F) {
 		}
 		// Masking is idempotent: a masked line masks to itself.
 		once := tk.mask(line)
-		if len(s.toks) < cfg.MaxTokens && strings.Join(s.toks, " ") != once {
-			t.Fatalf("tokens %q disagree with mask %q for %q", s.toks, once, line)
+		if len(s.tokList()) < cfg.MaxTokens && strings.Join(s.tokList(), " ") != once {
+			t.Fatalf("tokens %q disagree with mask %q for %q", s.tokList(), once, line)
 		}
 		if twice := tk.mask(once); twice != once {
 			t.Fatalf("mask not idempotent: %q -> %q -> %q", line, once, twice)
 		}
 		// Every template covers the line it came from.
-		toks := append([]string(nil), s.toks...)
+		toks := append([]string(nil), s.tokList()...)
 		tmpl := append([]string(nil), toks...)
 		if !coversAll(tmpl, toks) || (defaultScorer{}).merge(tmpl, toks) {
 			t.Fatalf("template does not cover its own line %q", line)

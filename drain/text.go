@@ -31,10 +31,26 @@ type scratch struct {
 	// own: toks point only into buf, never into the caller's line, so
 	// they need not be cleared before the scratch is reused.
 	own bool
+	// key is toks joined by single spaces when the tokenizer has it at
+	// hand (the default one does), else ""; hash is its line-memo hash.
+	key  string
+	hash uint64
+	// lazy: toks are still to be cut from buf, ntok of them (tokList).
+	lazy bool
+	ntok int
+}
+
+// tokList returns the line's tokens, cutting them first if need be.
+func (s *scratch) tokList() []string {
+	if s.lazy {
+		s.cut()
+	}
+	return s.toks
 }
 
 // tokenizer is the text seam: raw line → tokens. Implementations must leave
-// s.toks valid UTF-8 without NUL and at most MaxTokens long, and must not
+// s.toks (or s.tokList(), when they set s.lazy) valid UTF-8 without NUL and
+// at most MaxTokens long, and must not
 // retain line (it may point into C memory valid only during the call).
 type tokenizer interface {
 	// tokens splits line into s.toks; with mask set, masking rules apply.

@@ -35,6 +35,7 @@ type partition struct {
 	newest     []*cluster // token count → its clusters, newest first (cross.go)
 	nextID     uint64     // Drain3's clusters_counter
 	live       int        // clusters of this partition in the LRU list
+	gen        uint64     // moved by every change to the tree or a template (memo.go)
 	prev, next *partition
 }
 
@@ -169,6 +170,7 @@ func (m *Miner) wildRoute(t string, seeded bool) bool {
 // insert is Drain3's add_seq_to_prefix_tree for a new cluster (seeded: a
 // template from Seed, see wildRoute).
 func (m *Miner) insert(p *partition, c *cluster, seeded bool) {
+	p.changed()
 	n := len(c.tokens)
 	if n >= len(p.byLen) {
 		p.byLen = append(p.byLen, make([]*node, n+1-len(p.byLen))...)
@@ -236,6 +238,7 @@ func removeFromTree(p *partition, c *cluster) {
 // unleaf takes c out of its leaf, keeping the order of the others, and
 // returns the leaf.
 func unleaf(c *cluster) *node {
+	c.part.changed()
 	nd := c.leaf
 	cs := nd.clusters
 	for i, x := range cs {
@@ -298,6 +301,7 @@ func (c *cluster) setTemplate(toks []string) {
 	}
 	c.fixed = len(toks) - wild
 	c.template = s
+	c.part.changed()
 	c.templateID = TemplateID(c.part.name, s)
 }
 

@@ -1,0 +1,77 @@
+package drain
+
+import "hash/maphash"
+
+// The line memo (the "default" preset).
+//
+// Masking makes the lines of one template mostly identical after the text
+// step ("GET <*> HTTP/1.1 <*> <*>"), so on a node in its steady state the
+// tree step keeps answering the same question: which cluster covers this
+// token sequence? The memo remembers the answer for recently mined token
+// sequences whose cluster already covered them (Known), and a line that
+// finds its sequence there skips the tree walk and the scoring.
+//
+// The answer depends on the partition's tree and templates only, so each
+// partition carries a generation, moved by every change to them (insert,
+// unleaf, setTemplate: a new, widened, moved or evicted cluster), and an
+// entry holds only while its partition's generation is the one it was
+// written under. The cluster counts and LRU order a hit updates are updated
+// exactly as the tree step would, so the results and the state are those
+// of a miner without the memo (TestMemoChangesNothing).
+
+// memoSize entries, direct-mapped by hash; lines longer than memoMaxLine
+// bytes are not remembered, so the memo holds at most about 1 MiB.
+const (
+	memoSize    = 2048
+	memoMaxLine = 512
+)
+
+type memoEntry struct {
+	p    *partition
+	gen  uint64
+	hash uint64
+	c    *cluster
+	line []byte // the token sequence joined by single spaces; reused in place
+}
+
+type lineMemo struct {
+	seed maphash.Seed
+	tab  []memoEntry // nil: the memo is off
+}
+
+func newLineMemo() lineMemo {
+	return lineMemo{seed: maphash.MakeSeed(), tab: make([]memoEntry, memoSize)}
+}
+
+// hash returns the memo hash of line (outside the miner's lock).
+func (lm *lineMemo) hash(line string) uint64 {
+	return maphash.String(lm.seed, line)
+}
+
+// get returns the cluster of p that covered line when p's tree was last as
+// it is now, or nil.
+func (lm *lineMemo) get(p *partition, line string, h uint64) *cluster {
+	e := &lm.tab[h&(memoSize-1)]
+	if e.p == p && e.gen == p.gen && e.hash == h && string(e.line) == line {
+		return e.c
+	}
+	return nil
+}
+
+// put remembers that c, of p, covers line as p's tree is now.
+func (lm *lineMemo) put(p *partition, line string, h uint64, c *cluster) {
+	if len(line) > memoMaxLine {
+		return
+	}
+	e := &lm.tab[h&(memoSize-1)]
+	e.p, e.gen, e.hash, e.c = p, p.gen, h, c
+	e.line = append(e.line[:0], line...)
+}
+
+// changed marks a change to p's tree or templates: every memo entry of p
+// is stale.
+func (p *partition) changed() {
+	if p != nil {
+		p.gen++
+	}
+}

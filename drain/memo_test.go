@@ -1,0 +1,146 @@
+package drain
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// memoLines is a stream that exercises every way a memo entry goes stale:
+// lines that repeat (hits), lines that widen a template others already
+// matched, lines of new templates, and (with the small bounds below)
+// evicted clusters and partitions. The node's own samples and, when the
+// shared data is there, the Loghub datasets are mixed in.
+func memoLines(t *testing.T) (parts, lines []string) {
+	add := func(p, l string) { parts, lines = append(parts, p), append(lines, l) }
+	for _, name := range []string{"syslog.log", "syslog-rfc3339.log"} {
+		f, err := os.Open(filepath.Join("..", "testdata", "samples", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(f)
+		for i := 0; sc.Scan(); i++ {
+			add(fmt.Sprintf("%s/%d", name, i%3), sc.Text())
+		}
+		f.Close()
+	}
+	for i := range 6000 {
+		p := fmt.Sprintf("gen/%d", i%5)
+		switch i % 6 {
+		case 0, 1:
+			add(p, fmt.Sprintf("request %d served in %d ms", i, i%97))
+		case 2:
+			add(p, fmt.Sprintf("worker w%d state %s", i%4, []string{"idle", "busy", "idle", "stopping"}[i/6%4]))
+		case 3:
+			add(p, fmt.Sprintf("event kind%d from host-%d", i/60, i%7))
+		case 4:
+			add(p, fmt.Sprintf("user u%d did %s", i%3, []string{"login", "logout"}[i/600%2]))
+		default:
+			add(p, "static line, always the same")
+		}
+	}
+	// Short lines of a small vocabulary of words and key=value pairs: clusters
+	// of one leaf widen into each other's lines, which a stale entry would
+	// send to the wrong cluster.
+	vocab := []string{"op", "op", "get", "k=a", "k=b", "v=1", "v=x", "id=7", "x", "y", "done", "<*>"}
+	r := uint32(1)
+	for i := range 20000 {
+		n := 2 + i%4
+		l := ""
+		for k := range n {
+			r = r*1664525 + 1013904223
+			if k > 0 {
+				l += " "
+			}
+			l += vocab[int(r>>8)%len(vocab)]
+		}
+		add(fmt.Sprintf("v/%d", i%2), l)
+	}
+	if _, err := os.Stat(filepath.Join(sharedDir, "loghub-2k")); err == nil {
+		for _, name := range datasetNames {
+			for _, l := range loadContents(t, name) {
+				add(name, l)
+			}
+		}
+	}
+	return parts, lines
+}
+
+// TestMemoChangesNothing mines the same stream with and without the line
+// memo, through Add and AddBatch, under tight and default bounds: every
+// result and the final counters and snapshot must be equal, and the memo
+// must have answered a good share of the lines.
+func TestMemoChangesNothing(t *testing.T) {
+	parts, lines := memoLines(t)
+	for _, tc := range []struct {
+		name string
+		edit func(*Config)
+	}{
+		{"default bounds", nil},
+		{"tight bounds", func(c *Config) { c.MaxClusters, c.MaxPartitions = 40, 4 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			edit := func(c *Config) {
+				*c, _ = Preset("default")
+				if tc.edit != nil {
+					tc.edit(c)
+				}
+			}
+			on, off := newMiner(t, edit), newMiner(t, edit)
+			off.memo.tab = nil
+			batch := make([]Result, len(lines))
+			for i := range lines {
+				a, b := on.Add(parts[i], lines[i]), off.Add(parts[i], lines[i])
+				if a != b {
+					t.Fatalf("line %d %q: with the memo %+v, without %+v", i, lines[i], a, b)
+				}
+			}
+			on2 := newMiner(t, edit)
+			on2.AddBatch(parts, lines, batch)
+			off2 := newMiner(t, edit)
+			off2.memo.tab = nil
+			for i := range lines {
+				if b := off2.Add(parts[i], lines[i]); batch[i] != b {
+					t.Fatalf("AddBatch line %d %q: with the memo %+v, without %+v", i, lines[i], batch[i], b)
+				}
+			}
+			if a, b := on.Stats(), off.Stats(); a != b {
+				t.Fatalf("stats with the memo %+v, without %+v", a, b)
+			}
+			if a, b := snapshotString(t, on), snapshotString(t, off); a != b {
+				t.Fatal("snapshots differ with and without the memo")
+			}
+			if on.memoHits < uint64(len(lines))/5 {
+				t.Fatalf("the memo answered %d of %d lines; expected at least a fifth", on.memoHits, len(lines))
+			}
+			if off.memoHits != 0 {
+				t.Fatalf("the memo is off but answered %d lines", off.memoHits)
+			}
+			t.Logf("%d lines, %d answered by the memo", len(lines), on.memoHits)
+		})
+	}
+}
+
+// TestMemoOffForDrain3: the drain3 preset keeps its tokens raw, so lines
+// rarely repeat; it has no memo to pay for.
+func TestMemoOffForDrain3(t *testing.T) {
+	m := newMiner(t, func(c *Config) { *c, _ = Preset("drain3") })
+	for range 3 {
+		m.Add("p", "same line 1")
+	}
+	if m.memo.tab != nil || m.memoHits != 0 {
+		t.Fatalf("drain3 preset: memo on (%v) or used (%d hits)", m.memo.tab != nil, m.memoHits)
+	}
+}
+
+func snapshotString(t *testing.T, m *Miner) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := m.Snapshot(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
