@@ -1,6 +1,10 @@
 package drain
 
-import "hash/maphash"
+import (
+	"encoding/binary"
+	"math/rand/v2"
+	"unsafe"
+)
 
 // The line memo (the "default" preset).
 //
@@ -35,17 +39,39 @@ type memoEntry struct {
 }
 
 type lineMemo struct {
-	seed maphash.Seed
+	seed uint64
 	tab  []memoEntry // nil: the memo is off
 }
 
 func newLineMemo() lineMemo {
-	return lineMemo{seed: maphash.MakeSeed(), tab: make([]memoEntry, memoSize)}
+	return lineMemo{seed: rand.Uint64(), tab: make([]memoEntry, memoSize)}
 }
 
-// hash returns the memo hash of line (outside the miner's lock).
+// hash returns the memo hash of line: its length and three of its 8-byte
+// words (first, middle, last) mixed, a fifth of the cost of hashing every
+// byte. Lines that differ only elsewhere share a slot and take turns in
+// it: a miss, never a wrong answer (get compares the whole line).
 func (lm *lineMemo) hash(line string) uint64 {
-	return maphash.String(lm.seed, line)
+	n := len(line)
+	h := lm.seed ^ uint64(n)*0x9e3779b97f4a7c15
+	if n < 8 {
+		var w [8]byte
+		copy(w[:], line)
+		return mix(h ^ binary.LittleEndian.Uint64(w[:]))
+	}
+	b := unsafe.Slice(unsafe.StringData(line), n)
+	le := binary.LittleEndian
+	h = mix(h ^ le.Uint64(b))
+	h = mix(h ^ le.Uint64(b[(n-8)/2:]))
+	return mix(h ^ le.Uint64(b[n-8:]))
+}
+
+// mix is a 64-bit finaliser (xor-shift, multiply).
+func mix(x uint64) uint64 {
+	x ^= x >> 32
+	x *= 0xd6e8feb86659fd93
+	x ^= x >> 32
+	return x
 }
 
 // get returns the cluster of p that covered line when p's tree was last as

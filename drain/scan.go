@@ -294,8 +294,16 @@ func (sc *scanState) scan(line string) (special bool) {
 			}
 		}
 		prevStart, prevEnd = i, j
+		if seen == bDigit|bHex && (k == n || line[k] != ':') && allDigits(line[i:k]) {
+			// Digits only: a number, which isVarWord would call a value;
+			// of the spans, only a clock or host:port starts so, at a ':'.
+			sc.listPrefix = ""
+			sc.variable()
+			i = j
+			continue
+		}
 		c := line[i]
-		if c == '/' || c == '\\' || k < n && line[k] == ':' || punct && isDigitB(c) || k-i == 3 && c >= 'A' && c <= 'Z' {
+		if c == '/' || c == '\\' || k < n && line[k] == ':' || punct && isDigitB(c) || k-i == 3 && c >= 'A' && c <= 'Z' && line[i+1] >= 'a' {
 			if j, ok := matchSpan(line, i, k, digit || punct); ok {
 				sc.variable()
 				i = j
@@ -377,7 +385,7 @@ func (sc *scanState) scan(line string) (special bool) {
 // and dashes starting with a letter, which the loop of scan would check one
 // by one and write unchanged. It stops before any word that loop must look
 // at closely (a digit, dot, '@' or non-ASCII byte; a ':' after it; three
-// letters starting with a capital, a month maybe; a long word starting with
+// letters, a capital then lower case, a month maybe; a long word starting with
 // 'e', a JWT maybe; true, false or null; a word after "bearer" or "basic")
 // and returns where the loop goes on and the last word written.
 func (sc *scanState) plainRun(line string, i, ps, pe int) (int, int, int) {
@@ -397,7 +405,7 @@ func (sc *scanState) plainRun(line string, i, ps, pe int) (int, int, int) {
 			seen |= cl
 			r++
 		}
-		if seen&^(bAlpha|bHex|bDash) != 0 || r < n && line[r] == ':' || r-q == 3 && line[q] <= 'Z' || r-q > 20 && line[q] == 'e' ||
+		if seen&^(bAlpha|bHex|bDash) != 0 || r < n && line[r] == ':' || r-q == 3 && line[q] <= 'Z' && line[q+1] >= 'a' || r-q > 20 && line[q] == 'e' ||
 			uint(r-q-4) <= 1 && maybeLiteral(line[q]) && isLiteral(line[q:r]) {
 			break
 		}
@@ -1065,6 +1073,17 @@ func isVarWord(w string) bool {
 		}
 	}
 	return false
+}
+
+// allDigits reports whether w is all '0'..'9' (byteClass has no class
+// for some punctuation, such as '>' and '&', so seen alone cannot tell).
+func allDigits(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if !isDigitB(w[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 func allHex(w string) bool {
