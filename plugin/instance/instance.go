@@ -421,12 +421,13 @@ func (in *Instance) buildPartition(s *scratch, p *plan) (string, bool, bool) {
 }
 
 // hitCounts coalesces a chunk's hits per template id. A chunk mostly
-// repeats a few templates, so the counts live in a short list searched
-// from the last id hit (ids are the miner's strings, so a repeat is
-// usually the same pointer); a map takes over past maxHitList ids.
+// repeats a few templates, so the counts live in a short list, found
+// through a small table indexed by the id's address (ids are the miner's
+// strings, so a repeat is usually the same pointer); a map takes over past
+// maxHitList ids.
 type hitCounts struct {
+	slot [hitSlots]uint8 // 1 + index into list, by address; 0: none
 	list []hitCount
-	last int
 	more map[string]int64
 }
 
@@ -435,17 +436,26 @@ type hitCount struct {
 	n  int64
 }
 
-const maxHitList = 32
+const (
+	maxHitList = 32
+	hitSlots   = 64
+)
+
+// slotOf is the table slot of an id's address (a Fibonacci hash).
+func slotOf(id string) int {
+	return int(uint64(uintptr(unsafe.Pointer(unsafe.StringData(id)))) * 0x9e3779b97f4a7c15 >> 58)
+}
 
 func (h *hitCounts) add(id string) {
-	if h.last < len(h.list) && sameString(h.list[h.last].id, id) {
-		h.list[h.last].n++
+	sl := slotOf(id)
+	if k := int(h.slot[sl]) - 1; k >= 0 && sameString(h.list[k].id, id) {
+		h.list[k].n++
 		return
 	}
 	for k := range h.list {
 		if sameString(h.list[k].id, id) {
 			h.list[k].n++
-			h.last = k
+			h.slot[sl] = uint8(k + 1)
 			return
 		}
 	}
@@ -454,13 +464,12 @@ func (h *hitCounts) add(id string) {
 	for k := range h.list {
 		if h.list[k].id == id {
 			h.list[k].n++
-			h.last = k
 			return
 		}
 	}
 	if len(h.list) < maxHitList {
-		h.last = len(h.list)
 		h.list = append(h.list, hitCount{id, 1})
+		h.slot[sl] = uint8(len(h.list))
 		return
 	}
 	if h.more == nil {
@@ -487,7 +496,7 @@ func (h *hitCounts) each(fn func(id string, n int64)) {
 func (h *hitCounts) reset() {
 	clear(h.list)
 	h.list = h.list[:0]
-	h.last = 0
+	h.slot = [hitSlots]uint8{}
 	clear(h.more)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"strings"
@@ -494,5 +495,33 @@ func TestEqualShort(t *testing.T) {
 				t.Errorf("equalShort(%q, %q) = true", a, b)
 			}
 		}
+	}
+}
+
+// TestHitCounts checks the coalesced counts against a plain map: ids that
+// repeat by pointer, equal ids in distinct strings, more ids than the list
+// holds, and a reset between chunks.
+func TestHitCounts(t *testing.T) {
+	ids := make([]string, 80)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%016x", i*7919)
+	}
+	var h hitCounts
+	for round := range 2 {
+		want := map[string]int64{}
+		for i := range 5000 {
+			id := ids[(i*i+round)%(12+round*60)] // 12 ids, then 72: past maxHitList
+			if i%7 == 0 {
+				id = strings.Clone(id) // same id, another string
+			}
+			h.add(id)
+			want[id]++
+		}
+		got := map[string]int64{}
+		h.each(func(id string, n int64) { got[id] += n })
+		if !maps.Equal(got, want) {
+			t.Fatalf("round %d: counts %v, want %v", round, got, want)
+		}
+		h.reset()
 	}
 }
