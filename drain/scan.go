@@ -299,6 +299,10 @@ func (sc *scanState) scan(line string) (special bool) {
 			// of the spans, only a clock or host:port starts so, at a ':'.
 			sc.listPrefix = ""
 			sc.variable()
+			if !sc.noRuns {
+				i, prevStart, prevEnd = sc.plainRun(line, j, i, j)
+				continue
+			}
 			i = j
 			continue
 		}
@@ -306,6 +310,10 @@ func (sc *scanState) scan(line string) (special bool) {
 		if c == '/' || c == '\\' || k < n && line[k] == ':' || punct && isDigitB(c) || k-i == 3 && c >= 'A' && c <= 'Z' && line[i+1] >= 'a' {
 			if j, ok := matchSpan(line, i, k, digit || punct); ok {
 				sc.variable()
+				if !sc.noRuns {
+					i, prevStart, prevEnd = sc.plainRun(line, j, i, j)
+					continue
+				}
 				i = j
 				continue
 			}
@@ -381,7 +389,8 @@ func (sc *scanState) scan(line string) (special bool) {
 }
 
 // plainRun copies, with one append, the run of plain words that follows the
-// word line[ps:pe] just written, each after a single space: words of letters
+// word or value line[ps:pe] just written (a number or span written as
+// "<*>"), each after a single space: words of letters
 // and dashes starting with a letter, which the loop of scan would check one
 // by one and write unchanged. It stops before any word that loop must look
 // at closely (a digit, dot, '@' or non-ASCII byte; a ':' after it; three
@@ -420,6 +429,7 @@ func (sc *scanState) plainRun(line string, i, ps, pe int) (int, int, int) {
 	if i > from {
 		sc.dst = append(sc.dst, line[from:i]...)
 		sc.commit()
+		sc.lastVar, sc.listPrefix = false, ""
 	}
 	return i, ps, pe
 }

@@ -299,7 +299,15 @@ func TestPlainRunsWriteWhatTheLoopWrites(t *testing.T) {
 		"a.b", "end.", "x-y", "a@b.cc", "caf\xc3\xa9", "/p/1", "key:", "k", "(x)", "\"q\"", "a,b", "", " ",
 		"http://h/p", "C:\\dir", "Jan 2 15:04:05", "Mon Jan 2 15:04:05 2006", "akka.tcp://x", "Sun 15:04:05",
 		"eyJhbGciOiJIUzINiJabcdefg=.x.y", "kube-proxy", "-x-", "a--b", "x-1",
-		"true", "False", "NULL", "nulls", "truex", "<1", ">5", "1190 bytes (1.16 KB)", "lifetime <1 sec"}
+		"true", "False", "NULL", "nulls", "truex", "<1", ">5", "1190 bytes (1.16 KB)", "lifetime <1 sec",
+		"42", "7", "an14", "an15", "GET", "Jan 12", "12:30"}
+	for _, line := range []string{
+		"an14 10.0.0.1 foo an15", "an14 42 foo an15", "x 42 y 7 z", "GET /a HTTP/1.1 200 ok then", "1 2 bearer x",
+	} {
+		if diff := scanBoth(line); diff != "" {
+			t.Fatalf("%q: %s", line, diff)
+		}
+	}
 	var b strings.Builder
 	for i := range 20000 {
 		b.Reset()
