@@ -83,12 +83,17 @@ var sinkResult Result
 func benchHot(b *testing.B, preset string, lines []benchLine) {
 	m := warmMiner(b, preset, lines)
 	b.ReportAllocs()
+	hits := m.memoHits
 	cpu := startCPU(b)
 	for i := 0; i < b.N; i++ {
 		l := lines[i%len(lines)]
 		sinkResult = m.Add(l.part, l.line)
 	}
 	cpu.stop(b)
+	if m.memo.tab != nil {
+		// The share of lines the line memo answered (memo.go).
+		b.ReportMetric(float64(m.memoHits-hits)/float64(b.N), "memo-hits/line")
+	}
 }
 
 // BenchmarkAddHot: drain3 preset, every template already known; ns/op is per line.
@@ -126,16 +131,25 @@ func BenchmarkAddAllNewDefault(b *testing.B) {
 func benchCold(b *testing.B, preset string, lines []benchLine) {
 	cfg, _ := Preset(preset)
 	var m *Miner
+	var hits, before uint64
 	b.ReportAllocs()
 	cpu := startCPU(b)
 	for i := 0; i < b.N; i++ {
 		if i%len(lines) == 0 {
 			m, _ = New(cfg)
+			before = 0
 		}
 		l := lines[i%len(lines)]
 		sinkResult = m.Add(l.part, l.line)
+		hits += m.memoHits - before
+		before = m.memoHits
 	}
 	cpu.stop(b)
+	if preset == "default" {
+		// A first pass: the memo answers lines whose masked form came
+		// before in the same partition, its tree unchanged since.
+		b.ReportMetric(float64(hits)/float64(b.N), "memo-hits/line")
+	}
 }
 
 // BenchmarkAddParallel: hot Add from GOMAXPROCS goroutines, to see contention
