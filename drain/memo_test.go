@@ -107,7 +107,11 @@ func TestMemoChangesNothing(t *testing.T) {
 					t.Fatalf("AddBatch line %d %q: with the memo %+v, without %+v", i, lines[i], batch[i], b)
 				}
 			}
-			if a, b := on.Stats(), off.Stats(); a != b {
+			a, b := on.Stats(), off.Stats()
+			if a.MemoHits != on.memoHits || b.MemoHits != 0 {
+				t.Fatalf("Stats.MemoHits %d and %d, want %d and 0", a.MemoHits, b.MemoHits, on.memoHits)
+			}
+			if a.MemoHits = 0; a != b {
 				t.Fatalf("stats with the memo %+v, without %+v", a, b)
 			}
 			if a, b := snapshotString(t, on), snapshotString(t, off); a != b {

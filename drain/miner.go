@@ -54,6 +54,7 @@ type Stats struct {
 	LinesCut                           uint64 // MaxLineBytes
 	LinesTruncated                     uint64 // MaxTokens
 	LinesRepaired                      uint64 // invalid UTF-8 or NUL bytes
+	MemoHits                           uint64 // lines the line memo answered (memo.go)
 }
 
 // Miner mines templates from lines, one Drain tree per partition, under one
@@ -370,6 +371,7 @@ func (m *Miner) Stats() Stats {
 		Partitions:        len(m.parts),
 		EvictedClusters:   m.evictedC,
 		EvictedPartitions: m.evictedP,
+		MemoHits:          m.memoHits,
 	}
 	m.mu.Unlock()
 	st.LinesCut = m.cut.Load()

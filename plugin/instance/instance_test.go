@@ -347,6 +347,7 @@ func TestMetricsEndpoint(t *testing.T) {
 		`drain_records_skipped_total{cause="no_message"} 1` + "\n",
 		"drain_chunks_total 2\n",
 		"drain_miner_lines_total 10\n",
+		"drain_miner_memo_hits_total ",
 		`drain_templates_total{kind="new"} `,
 		"drain_sink_pending ",
 		`drain_store_batches_total{store="postgres"} 0`,

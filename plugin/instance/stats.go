@@ -84,6 +84,7 @@ func (in *Instance) collect(w *metrics.Writer) {
 
 	ms := in.miner.Stats()
 	w.Counter("drain_miner_lines_total", "Lines mined.", ms.Lines)
+	w.Counter("drain_miner_memo_hits_total", "Lines the line memo answered without the tree step.", ms.MemoHits)
 	w.Gauge("drain_miner_clusters", "Live clusters.", float64(ms.Clusters))
 	w.Gauge("drain_miner_partitions", "Live partitions.", float64(ms.Partitions))
 	w.Counter("drain_miner_seeded_total", "Known templates loaded from PostgreSQL.", ms.Seeded)
