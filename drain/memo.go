@@ -24,7 +24,9 @@ import (
 // of a miner without the memo (TestMemoChangesNothing).
 
 // memoSize entries, direct-mapped by hash; lines longer than memoMaxLine
-// bytes are not remembered, so the memo holds at most about 1 MiB.
+// bytes are not remembered, so the memo holds at most about 1 MiB. An
+// entry keeps its partition and cluster reachable until it is overwritten,
+// evicted ones included: at most memoSize of each.
 const (
 	memoSize    = 2048
 	memoMaxLine = 512
