@@ -298,23 +298,13 @@ func (sc *scanState) scan(line string) (special bool) {
 			// Digits only: a number, which isVarWord would call a value;
 			// of the spans, only a clock or host:port starts so, at a ':'.
 			sc.listPrefix = ""
-			sc.variable()
-			if !sc.noRuns {
-				i, prevStart, prevEnd = sc.plainRun(line, j, i, j)
-				continue
-			}
-			i = j
+			i, prevStart, prevEnd = sc.valueThenRun(line, i, j)
 			continue
 		}
 		c := line[i]
 		if c == '/' || c == '\\' || k < n && line[k] == ':' || punct && isDigitB(c) || k-i == 3 && c >= 'A' && c <= 'Z' && line[i+1] >= 'a' {
 			if j, ok := matchSpan(line, i, k, digit || punct); ok {
-				sc.variable()
-				if !sc.noRuns {
-					i, prevStart, prevEnd = sc.plainRun(line, j, i, j)
-					continue
-				}
-				i = j
+				i, prevStart, prevEnd = sc.valueThenRun(line, i, j)
 				continue
 			}
 		}
@@ -386,6 +376,17 @@ func (sc *scanState) scan(line string) (special bool) {
 	}
 	sc.popSpaces(len(sc.dst))
 	return special
+}
+
+// valueThenRun writes line[i:j] as a variable, then the plain words after
+// it (plainRun, unless runs are off), and returns where scan goes on and the
+// last word written.
+func (sc *scanState) valueThenRun(line string, i, j int) (int, int, int) {
+	sc.variable()
+	if sc.noRuns {
+		return j, i, j
+	}
+	return sc.plainRun(line, j, i, j)
 }
 
 // plainRun copies, with one append, the run of plain words that follows the
