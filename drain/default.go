@@ -1,9 +1,9 @@
 package drain
 
 import (
-	"encoding/binary"
 	"strings"
-	"unsafe"
+
+	"github.com/awoooi/fluent-bit-drain/internal/wordeq"
 )
 
 // defaultScorer is the similarity and merge step of the "default" preset.
@@ -82,7 +82,7 @@ func defaultSim(c *cluster, toks []string, simTh, beat float64) (float64, bool) 
 			wild++
 			continue
 		}
-		if sameToken(t, l) {
+		if wordeq.Equal(t, l) {
 			match++
 			continue
 		}
@@ -106,30 +106,6 @@ func defaultSim(c *cluster, toks []string, simTh, beat float64) (float64, bool) 
 		return 1, false
 	}
 	return float64(match) / float64(fixed), false
-}
-
-// sameToken is t == l, comparing tokens of up to 16 bytes as two possibly
-// overlapping words (or, under 4 bytes, byte by byte) instead of calling the
-// runtime's memequal: most tokens are that short and most comparisons are
-// equal.
-func sameToken(t, l string) bool {
-	n := len(t)
-	if n != len(l) {
-		return false
-	}
-	if n > 16 {
-		return t == l
-	}
-	a, b := unsafe.Slice(unsafe.StringData(t), n), unsafe.Slice(unsafe.StringData(l), n)
-	if n < 4 {
-		// Bytes 0, n/2 and n-1 are every byte of a 1- to 3-byte token.
-		return n == 0 || a[0] == b[0] && a[n/2] == b[n/2] && a[n-1] == b[n-1]
-	}
-	le := binary.LittleEndian
-	if n >= 8 {
-		return le.Uint64(a) == le.Uint64(b) && le.Uint64(a[n-8:]) == le.Uint64(b[n-8:])
-	}
-	return le.Uint32(a) == le.Uint32(b) && le.Uint32(a[n-4:]) == le.Uint32(b[n-4:])
 }
 
 // isWildcard is t == wildcard without a call to the runtime's memequal.

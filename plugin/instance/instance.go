@@ -10,9 +10,7 @@
 package instance
 
 import (
-	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +20,7 @@ import (
 	"unsafe"
 
 	"github.com/awoooi/fluent-bit-drain/drain"
+	"github.com/awoooi/fluent-bit-drain/internal/wordeq"
 	"github.com/awoooi/fluent-bit-drain/plugin/chunk"
 	"github.com/awoooi/fluent-bit-drain/plugin/config"
 	"github.com/awoooi/fluent-bit-drain/plugin/metrics"
@@ -363,31 +362,11 @@ func samePartValues(prev, vals []chunk.Value, idx []int) bool {
 	}
 	for k, i := range idx {
 		a, b := &prev[k], &vals[i]
-		if a.Kind != b.Kind || a.U != b.U || a.I != b.I || !equalShort(a.Bytes, b.Bytes) {
+		if a.Kind != b.Kind || a.U != b.U || a.I != b.I || !wordeq.EqualBytes(a.Bytes, b.Bytes) {
 			return false
 		}
 	}
 	return true
-}
-
-// equalShort is bytes.Equal, comparing the usual partition value (a name
-// of 4 to 16 bytes) as two possibly overlapping words without a call.
-func equalShort(a, b []byte) bool {
-	n := len(a)
-	if n != len(b) {
-		return false
-	}
-	if n == 0 || unsafe.SliceData(a) == unsafe.SliceData(b) {
-		return true // the chunk reader's memo hands out the same bytes again
-	}
-	if n < 4 || n > 16 {
-		return bytes.Equal(a, b)
-	}
-	le := binary.LittleEndian
-	if n >= 8 {
-		return le.Uint64(a) == le.Uint64(b) && le.Uint64(a[n-8:]) == le.Uint64(b[n-8:])
-	}
-	return le.Uint32(a) == le.Uint32(b) && le.Uint32(a[n-4:]) == le.Uint32(b[n-4:])
 }
 
 // buildPartition builds the record's partition in s.part (see partition)

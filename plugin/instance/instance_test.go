@@ -477,28 +477,6 @@ func TestFlushPartitionRuns(t *testing.T) {
 	}
 }
 
-// TestEqualShort checks the word-wise comparison against bytes.Equal on
-// every length class, with the difference at the first, middle and last byte.
-func TestEqualShort(t *testing.T) {
-	base := []byte("abcdefghijklmnopqrstuvwxyz")
-	for n := 0; n <= 20; n++ {
-		a := base[:n]
-		if !equalShort(a, append([]byte(nil), a...)) {
-			t.Errorf("equalShort(%q, copy) = false", a)
-		}
-		for _, at := range []int{0, n / 2, n - 1} {
-			if n == 0 {
-				break
-			}
-			b := append([]byte(nil), a...)
-			b[at] = 'X'
-			if equalShort(a, b) {
-				t.Errorf("equalShort(%q, %q) = true", a, b)
-			}
-		}
-	}
-}
-
 // TestHitCounts checks the coalesced counts against a plain map: ids that
 // repeat by pointer, equal ids in distinct strings, more ids than the list
 // holds, and a reset between chunks.
