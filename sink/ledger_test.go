@@ -268,15 +268,7 @@ func TestPGReplayAfterLostCommit(t *testing.T) {
 	if h := hitsOf(t, table, a.ID); h != 3 {
 		t.Fatalf("hits = %d after the cut COMMIT, want 3 (committed)", h)
 	}
-	s.Hit(a.ID, 4) // counted after the batch was taken: not part of it
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	s.Close(ctx)
-
-	tokens := spillTokens(t, cfg.BufferPath)
-	if len(tokens) != 2 || tokens[""] != 1 {
-		t.Fatalf("buffer file records by batch token: %v; want the template and its count under one token, the later count without", tokens)
-	}
+	closeWithBatchInFlight(t, s, a.ID, cfg.BufferPath, 300*time.Millisecond)
 
 	cfg.PGDSN = sharedDSN
 	s2, err := New(cfg, nil)

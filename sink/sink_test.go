@@ -44,6 +44,22 @@ func spillTokens(t testing.TB, path string) map[string]int {
 	return tokens
 }
 
+// closeWithBatchInFlight counts 4 more hits of id after the batch in flight
+// was taken, closes s within timeout while its store cannot confirm, and
+// checks the buffer file: the batch's records under one token, the later
+// count under none (replay must apply the first at most once, the second
+// always).
+func closeWithBatchInFlight(t *testing.T, s *Sink, id, path string, timeout time.Duration) {
+	t.Helper()
+	s.Hit(id, 4) // counted after the batch was taken: not part of it
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	s.Close(ctx)
+	if tokens := spillTokens(t, path); len(tokens) != 2 || tokens[""] != 1 {
+		t.Fatalf("buffer file records by batch token: %v; want the batch's records under one token, the later count without", tokens)
+	}
+}
+
 // syncBuf is the event log writer the writer goroutine and the test share.
 type syncBuf struct{ testutil.Buffer }
 
