@@ -199,7 +199,7 @@ func (m *Miner) AddBatch(parts, lines []string, out []Result) int {
 		}
 		m.mu.Lock()
 		for i := 0; i < n; i++ {
-			out[done+i] = m.add(parts[done+i], &bs[i])
+			m.add(parts[done+i], &bs[i], &out[done+i])
 		}
 		m.mu.Unlock()
 		for i := 0; i < n; i++ {
@@ -216,14 +216,16 @@ func (m *Miner) AddBatch(parts, lines []string, out []Result) int {
 func (m *Miner) Add(partition, line string) Result {
 	s, _ := m.tokens(line, true)
 	m.mu.Lock()
-	r := m.add(partition, s)
+	var r Result
+	m.add(partition, s, &r)
 	m.mu.Unlock()
 	m.release(s)
 	return r
 }
 
-// add is the tree step for the line tokenised into s.
-func (m *Miner) add(key string, s *scratch) Result {
+// add is the tree step for the line tokenised into s; it writes what it did
+// to r (in place: a Result is 112 bytes, and AddBatch's go to a slice).
+func (m *Miner) add(key string, s *scratch, r *Result) {
 	m.lines++
 	p := m.partition(key)
 	if s.key != "" {
@@ -232,7 +234,8 @@ func (m *Miner) add(key string, s *scratch) Result {
 			c.size++
 			m.touch(c)
 			m.known++
-			return m.result(Known, c)
+			*r = m.result(Known, c)
+			return
 		}
 	}
 	toks := s.tokList()
@@ -245,7 +248,8 @@ func (m *Miner) add(key string, s *scratch) Result {
 	if c == nil {
 		c = m.create(p, toks, false)
 		m.created++
-		return m.result(Created, c)
+		*r = m.result(Created, c)
+		return
 	}
 	c.size++
 	m.touch(c)
@@ -258,16 +262,16 @@ func (m *Miner) add(key string, s *scratch) Result {
 		if s.key != "" {
 			m.memo.put(p, s.key, s.hash, c)
 		}
-		return m.result(Known, c)
+		*r = m.result(Known, c)
+		return
 	}
 	c.setTemplate(c.tokens)
 	if moved {
 		m.rehome(p, c)
 	}
 	m.generalize++
-	r := m.result(Generalized, c)
+	*r = m.result(Generalized, c)
 	r.ParentID, r.ParentTemplate = oldID, oldTmpl
-	return r
 }
 
 func (m *Miner) result(k Kind, c *cluster) Result {
