@@ -294,9 +294,11 @@ func (sc *scanState) scan(line string) (special bool) {
 			}
 		}
 		prevStart, prevEnd = i, j
-		if seen == bDigit|bHex && (k == n || line[k] != ':') && allDigits(line[i:k]) {
-			// Digits only: a number, which isVarWord would call a value;
-			// of the spans, only a clock or host:port starts so, at a ':'.
+		if seen == bDigit|bHex && (k+1 >= n || line[k] != ':' || byteClass[line[k+1]]&bHex == 0 && line[k+1] != ':' && line[k+1] != '/') && allDigits(line[i:k]) {
+			// Digits only: a number, which isVarWord would call a value.
+			// Of the spans, only a clock, host:port, IPv6 or URL starts so,
+			// and only with a digit, hex digit, ':' or '/' after its ':'
+			// ("(110: Connection timed out)" is none of them).
 			sc.listPrefix = ""
 			i, prevStart, prevEnd = sc.valueThenRun(line, i, j)
 			continue

@@ -26,6 +26,8 @@ func TestScannerMasks(t *testing.T) {
 		{"iso time", "at 2016-01-02T15:04:05.123Z done", "at <*> done"},
 		{"syslog time", "connection at Fri Jun 17 07:07:00 2005", "connection at <*>"},
 		{"clock", "expired 07:07:00 ok", "expired <*> ok"},
+		{"number then colon", "upstream timed out (110: Connection timed out)", "upstream timed out (<*>: Connection timed out)"},
+		{"numbers then colon", "took 7: 12:30:01 and 2001::1 and 80:/x then 3:", "took <*>: <*> and <*> and <*>:<*> then <*>:"},
 		{"path", "Deleting file /mnt/hadoop/dfs/blk_17 now", "Deleting file <*> now"},
 		{"windows path", `from path '\\?\GLOBALROOT\Device\x' and C:\Windows\System32.`, "from path '<*>' and <*>."},
 		{"request line", `"GET /v2/servers/detail HTTP/1.1" status: 200`, `"GET <*>" status: <*>`},
