@@ -715,7 +715,7 @@ func matchSpan(s string, i, k int, marked bool) (int, bool) {
 	}
 	// Absolute path, which may hold ':' (/10.0.0.1:50010) and, in a request
 	// line, the protocol after it ("/x HTTP/1.1", and the root "/ HTTP/1.1").
-	if s[i] == '/' && (i+1 < n && !isSpaceByte(s[i+1]) || i+7 < n && s[i+1:i+7] == " HTTP/") {
+	if s[i] == '/' && (i+1 < n && !isSpaceByte(s[i+1]) || protocolAfter(s, i+1) > 0) {
 		j := i + 1
 		for j < n && !isSpaceByte(s[j]) && !(isDelim(s[j]) && s[j] != ':' && s[j] != '=') {
 			j++
@@ -723,12 +723,8 @@ func matchSpan(s string, i, k int, marked bool) (int, bool) {
 		for j > i+1 && (s[j-1] == ':' || s[j-1] == '.') {
 			j--
 		}
-		if j+6 < n && s[j] == ' ' && s[j+1:j+6] == "HTTP/" {
-			k := j + 6
-			for k < n && (isDigitB(s[k]) || s[k] == '.') {
-				k++
-			}
-			j = k
+		if e := protocolAfter(s, j); e > 0 {
+			j = e
 		}
 		return j, true
 	}
@@ -771,6 +767,25 @@ func matchSpan(s string, i, k int, marked bool) (int, bool) {
 		return spanEnd(s, j)
 	}
 	return 0, false
+}
+
+// protocolAfter returns the end of the protocol of a request line at s[j:],
+// whitespace then "HTTP/" and a version of digits and dots, with a byte
+// after the slash; or 0. Any whitespace counts, as the scanner writes every
+// run of it as one space: a second scan of its output must find the same.
+func protocolAfter(s string, j int) int {
+	k := j
+	for k < len(s) && isSpaceByte(s[k]) {
+		k++
+	}
+	if k == j || k+5 >= len(s) || s[k:k+5] != "HTTP/" {
+		return 0
+	}
+	k += 5
+	for k < len(s) && (isDigitB(s[k]) || s[k] == '.') {
+		k++
+	}
+	return k
 }
 
 func spanEnd(s string, j int) (int, bool) {

@@ -32,6 +32,7 @@ func TestScannerMasks(t *testing.T) {
 		{"windows path", `from path '\\?\GLOBALROOT\Device\x' and C:\Windows\System32.`, "from path '<*>' and <*>."},
 		{"request line", `"GET /v2/servers/detail HTTP/1.1" status: 200`, `"GET <*>" status: <*>`},
 		{"request line root", `"GET / HTTP/1.1" 200`, `"GET <*>" <*>`},
+		{"request line wide", "\"GET /x  HTTP/1.1\" 200 and / \tHTTP/2", `"GET <*>" <*> and <*>`},
 		{"root path alone", "cd / && run", "cd / && run"},
 		{"url", "driver: spark://Sched@10.10.34.11:48069", "driver: <*>"},
 		{"block id", "Verification succeeded for blk_-4980916519894289629", "Verification succeeded for <*>"},
