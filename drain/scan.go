@@ -400,11 +400,16 @@ func (sc *scanState) valueThenRun(line string, i, j int) (int, int, int) {
 // letters, a capital then lower case, a month maybe; a long word starting with
 // 'e', a JWT maybe; true, false or null; a word after "bearer" or "basic")
 // and returns where the loop goes on and the last word written.
+//
+// A number between words ("served in 12 ms") is written as the loop writes
+// it, a space and "<*>", and the run goes on after it; a number right after
+// a value (nothing copied yet, lastVar set) is left to the loop, which joins
+// the two.
 func (sc *scanState) plainRun(line string, i, ps, pe int) (int, int, int) {
 	n, from, base := len(line), i, len(sc.dst)
 	for i+1 < n && line[i] == ' ' {
 		q := i + 1
-		if byteClass[line[q]]&bAlpha == 0 || uint(pe-ps-5) <= 1 && line[ps]|0x20 == 'b' {
+		if byteClass[line[q]]&(bAlpha|bDigit) == 0 || uint(pe-ps-5) <= 1 && line[ps]|0x20 == 'b' {
 			break
 		}
 		r := q
@@ -416,6 +421,17 @@ func (sc *scanState) plainRun(line string, i, ps, pe int) (int, int, int) {
 			}
 			seen |= cl
 			r++
+		}
+		if seen == bDigit|bHex {
+			if i == from && sc.lastVar || r < n && line[r] == ':' || !allDigits(line[q:r]) {
+				break
+			}
+			sc.copyRun(line[from:i])
+			sc.space()
+			sc.variable()
+			from, base = r, len(sc.dst)
+			ps, pe, i = q, r, r
+			continue
 		}
 		if seen&^(bAlpha|bHex|bDash) != 0 || r < n && line[r] == ':' || r-q == 3 && line[q] <= 'Z' && line[q+1] >= 'a' || r-q > 20 && line[q] == 'e' ||
 			uint(r-q-4) <= 1 && maybeLiteral(line[q]) && isLiteral(line[q:r]) {
@@ -430,11 +446,16 @@ func (sc *scanState) plainRun(line string, i, ps, pe int) (int, int, int) {
 		ps, pe, i = q, r, r
 	}
 	if i > from {
-		sc.dst = append(sc.dst, line[from:i]...)
-		sc.commit()
-		sc.lastVar, sc.listPrefix = false, ""
+		sc.copyRun(line[from:i])
 	}
 	return i, ps, pe
+}
+
+// copyRun writes run, plain words and their spaces, as one word.
+func (sc *scanState) copyRun(run string) {
+	sc.dst = append(sc.dst, run...)
+	sc.commit()
+	sc.lastVar, sc.listPrefix = false, ""
 }
 
 // kernelStampEnd returns the end of a printk boot timestamp opening line

@@ -303,9 +303,11 @@ func TestPlainRunsWriteWhatTheLoopWrites(t *testing.T) {
 		"http://h/p", "C:\\dir", "Jan 2 15:04:05", "Mon Jan 2 15:04:05 2006", "akka.tcp://x", "Sun 15:04:05",
 		"eyJhbGciOiJIUzINiJabcdefg=.x.y", "kube-proxy", "-x-", "a--b", "x-1",
 		"true", "False", "NULL", "nulls", "truex", "<1", ">5", "1190 bytes (1.16 KB)", "lifetime <1 sec",
-		"42", "7", "an14", "an15", "GET", "Jan 12", "12:30"}
+		"42", "7", "an14", "an15", "GET", "Jan 12", "12:30", "12ab", "1_2", "3:", "007"}
 	for _, line := range []string{
 		"an14 10.0.0.1 foo an15", "an14 42 foo an15", "x 42 y 7 z", "GET /a HTTP/1.1 200 ok then", "1 2 bearer x",
+		"served in 12 ms", "user 43 logged in from session 53225", "a 1 2 b", "a 1: b", "a 12ab c", "a 1_2 b",
+		"worker 5 finished job 45 in 6.045s", "id=7 in 3 ms", "basic 42 x", "an14 7 an15", "a 1",
 	} {
 		if diff := scanBoth(line); diff != "" {
 			t.Fatalf("%q: %s", line, diff)
