@@ -393,13 +393,14 @@ func (sc *scanState) valueThenRun(line string, i, j int) (int, int, int) {
 
 // plainRun copies, with one append, the run of plain words that follows the
 // word or value line[ps:pe] just written (a number or span written as
-// "<*>"), each after a single space: words of letters
-// and dashes starting with a letter, which the loop of scan would check one
-// by one and write unchanged. It stops before any word that loop must look
-// at closely (a digit, dot, '@' or non-ASCII byte; a ':' after it; three
-// letters, a capital then lower case, a month maybe; a long word starting with
-// 'e', a JWT maybe; true, false or null; a word after "bearer" or "basic")
-// and returns where the loop goes on and the last word written.
+// "<*>"), each after a single space: words of letters and dashes starting
+// with a letter, which the loop of scan would check one by one and write
+// unchanged. It stops before any word that loop must look at closely (a
+// digit, unless the word is a number, see below; a dot, '@' or non-ASCII
+// byte; a ':' after it; three letters, a capital then lower case, a month
+// maybe; a long word starting with 'e', a JWT maybe; true, false or null; a
+// word after "bearer" or "basic") and returns where the loop goes on and the
+// last word written.
 //
 // A number between words ("served in 12 ms") is written as the loop writes
 // it, a space and "<*>", and the run goes on after it; a number right after
