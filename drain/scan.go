@@ -294,11 +294,8 @@ func (sc *scanState) scan(line string) (special bool) {
 			}
 		}
 		prevStart, prevEnd = i, j
-		if seen == bDigit|bHex && (k+1 >= n || line[k] != ':' || byteClass[line[k+1]]&bHex == 0 && line[k+1] != ':' && line[k+1] != '/') && allDigits(line[i:k]) {
-			// Digits only: a number, which isVarWord would call a value.
-			// Of the spans, only a clock, host:port, IPv6 or URL starts so,
-			// and only with a digit, hex digit, ':' or '/' after its ':'
-			// ("(110: Connection timed out)" is none of them).
+		if seen == bDigit|bHex && plainNumber(line, i, k) {
+			// A number, which isVarWord would call a value.
 			sc.listPrefix = ""
 			i, prevStart, prevEnd = sc.valueThenRun(line, i, j)
 			continue
@@ -424,7 +421,7 @@ func (sc *scanState) plainRun(line string, i, ps, pe int) (int, int, int) {
 			r++
 		}
 		if seen == bDigit|bHex {
-			if i == from && sc.lastVar || r < n && line[r] == ':' || !allDigits(line[q:r]) {
+			if i == from && sc.lastVar || !plainNumber(line, q, r) {
 				break
 			}
 			sc.copyRun(line[from:i])
@@ -1123,6 +1120,20 @@ func isVarWord(w string) bool {
 		}
 	}
 	return false
+}
+
+// plainNumber reports whether the word line[i:k], of digit-class bytes only
+// (seen == bDigit|bHex), is a number no span goes on from: all digits, and
+// no ':' after it that a clock, host:port, IPv6 or URL could continue (those
+// need a hex digit, ':' or '/' after it; "(110: Connection timed out)" has
+// none). scan and plainRun share it, so both write such a number alike.
+func plainNumber(line string, i, k int) bool {
+	if k+1 < len(line) && line[k] == ':' {
+		if c := line[k+1]; byteClass[c]&bHex != 0 || c == ':' || c == '/' {
+			return false
+		}
+	}
+	return allDigits(line[i:k])
 }
 
 // allDigits reports whether w is all '0'..'9' (byteClass has no class
