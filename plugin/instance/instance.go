@@ -83,6 +83,17 @@ type scratch struct {
 	havePrev    bool
 }
 
+// release drops every reference to the chunk (and to the miner's strings)
+// that mining it left in s.
+func (s *scratch) release() {
+	s.r.Reset(nil, nil)
+	s.ev = chunk.Event{}
+	s.src = ""
+	clear(s.prevVals)
+	s.havePrev = false
+	s.pend.release()
+}
+
 // New builds an instance from a parsed configuration. It starts the sink's
 // writers, the optional metrics endpoint and a background load of the
 // templates PostgreSQL already knows; it never waits for the network.
@@ -206,6 +217,14 @@ func (in *Instance) Flush(data []byte, tag string) Status {
 	// Not deferred: after a panic the scratch may hold a half-counted
 	// chunk, so it is dropped rather than reused.
 	s := in.pool.Get().(*scratch)
+	st := in.flush(s, data, tag)
+	in.pool.Put(s)
+	return st
+}
+
+// flush mines the chunk with s, which it leaves holding no reference to
+// the chunk (Flush pools it).
+func (in *Instance) flush(s *scratch, data []byte, tag string) Status {
 	src := in.cfg.SourceFor(tag)
 	p := in.plans[src]
 	s.r.Reset(data, p.query)
@@ -256,12 +275,7 @@ func (in *Instance) Flush(data []byte, tag string) Status {
 	s.hits.reset()
 	st := s.r.Stats()
 	err := s.r.Err()
-	s.r.Reset(nil, nil) // drop the references to Fluent Bit's chunk
-	s.ev = chunk.Event{}
-	s.src = ""
-	clear(s.prevVals) // they alias the chunk too
-	s.havePrev = false
-	in.pool.Put(s)
+	s.release()
 
 	in.c.records.Add(records)
 	in.c.skipped[causeNoMessage].Add(noMsg)
@@ -503,6 +517,7 @@ const pendMax = 64
 // changes.
 type pending struct {
 	n     int
+	used  int // the most entries any batch of this chunk filled
 	parts [pendMax]string
 	lines [pendMax]string
 	sec   [pendMax]int64
@@ -536,10 +551,19 @@ func (in *Instance) mine(s *scratch) {
 		}
 		in.template(*res, s.src, p.lines[i], eventTime(p.sec[i], p.nsec[i], s.now))
 	}
-	clear(p.parts[:p.n])
-	clear(p.lines[:p.n])
-	clear(p.res[:p.n])
+	// The next batch overwrites these entries (AddBatch writes every
+	// field of a Result): they are cleared once, at the end of the chunk.
+	p.used = max(p.used, p.n)
 	p.n = 0
+}
+
+// release drops the batch's references to the chunk and the miner's
+// strings, so a pooled scratch retains neither.
+func (p *pending) release() {
+	clear(p.parts[:p.used])
+	clear(p.lines[:p.used])
+	clear(p.res[:p.used])
+	p.used = 0
 }
 
 // template hands a new or generalized template to the sink. line aliases

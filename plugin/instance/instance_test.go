@@ -504,3 +504,34 @@ func TestHitCounts(t *testing.T) {
 		h.reset()
 	}
 }
+
+// TestFlushLeavesNoReferences checks that a flush leaves its scratch (which
+// Flush pools) holding nothing of the chunk or the miner's results, for
+// chunks that fill the record batch less than once, exactly, and several
+// times.
+func TestFlushLeavesNoReferences(t *testing.T) {
+	in, _, _ := newInstance(t, config.Map{})
+	tag := ct.KubeTag("web-7f9c6d8b5-qwert", "shop", "nginx")
+	for _, n := range []int{1, pendMax - 1, pendMax, 3*pendMax + 5} {
+		s := &scratch{}
+		if st := in.flush(s, ct.KubeChunk(n), tag); st != OK {
+			t.Fatalf("%d records: flush = %v", n, st)
+		}
+		if s.pend.n != 0 || s.pend.used != 0 {
+			t.Errorf("%d records: pending n=%d used=%d, want 0", n, s.pend.n, s.pend.used)
+		}
+		for i := range pendMax {
+			if s.pend.parts[i] != "" || s.pend.lines[i] != "" || s.pend.res[i] != (drain.Result{}) {
+				t.Fatalf("%d records: pending entry %d kept %q %q %+v", n, i, s.pend.parts[i], s.pend.lines[i], s.pend.res[i])
+			}
+		}
+		for i, v := range s.prevVals {
+			if v.Bytes != nil {
+				t.Errorf("%d records: prevVals[%d] kept %q", n, i, v.Bytes)
+			}
+		}
+		if s.ev.Body != nil || s.ev.Values != nil || s.src != "" {
+			t.Errorf("%d records: event or source kept: %+v %q", n, s.ev, s.src)
+		}
+	}
+}
