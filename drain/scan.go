@@ -315,7 +315,9 @@ func (sc *scanState) scan(line string) (special bool) {
 				i = j
 				continue
 			}
-			sc.word(w)
+			sc.dst = appendPiece(sc.dst, line, i, j)
+			sc.commit()
+			sc.lastVar = false
 			if !sc.noRuns {
 				i, prevStart, prevEnd = sc.plainRun(line, j, i, j)
 				continue
@@ -424,7 +426,7 @@ func (sc *scanState) plainRun(line string, i, ps, pe int) (int, int, int) {
 			if i == from && sc.lastVar || !plainNumber(line, q, r) {
 				break
 			}
-			sc.copyRun(line[from:i])
+			sc.copyRun(line, from, i)
 			sc.space()
 			sc.variable()
 			from, base = r, len(sc.dst)
@@ -444,16 +446,31 @@ func (sc *scanState) plainRun(line string, i, ps, pe int) (int, int, int) {
 		ps, pe, i = q, r, r
 	}
 	if i > from {
-		sc.copyRun(line[from:i])
+		sc.copyRun(line, from, i)
 	}
 	return i, ps, pe
 }
 
-// copyRun writes run, plain words and their spaces, as one word.
-func (sc *scanState) copyRun(run string) {
-	sc.dst = append(sc.dst, run...)
+// copyRun writes line[i:j], plain words and their spaces, as one word.
+func (sc *scanState) copyRun(line string, i, j int) {
+	sc.dst = appendPiece(sc.dst, line, i, j)
 	sc.commit()
 	sc.lastVar, sc.listPrefix = false, ""
+}
+
+// appendPiece appends line[i:j] to dst. A piece of up to 16 bytes is
+// copied as one 16-byte block when dst has the room and line the bytes:
+// memmove chooses its method by length, a branch that the varying lengths
+// of words mispredict. Up to 16 bytes of dst's spare capacity may be
+// overwritten (the scanner owns its buffer).
+func appendPiece(dst []byte, line string, i, j int) []byte {
+	n := len(dst)
+	if j-i <= 16 && cap(dst)-n >= 16 && i+16 <= len(line) {
+		src := unsafe.Slice(unsafe.StringData(line), len(line))
+		*(*[16]byte)(dst[n : n+16]) = *(*[16]byte)(src[i : i+16])
+		return dst[:n+j-i]
+	}
+	return append(dst, line[i:j]...)
 }
 
 // kernelStampEnd returns the end of a printk boot timestamp opening line

@@ -327,3 +327,25 @@ func TestPlainRunsWriteWhatTheLoopWrites(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendPiece checks the block copy against append for every piece of
+// lines of up to 40 bytes, into buffers with no room, a little room and
+// room to spare after their contents.
+func TestAppendPiece(t *testing.T) {
+	full := "abcdefghijklmnopqrstuvwxyz0123456789ABCD"
+	for _, room := range []int{0, 1, 15, 16, 17, 64} {
+		for n := 0; n <= len(full); n++ {
+			line := full[:n]
+			for i := 0; i <= n; i++ {
+				for j := i; j <= n; j++ {
+					dst := make([]byte, 3, 3+room)
+					copy(dst, "x y")
+					got := appendPiece(dst, line, i, j)
+					if want := "x y" + line[i:j]; string(got) != want {
+						t.Fatalf("room %d, line %q [%d:%d]: got %q, want %q", room, line, i, j, got, want)
+					}
+				}
+			}
+		}
+	}
+}
