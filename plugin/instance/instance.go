@@ -509,8 +509,12 @@ func eventTime(sec int64, nsec uint32, now time.Time) time.Time {
 }
 
 // pendMax is how many records Flush collects before mining them with one
-// Miner.AddBatch call.
-const pendMax = 64
+// Miner.AddBatch call. Decoding and mining take turns, and each turn
+// begins with the branch predictors and caches trained on the other one:
+// 512 records a turn instead of 64 took the flush benchmark from 245 to
+// 236 ns a record (256: 240; 1024: no better). The batch's arrays take
+// about 75 KB per concurrent flush.
+const pendMax = 512
 
 // pending holds the records of a chunk not mined yet: their partitions and
 // lines alias the chunk and scratch.part, so they are mined before either
