@@ -25,7 +25,10 @@ import (
 
 // maxCross bounds the clusters one miss looks at outside its leaf (skipped
 // ones included), so a stream of all-new lines costs O(maxCross) per line,
-// never O(clusters). At most half of them come from the wildcard leaf.
+// never O(clusters). At most half of them come from the wildcard leaf. A
+// flooding partition (budget.go), whose misses create nothing, looks at a
+// quarter: its lines are nearly all misses, and the clusters it joined
+// across leaves wait in the wildcard leaf, which is looked at first.
 const maxCross = 64
 
 // linkLen puts c, new, at the front of its partition's list of clusters of
@@ -107,17 +110,21 @@ func (m *Miner) crossSearch(p *partition, toks []string, leaf *node) (*cluster, 
 		return nil, false
 	}
 	cands, seen := m.crossBuf[:0], 0
+	limit := maxCross
+	if m.flooding(p) {
+		limit = maxCross / 4
+	}
 	wl := m.wildLeaf(p, n)
 	if wl != nil && wl != leaf {
 		for _, c := range wl.clusters {
-			if seen == maxCross/2 {
+			if seen == limit/2 {
 				break
 			}
 			cands = append(cands, c)
 			seen++
 		}
 	}
-	for c := p.newest[n]; c != nil && seen < maxCross; c = c.lnext {
+	for c := p.newest[n]; c != nil && seen < limit; c = c.lnext {
 		seen++
 		if c.leaf != leaf && c.leaf != wl {
 			cands = append(cands, c)

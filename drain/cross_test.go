@@ -3,6 +3,7 @@ package drain
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -123,6 +124,15 @@ func checkTree(t *testing.T, m *Miner) {
 			if len(nd.clusters) == 0 && len(nd.children) == 0 {
 				t.Errorf("partition %q: empty node %q left in the tree", p.name, nd.key)
 			}
+			// A leaf's hot clusters (leaf.go) are its own, each once.
+			if len(nd.hot) > m.cfg.MaxScored/2 {
+				t.Errorf("partition %q: leaf %q has %d hot clusters, bound %d", p.name, nd.key, len(nd.hot), m.cfg.MaxScored/2)
+			}
+			for i, c := range nd.hot {
+				if c.leaf != nd || !slices.Contains(nd.clusters, c) || slices.Index(nd.hot, c) != i {
+					t.Errorf("partition %q: hot cluster %d %q of leaf %q is not its own, or listed twice", p.name, c.id, c.template, nd.key)
+				}
+			}
 			for _, ch := range nd.children {
 				empty(ch)
 			}
@@ -185,6 +195,7 @@ func keys(m map[string]*node) []string {
 func TestCrossLeafBound(t *testing.T) {
 	cfg, _ := Preset("default")
 	cfg.MaxClusters = 500
+	cfg.NewTemplateBurst = 0 // every line creates: the budget's own tests are in budget_test.go
 	m, _ := New(cfg)
 	const lines = 2000
 	for i := 0; i < lines; i++ {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Kind says what a line did to its cluster.
@@ -17,6 +18,8 @@ const (
 	Known       Kind = iota // the template already covered the line
 	Created                 // a new cluster (Drain3's cluster_created)
 	Generalized             // the template widened (Drain3's cluster_template_changed)
+	Throttled               // no cluster took the line and its partition is over its new-template budget (budget.go)
+	Flood                   // Throttled, the first such line of its partition in a flood period
 )
 
 func (k Kind) String() string {
@@ -27,12 +30,18 @@ func (k Kind) String() string {
 		return "new"
 	case Generalized:
 		return "generalized"
+	case Throttled:
+		return "throttled"
+	case Flood:
+		return "flood"
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
 
 // Result describes the cluster a line went to. Its strings belong to the
-// miner and never alias the caller's input.
+// miner and never alias the caller's input. A Throttled or Flood line went
+// to no cluster: only Kind and Partition are set, and for Flood, Size is the
+// number of lines of the partition throttled since its previous Flood.
 type Result struct {
 	Kind           Kind
 	Partition      string // miner-owned copy
@@ -55,6 +64,10 @@ type Stats struct {
 	LinesTruncated                     uint64 // MaxTokens
 	LinesRepaired                      uint64 // invalid UTF-8 or NUL bytes
 	MemoHits                           uint64 // lines the line memo answered (memo.go)
+	Scored                             uint64 // clusters scored against lines, in their leaves and across (cross.go)
+	ScoreCapped                        uint64 // lines whose leaf was past MaxScored (leaf.go)
+	Throttled                          uint64 // lines that created nothing: partition over its new-template budget (budget.go)
+	Floods                             uint64 // of those, the first of a partition in a flood period
 }
 
 // Miner mines templates from lines, one Drain tree per partition, under one
@@ -93,6 +106,13 @@ type Miner struct {
 
 	memo     lineMemo // the default preset's line memo (memo.go); tab nil: off
 	memoHits uint64   // lines it answered
+
+	winBuf    []*cluster           // a leaf's window (leaf.go), reused under mu
+	scored    uint64               // clusters handed to the scorer from leaves
+	capped    uint64               // lines whose leaf was scored through its window
+	clock     func() time.Duration // monotonic, for the new-template budget (budget.go)
+	throttled uint64
+	floods    uint64
 }
 
 // New returns an empty miner for cfg.
@@ -110,6 +130,8 @@ func New(cfg Config) (*Miner, error) {
 		parts:        make(map[string]*partition),
 		cross:        cfg.Scoring == "default",
 	}
+	start := time.Now()
+	m.clock = func() time.Duration { return time.Since(start) }
 	if cfg.Tokenizer == "default" {
 		m.memo = newLineMemo()
 	}
@@ -246,6 +268,11 @@ func (m *Miner) add(key string, s *scratch, r *Result) {
 		cross = c != nil
 	}
 	if c == nil {
+		var n uint64
+		if k := m.admit(p, toks, &n); k != Created {
+			*r = Result{Kind: k, Partition: p.name, Size: n}
+			return
+		}
 		c = m.create(p, toks, false)
 		m.created++
 		*r = m.result(Created, c)
@@ -262,6 +289,7 @@ func (m *Miner) add(key string, s *scratch, r *Result) {
 		if s.key != "" {
 			m.memo.put(p, s.key, s.hash, c)
 		}
+		m.promote(c)
 		*r = m.result(Known, c)
 		return
 	}
@@ -269,6 +297,7 @@ func (m *Miner) add(key string, s *scratch, r *Result) {
 	if moved {
 		m.rehome(p, c)
 	}
+	m.promote(c)
 	m.generalize++
 	*r = m.result(Generalized, c)
 	r.ParentID, r.ParentTemplate = oldID, oldTmpl
@@ -301,6 +330,8 @@ func (m *Miner) Match(partition, line string) (Result, bool) {
 	if p == nil {
 		return Result{}, false
 	}
+	// Not even the work counters move.
+	defer func(sc, cp, cs uint64) { m.scored, m.capped, m.crossSeen = sc, cp, cs }(m.scored, m.capped, m.crossSeen)
 	toks := s.tokList()
 	leaf, c, covered := m.search(p, toks)
 	if c == nil && m.cross {
@@ -376,6 +407,10 @@ func (m *Miner) Stats() Stats {
 		EvictedClusters:   m.evictedC,
 		EvictedPartitions: m.evictedP,
 		MemoHits:          m.memoHits,
+		Scored:            m.scored + m.crossSeen,
+		ScoreCapped:       m.capped,
+		Throttled:         m.throttled,
+		Floods:            m.floods,
 	}
 	m.mu.Unlock()
 	st.LinesCut = m.cut.Load()
@@ -417,7 +452,7 @@ func (m *Miner) partition(key string) *partition {
 			m.dropPartition(m.plru.prev)
 			m.evictedP++
 		}
-		p = newPartition(key)
+		p = m.newPartition(key)
 		m.parts[p.name] = p
 	} else {
 		p.prev.next, p.next.prev = p.next, p.prev
@@ -441,12 +476,14 @@ func (m *Miner) lookup(key string) *partition {
 	return nil
 }
 
-func newPartition(key string) *partition {
+// newPartition returns an empty partition for key with a full
+// new-template budget.
+func (m *Miner) newPartition(key string) *partition {
 	name, repaired := sanitize(key)
 	if !repaired {
 		name = strings.Clone(key)
 	}
-	return &partition{name: name}
+	return &partition{name: name, budget: float64(m.cfg.NewTemplateBurst), refilled: m.clock()}
 }
 
 // dropPartition removes p and all its clusters.

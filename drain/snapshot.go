@@ -139,7 +139,7 @@ func Restore(r io.Reader, cfg Config) (*Miner, error) {
 			m.evictedP++
 			continue
 		}
-		p := newPartition(sp.Key)
+		p := m.newPartition(sp.Key)
 		if _, dup := m.parts[p.name]; dup {
 			return nil, fmt.Errorf("drain: snapshot partition %q twice", p.name)
 		}

@@ -2,6 +2,7 @@ package drain
 
 import (
 	"strings"
+	"time"
 )
 
 // node is a prefix-tree node. Internal nodes have children keyed by token
@@ -9,8 +10,9 @@ import (
 type node struct {
 	children map[string]*node
 	clusters []*cluster
-	parent   *node  // nil for the token-count node
-	key      string // in parent.children
+	hot      []*cluster // past Config.MaxScored: the most recently matched (leaf.go)
+	parent   *node      // nil for the token-count node
+	key      string     // in parent.children
 }
 
 // cluster is a template and its place in the tree and in the global LRU list.
@@ -30,12 +32,15 @@ type cluster struct {
 
 // partition is one independent Drain tree.
 type partition struct {
-	name       string     // valid UTF-8 without NUL (the caller's key, repaired)
-	byLen      []*node    // first tree level: token count → node
-	newest     []*cluster // token count → its clusters, newest first (cross.go)
-	nextID     uint64     // Drain3's clusters_counter
-	live       int        // clusters of this partition in the LRU list
-	gen        uint64     // moved by every change to the tree or a template (memo.go)
+	name       string        // valid UTF-8 without NUL (the caller's key, repaired)
+	byLen      []*node       // first tree level: token count → node
+	newest     []*cluster    // token count → its clusters, newest first (cross.go)
+	nextID     uint64        // Drain3's clusters_counter
+	live       int           // clusters of this partition in the LRU list
+	gen        uint64        // moved by every change to the tree or a template (memo.go)
+	budget     float64       // new templates it may still create (budget.go)
+	refilled   time.Duration // Miner.clock when budget was last refilled
+	flood      *floodState   // from its first throttled line, else nil
 	prev, next *partition
 }
 
@@ -131,7 +136,7 @@ func (m *Miner) search(p *partition, toks []string) (*node, *cluster, bool) {
 		nd = ch
 		depth++
 	}
-	c, covered := m.score.best(nd.clusters, toks, m.cfg.SimTh)
+	c, covered := m.score.best(m.candidates(nd), toks, m.cfg.SimTh)
 	return nd, c, covered
 }
 
@@ -211,6 +216,9 @@ func (m *Miner) insert(p *partition, c *cluster, seeded bool) {
 	}
 	nd.clusters = append(nd.clusters, c)
 	c.leaf = nd
+	if len(nd.clusters) == m.cfg.MaxScored+1 {
+		m.seedHot(nd)
+	}
 }
 
 // child returns the child for key, creating it with an owned copy of key.
@@ -240,6 +248,9 @@ func removeFromTree(p *partition, c *cluster) {
 func unleaf(c *cluster) *node {
 	c.part.changed()
 	nd := c.leaf
+	if len(nd.hot) > 0 {
+		dropHot(nd, c)
+	}
 	cs := nd.clusters
 	for i, x := range cs {
 		if x == c {
