@@ -20,6 +20,7 @@ import (
 type redisWriter struct {
 	rdb                         *redis.Client
 	keyNew, keyAlerts, keyFlags string
+	keyFloods                   string // <prefix>:floods, flood notices (flood.go)
 	keyCluster                  string // prefix of <prefix>:clusters:<id>
 	keyBatch                    string // <prefix>:batch:<node>: token of the last batch applied
 	listMax                     int64
@@ -66,6 +67,7 @@ func newRedisWriter(cfg *Config, password string, d *tiedDialer) *redisWriter {
 		keyNew:     p + ":new",
 		keyAlerts:  p + ":alerts",
 		keyFlags:   p + ":flags",
+		keyFloods:  p + ":floods",
 		keyCluster: p + ":clusters:",
 		keyBatch:   p + ":batch:" + cfg.NodeName,
 		listMax:    int64(cfg.NewListMax),

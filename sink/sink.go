@@ -78,6 +78,7 @@ type Sink struct {
 	pg        *pgWriter
 	rd        *redisWriter
 
+	fl     floods // flood notices (flood.go)
 	flags  atomic.Uint32
 	units  atomic.Int64
 	c      counters
@@ -125,6 +126,11 @@ func New(cfg Config, log Logger) (*Sink, error) {
 		pollDn:    make(chan struct{}),
 	}
 	s.flags.Store(packFlags(cfg.Flags))
+	s.fl.wake, s.fl.done = make(chan struct{}, 1), make(chan struct{})
+	if cfg.Events != nil {
+		s.cfg.Events = &lockedWriter{w: cfg.Events}
+		cfg.Events = s.cfg.Events
+	}
 	// s.ctx is the sink's life: Close cancels it at its deadline, which
 	// closes every store connection (tiedDialer) and so ends any call.
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -205,6 +211,7 @@ func New(cfg Config, log Logger) (*Sink, error) {
 		st.signal()
 	}
 	go s.dispatch()
+	go s.floodLoop()
 	if s.rd != nil {
 		go s.pollFlags()
 	} else {
@@ -338,6 +345,8 @@ func (s *Sink) Stats() Stats {
 		Replayed:         s.c.replayed.Load(),
 		Lost:             s.c.lost.Load(),
 		Panics:           s.c.panics.Load(),
+		Floods:           s.fl.sent.Load(),
+		FloodsLost:       s.fl.dropped.Load(),
 		QueueDepth:       s.c.queueDepth.Load(),
 		Pending:          s.units.Load(),
 		PendingTemplates: s.c.frontTemplates.Load() + s.pgC.items.Load() + s.rdC.items.Load() + s.evC.items.Load(),
@@ -376,6 +385,7 @@ func (s *Sink) Close(ctx context.Context) error {
 	}
 	s.cancel()
 	<-s.pollDn
+	<-s.fl.done
 
 	var err error
 	if n := s.pendingEntries(); n > 0 {

@@ -42,6 +42,8 @@ type Stats struct {
 	Replayed    uint64 // entries read back from the buffer file at New
 	Lost        uint64 // pending entries given up: Close without buffer file, rows rejected as bad data, panics
 	Panics      uint64 // panics recovered in the sink's goroutines (writers, dispatcher, poller)
+	Floods      uint64 // flood notices written (flood.go)
+	FloodsLost  uint64 // flood notices dropped: queue full or a write failed
 
 	AlreadyApplied uint64 // retried batches whose earlier attempt was applied but its reply lost (PostgreSQL COMMIT, Redis EXEC): found by token, not applied again
 	Unguarded      uint64 // PostgreSQL batches of hit counts written without the batch ledger (missing and not creatable, or not writable): a lost COMMIT reply could count them twice
