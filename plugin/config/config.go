@@ -59,6 +59,10 @@ const (
 	KeyMaxPartitions     = "Max_Partitions"
 	KeyMaxLineBytes      = "Max_Line_Bytes"
 	KeyMaxTokens         = "Max_Tokens"
+	KeyMaxScored         = "Max_Scored"
+	KeyNewBurst          = "New_Templates_Burst"
+	KeyNewPerMinute      = "New_Templates_Per_Minute"
+	KeyMaxPartTemplates  = "Max_Partition_Templates"
 	KeyMask              = "Mask"
 	KeyPGDSN             = "PG_DSN"
 	KeyPGDSNFile         = "PG_DSN_File"
@@ -213,6 +217,14 @@ func Parse(g Getter) (*Config, error) {
 	d.MaxLineBytes, err = parseSize(KeyMaxLineBytes, get(KeyMaxLineBytes), d.MaxLineBytes, 1, 16<<20)
 	check(err)
 	d.MaxTokens, err = parseInt(KeyMaxTokens, get(KeyMaxTokens), d.MaxTokens, 1, 1<<16)
+	check(err)
+	d.MaxScored, err = parseInt(KeyMaxScored, get(KeyMaxScored), d.MaxScored, 2, 1<<16)
+	check(err)
+	d.NewTemplateBurst, err = parseInt(KeyNewBurst, get(KeyNewBurst), d.NewTemplateBurst, 0, 1<<24)
+	check(err)
+	d.NewTemplateRate, err = parseInt(KeyNewPerMinute, get(KeyNewPerMinute), d.NewTemplateRate, 0, 1<<24)
+	check(err)
+	d.MaxPartitionClusters, err = parseInt(KeyMaxPartTemplates, get(KeyMaxPartTemplates), d.MaxPartitionClusters, 1, 1<<24)
 	check(err)
 	c.UserMasks, err = parseMasks(get(KeyMask))
 	check(err)

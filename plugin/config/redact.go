@@ -53,6 +53,10 @@ func (c *Config) String() string {
 	kv(KeyMaxPartitions, d.MaxPartitions)
 	kv(KeyMaxLineBytes, d.MaxLineBytes)
 	kv(KeyMaxTokens, d.MaxTokens)
+	kv(KeyMaxScored, d.MaxScored)
+	kv(KeyNewBurst, d.NewTemplateBurst)
+	kv(KeyNewPerMinute, d.NewTemplateRate)
+	kv(KeyMaxPartTemplates, d.MaxPartitionClusters)
 	names := make([]string, len(c.UserMasks))
 	for i, m := range c.UserMasks {
 		names[i] = m.Name

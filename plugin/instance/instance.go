@@ -546,14 +546,20 @@ func (in *Instance) mine(s *scratch) {
 	n := in.miner.AddBatch(p.parts[:p.n], p.lines[:p.n], p.res[:p.n])
 	for i := 0; i < n; i++ {
 		res := &p.res[i]
-		s.hits.add(res.TemplateID)
 		if res.Kind == drain.Known {
+			s.hits.add(res.TemplateID)
 			continue
 		}
 		if s.now.IsZero() {
 			s.now = time.Now()
 		}
-		in.template(*res, s.src, p.lines[i], eventTime(p.sec[i], p.nsec[i], s.now))
+		switch res.Kind {
+		case drain.Created, drain.Generalized:
+			s.hits.add(res.TemplateID)
+			in.template(*res, s.src, p.lines[i], eventTime(p.sec[i], p.nsec[i], s.now))
+		case drain.Flood:
+			in.flood(*res, s.src, p.lines[i], s.now)
+		}
 	}
 	// The next batch overwrites these entries (AddBatch writes every
 	// field of a Result): they are cleared once, at the end of the chunk.
@@ -589,6 +595,27 @@ func (in *Instance) template(res drain.Result, src, line string, seen time.Time)
 		Kind:      res.Kind.String(),
 		SeenAt:    seen,
 		Hits:      int64(res.Size),
+	})
+}
+
+// flood reports a partition over its new-template budget, once a flood
+// period (the miner's Flood): a log line and a notice. Its lines are still
+// matched; the ones that would have made a template are counted as
+// throttled (drain_miner_lines_limited_total{limit="new_templates"}).
+func (in *Instance) flood(res drain.Result, src, line string, now time.Time) {
+	d := &in.cfg.Drain
+	sample := in.miner.MaskSample(strings.Clone(line[:min(len(line), d.MaxLineBytes)]))
+	in.logf("partition %q is flooding: %d lines throttled since the last notice, over its new-template budget (%s %d, %s %d, %s %d); its lines are matched, not learned, until the budget refills; sample: %q",
+		res.Partition, res.Size, config.KeyNewBurst, d.NewTemplateBurst, config.KeyNewPerMinute, d.NewTemplateRate,
+		config.KeyMaxPartTemplates, d.MaxPartitionClusters, truncate(sample, 200))
+	in.sink.Flood(sink.Flood{
+		Partition: res.Partition,
+		Source:    src,
+		Sample:    sample,
+		Throttled: res.Size,
+		Burst:     d.NewTemplateBurst,
+		PerMinute: d.NewTemplateRate,
+		SeenAt:    now,
 	})
 }
 

@@ -163,6 +163,10 @@ func TestSamplesNovelty(t *testing.T) {
 	if p, r := total.precision(), total.recall(); p < minPrecision || r < minRecall {
 		t.Errorf("novelty on the samples: precision %.3f (want ≥ %.3f), recall %.3f (want ≥ %.3f)", p, minPrecision, r, minRecall)
 	}
+	// A node's real logs never reach the bounds meant for floods.
+	if ms := in.miner.Stats(); ms.Throttled != 0 || ms.ScoreCapped != 0 {
+		t.Errorf("the samples hit the flood bounds: %d lines throttled, %d scored through a window", ms.Throttled, ms.ScoreCapped)
+	}
 }
 
 // TestSamplesRestart is a warm start as the plugin does it: the templates a

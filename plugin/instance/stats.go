@@ -93,6 +93,10 @@ func (in *Instance) collect(w *metrics.Writer) {
 	w.Counter("drain_miner_lines_limited_total", "Lines a bound applied to.", ms.LinesCut, "limit", "max_line_bytes")
 	w.Counter("drain_miner_lines_limited_total", "Lines a bound applied to.", ms.LinesTruncated, "limit", "max_tokens")
 	w.Counter("drain_miner_lines_limited_total", "Lines a bound applied to.", ms.LinesRepaired, "limit", "utf8_nul_repair")
+	w.Counter("drain_miner_lines_limited_total", "Lines a bound applied to.", ms.ScoreCapped, "limit", "max_scored")
+	w.Counter("drain_miner_lines_limited_total", "Lines a bound applied to.", ms.Throttled, "limit", "new_templates")
+	w.Counter("drain_miner_scored_total", "Clusters scored against lines (the work Max_Scored bounds).", ms.Scored)
+	w.Counter("drain_miner_floods_total", "Flood periods begun: a partition over its new-template budget.", ms.Floods)
 
 	ss := in.sink.Stats()
 	for _, s := range []struct {
@@ -114,6 +118,8 @@ func (in *Instance) collect(w *metrics.Writer) {
 		{"drain_sink_lost_total", "Pending entries given up.", ss.Lost},
 		{"drain_sink_unmatched_total", "Hit counts for template ids without a row.", ss.Unmatched},
 		{"drain_sink_panics_total", "Panics recovered in the sink's goroutines.", ss.Panics},
+		{"drain_sink_flood_notices_total", "Flood notices written to the event log and Redis.", ss.Floods},
+		{"drain_sink_flood_notices_lost_total", "Flood notices dropped (queue full or write failed).", ss.FloodsLost},
 		{"drain_sink_already_applied_total", "Retried batches found applied by their token (reply lost), not applied again.", ss.AlreadyApplied},
 		{"drain_sink_unguarded_total", "PostgreSQL hit batches written without the batch ledger (a lost COMMIT reply could count them twice).", ss.Unguarded},
 	} {
