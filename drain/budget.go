@@ -1,6 +1,10 @@
 package drain
 
-import "time"
+import (
+	"encoding/binary"
+	"time"
+	"unsafe"
+)
 
 // The new-template budget of a partition.
 //
@@ -35,28 +39,29 @@ type floodState struct {
 	reported  time.Duration     // clock of the last Flood
 }
 
-// admit decides whether toks, which found no cluster in p, may create one:
-// Created if so (one template taken from the bucket), else Throttled, or
-// Flood for the first throttled line of a period. On Flood, *n is the number
-// of lines throttled since the previous one, this one included.
-func (m *Miner) admit(p *partition, toks []string, n *uint64) Kind {
+// admit decides whether the line tokenised in s, which found no cluster in
+// p, may create one: Created if so (one template taken from the bucket),
+// else Throttled, or Flood for the first throttled line of a period. On
+// Flood, *n is the number of lines throttled since the previous one, this
+// one included.
+func (m *Miner) admit(p *partition, s *scratch, n *uint64) Kind {
+	burst := float64(m.cfg.NewTemplateBurst)
+	if burst == 0 && p.live < m.cfg.MaxPartitionClusters {
+		return Created
+	}
+	now := m.clock()
 	if p.live < m.cfg.MaxPartitionClusters {
-		burst := float64(m.cfg.NewTemplateBurst)
-		if burst == 0 {
-			return Created
-		}
-		now := m.clock()
 		if d := now - p.refilled; d > 0 {
 			p.budget = min(burst, p.budget+d.Minutes()*float64(m.cfg.NewTemplateRate))
 			p.refilled = now
 		}
 		reserve := float64(m.cfg.NewTemplateBurst / 10)
-		if p.budget >= reserve+1 || m.recurs(p, toks, p.budget >= 1) {
+		if p.budget >= reserve+1 || m.recurs(p, s, p.budget >= 1) {
 			p.budget--
 			return Created
 		}
 	}
-	return m.throttle(p, n)
+	return m.throttle(p, now, n)
 }
 
 // flooding reports whether p throttles its new lines now: its bucket is in
@@ -67,7 +72,7 @@ func (m *Miner) flooding(p *partition) bool {
 }
 
 // throttle counts a throttled line of p and says whether to report it.
-func (m *Miner) throttle(p *partition, n *uint64) Kind {
+func (m *Miner) throttle(p *partition, now time.Duration, n *uint64) Kind {
 	m.throttled++
 	fs := p.flood
 	if fs == nil {
@@ -76,7 +81,6 @@ func (m *Miner) throttle(p *partition, n *uint64) Kind {
 		p.flood = fs
 	}
 	fs.throttled++
-	now := m.clock()
 	if now-fs.reported < floodPeriod {
 		return Throttled
 	}
@@ -89,14 +93,14 @@ func (m *Miner) throttle(p *partition, n *uint64) Kind {
 // the line may take a reserved template (take), and otherwise remembers it.
 // A remembered sequence is forgotten when it is let through, or when
 // another takes its slot.
-func (m *Miner) recurs(p *partition, toks []string, take bool) bool {
+func (m *Miner) recurs(p *partition, s *scratch, take bool) bool {
 	fs := p.flood
 	if fs == nil {
 		fs = new(floodState)
 		fs.reported = -floodPeriod
 		p.flood = fs
 	}
-	h := fingerprint(toks)
+	h := fingerprint(s)
 	slot := &fs.seen[h%floodSeen]
 	if *slot != h {
 		*slot = h
@@ -108,16 +112,31 @@ func (m *Miner) recurs(p *partition, toks []string, take bool) bool {
 	return take
 }
 
-// fingerprint is 64-bit FNV-1a over the tokens and their separators,
-// folded to 32 bits (the 32-bit FNV collided on short random lines), never 0
-// (an empty slot).
-func fingerprint(toks []string) uint32 {
-	h := uint64(14695981039346656037)
-	for _, t := range toks {
-		for i := 0; i < len(t); i++ {
-			h = (h ^ uint64(t[i])) * 1099511628211
+// fingerprint hashes the line's token sequence to 32 bits, never 0 (an
+// empty slot): the masked line (s.key, the tokens joined by spaces, which
+// the default tokenizer has at hand) 8 bytes a multiply, else 64-bit FNV-1a
+// over the tokens (the 32-bit FNV collided on short random lines). A line
+// and its repeat take the same path.
+func fingerprint(s *scratch) uint32 {
+	var h uint64
+	if k := s.key; k != "" {
+		h = uint64(len(k)) * 0x9e3779b97f4a7c15
+		for len(k) >= 8 {
+			h = (h ^ binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(k), 8))) * 0xbf58476d1ce4e5b9
+			h ^= h >> 29
+			k = k[8:]
 		}
-		h = (h ^ ' ') * 1099511628211
+		var w [8]byte
+		copy(w[:], k)
+		h = mix(h ^ binary.LittleEndian.Uint64(w[:]))
+	} else {
+		h = 14695981039346656037
+		for _, t := range s.tokList() {
+			for i := 0; i < len(t); i++ {
+				h = (h ^ uint64(t[i])) * 1099511628211
+			}
+			h = (h ^ ' ') * 1099511628211
+		}
 	}
 	return uint32(h>>32^h) | 1
 }

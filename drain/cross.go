@@ -132,6 +132,7 @@ func (m *Miner) crossSearch(p *partition, toks []string, leaf *node) (*cluster, 
 	}
 	m.crossSeen += uint64(seen)
 	k := m.keyCount(n)
+	free := firstKeyFree(toks)
 	// view is toks with the key tokens a candidate may take as values
 	// replaced by the candidate's, so defaultSim scores the rest unchanged.
 	view := append(m.crossToks[:0], toks...)
@@ -139,6 +140,9 @@ func (m *Miner) crossSearch(p *partition, toks []string, leaf *node) (*cluster, 
 	bestSim, bestCovers := -1.0, false
 	for _, c := range cands {
 		keyMism, ok := 0, true
+		if k > 0 && !free && !mayTakeFirstKey(c.tokens[0], toks[0]) {
+			continue
+		}
 		for i, t := range c.tokens[:k] {
 			view[i] = toks[i]
 			if tokenCovers(t, toks[i]) {
@@ -181,6 +185,27 @@ func (m *Miner) crossSearch(p *partition, toks []string, leaf *node) (*cluster, 
 		}
 	}
 	return bestC, bestCovers
+}
+
+// firstKeyFree reports whether the line alone may let its first token
+// differ from a template's: what keyValue and headValue accept without a
+// prefix shared with the template's token (an absolute DNS name, a
+// "subject : key=value" record, a code or a value as first token of a long
+// line).
+func firstKeyFree(toks []string) bool {
+	l := toks[0]
+	return hostLike(l) || len(toks) > 1 && toks[1] == ":" ||
+		len(toks) >= minHeadTokens && (l == wildcard || acronym(l))
+}
+
+// mayTakeFirstKey is the screen crossSearch applies before the key rules
+// when the line is not firstKeyFree: tokenCovers, keyValue and headValue
+// each need the template's first token t to start with a wildcard or with
+// the byte l starts with (a common prefix). Two byte compares rule out most
+// candidates of a flood of never-seen lines; TestFirstKeyScreen checks the
+// screen never refuses what the rules accept.
+func mayTakeFirstKey(t, l string) bool {
+	return len(t) == 0 || len(l) == 0 || t[0] == l[0] || t[0] == '<'
 }
 
 // keyValue reports whether the line marks key token toks[i], which differs

@@ -3,6 +3,7 @@ package drain
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -272,4 +273,70 @@ func TestSeedWildKeyToken(t *testing.T) {
 			t.Errorf("Add(%q) = %v %q, want known %q", tc.line, r.Kind, r.Template, tc.want)
 		}
 	}
+}
+
+// TestFirstKeyScreen: crossSearch's screen never refuses a first key token
+// that tokenCovers, keyValue or headValue would accept: every pair of first
+// tokens of the sample lines and of templates mined from them, in lines
+// made of both.
+func TestFirstKeyScreen(t *testing.T) {
+	lines := []string{
+		"ops : TTY=pts/1 ; PWD=/home/ops ; USER=root ; COMMAND=/bin/ls",
+		"redis.cache.svc.cluster.local. IN A 10.0.0.1 answered in 3 ms",
+		"DSDT (v001 DELL PE BKC 0x00000001 INTL 0x20050624) @ 0x00000000",
+		"com.apple.x.daily: scheduler evaluating activity for job run",
+		"uid=<*> logged in from host 10.0.0.1 port 22 ssh2",
+		"<*>: connection closed by peer after 3 tries with code",
+		"user=root action=login result=ok from 10.1.1.1 at noon",
+		"Failed password for invalid user admin from 10.0.0.2 port 22",
+		"Accepted password for root from 10.0.0.2 port 22 ssh2",
+		// Partners that differ in the first token only, one per rule.
+		"admin : TTY=pts/1 ; PWD=/home/admin ; USER=root ; COMMAND=/bin/ls",
+		"db.prod.svc.cluster.local. IN A 10.0.0.9 answered in 5 ms",
+		"FADT (v001 DELL PE BKC 0x00000001 INTL 0x20050624) @ 0x00000000",
+		"com.apple.y.hourly: scheduler evaluating activity for job run",
+		"user=news action=login result=ok from 10.1.1.1 at noon",
+		"pod=\"shop/web-1\" restarted after probe failure on node a",
+		"pod=\"shop/web-2\" restarted after probe failure on node a",
+	}
+	if _, err := os.Stat(sharedDir); err == nil {
+		for _, name := range allDatasets {
+			c := loadContents(t, name)
+			lines = append(lines, c[:12]...)
+		}
+	}
+	cfg, _ := Preset("default")
+	m, _ := New(cfg)
+	var toks [][]string
+	for _, l := range lines {
+		r := m.Add("p", l)
+		for _, s := range []string{l, r.Template} {
+			sc := m.pool.Get().(*scratch)
+			m.textStep(sc, s, false)
+			if tl := sc.tokList(); len(tl) > 1 {
+				toks = append(toks, slices.Clone(tl))
+			}
+			m.release(sc)
+		}
+	}
+	checked, accepted := 0, 0
+	for _, tmpl := range toks {
+		for _, line := range toks {
+			n := min(len(tmpl), len(line))
+			tm, li := tmpl[:n], append(slices.Clone(line[:n]), tmpl[1:n]...)[:n]
+			copy(li[1:], tm[1:]) // the rest as the template's: only the first token differs
+			accept := tokenCovers(tm[0], li[0]) || keyValue(tm, li, 0) || headValue(tm, li)
+			if accept && !firstKeyFree(li) && !mayTakeFirstKey(tm[0], li[0]) {
+				t.Errorf("screen refuses %q for template token %q in %q", li[0], tm[0], strings.Join(tm, " "))
+			}
+			if accept && tm[0] != li[0] {
+				accepted++
+			}
+			checked++
+		}
+	}
+	if accepted == 0 {
+		t.Fatalf("%d pairs checked, no differing first token accepted: the test checks nothing", checked)
+	}
+	t.Logf("%d pairs, %d with differing first tokens accepted by the rules", checked, accepted)
 }

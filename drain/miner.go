@@ -269,7 +269,7 @@ func (m *Miner) add(key string, s *scratch, r *Result) {
 	}
 	if c == nil {
 		var n uint64
-		if k := m.admit(p, toks, &n); k != Created {
+		if k := m.admit(p, s, &n); k != Created {
 			*r = Result{Kind: k, Partition: p.name, Size: n}
 			return
 		}
