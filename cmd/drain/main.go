@@ -96,7 +96,7 @@ func runErr(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return nil
 	case "mine":
 	case "patterns", "mute", "unmute", "flags":
-		return runStore(args, lookupEnv, stdout)
+		return runStore(args, lookupEnv, stdout, stderr)
 	default:
 		return errUsage{fmt.Sprintf("unknown command %q (want mine, patterns, mute, unmute or flags)", args[0])}
 	}

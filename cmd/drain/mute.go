@@ -137,26 +137,9 @@ func (s *stores) muteList(ctx context.Context, cmd *storeCmd, w io.Writer) error
 		}
 	}
 	if s.PG != nil && len(ids) > 0 {
-		rows, err := s.PG.Query(ctx, `SELECT template_id, partition, template FROM `+s.Table+` WHERE template_id = ANY($1)`, ids)
-		if err != nil {
-			return s.pgErr("templates of muted ids", err)
-		}
-		known := map[string][2]string{}
-		for rows.Next() {
-			var id, part, tmpl string
-			if err := rows.Scan(&id, &part, &tmpl); err != nil {
-				rows.Close()
-				return s.pgErr("templates of muted ids", err)
-			}
-			known[id] = [2]string{part, tmpl}
-		}
-		if err := rows.Err(); err != nil {
-			return s.pgErr("templates of muted ids", err)
-		}
-		for i := range out {
-			if k, ok := known[out[i].Member]; ok {
-				out[i].Partition, out[i].Template = k[0], k[1]
-			}
+		// The list is what matters; PostgreSQL away only costs the templates.
+		if err := s.templatesOf(ctx, ids, out); err != nil {
+			fmt.Fprintf(s.stderr, "drain: warning: %v; listing without templates\n", err)
 		}
 	}
 	if cmd.json {
@@ -171,6 +154,33 @@ func (s *stores) muteList(ctx context.Context, cmd *storeCmd, w io.Writer) error
 		rows[i] = []string{l.Kind, cell(l.Member, 0), cell(or(l.Partition, "-"), 32), cell(or(l.Template, "-"), 90)}
 	}
 	return writeTable(w, []string{"KIND", "MEMBER", "PARTITION", "TEMPLATE"}, rows)
+}
+
+// templatesOf fills in the partition and template of the listed ids that
+// PostgreSQL knows.
+func (s *stores) templatesOf(ctx context.Context, ids []string, out []listed) error {
+	rows, err := s.PG.Query(ctx, `SELECT template_id, partition, template FROM `+s.Table+` WHERE template_id = ANY($1)`, ids)
+	if err != nil {
+		return s.pgErr("templates of muted ids", err)
+	}
+	defer rows.Close()
+	known := map[string][2]string{}
+	for rows.Next() {
+		var id, part, tmpl string
+		if err := rows.Scan(&id, &part, &tmpl); err != nil {
+			return s.pgErr("templates of muted ids", err)
+		}
+		known[id] = [2]string{part, tmpl}
+	}
+	if err := rows.Err(); err != nil {
+		return s.pgErr("templates of muted ids", err)
+	}
+	for i := range out {
+		if k, ok := known[out[i].Member]; ok {
+			out[i].Partition, out[i].Template = k[0], k[1]
+		}
+	}
+	return nil
 }
 
 // flagState is one field of the flags hash as shown; Value is nil when the

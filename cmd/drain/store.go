@@ -133,7 +133,7 @@ type storeCmd struct {
 }
 
 // runStore runs a store command; lookup reads the environment.
-func runStore(args []string, lookup func(string) (string, bool), stdout io.Writer) error {
+func runStore(args []string, lookup func(string) (string, bool), stdout, stderr io.Writer) error {
 	cmd, err := parseStore(args, lookup, stdout)
 	if err != nil {
 		return err
@@ -145,7 +145,7 @@ func runStore(args []string, lookup func(string) (string, bool), stdout io.Write
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	s := &stores{Clients: cl}
+	s := &stores{Clients: cl, stderr: stderr}
 	switch cmd.name {
 	case "patterns recent", "patterns top":
 		return s.patternList(ctx, cmd, stdout)
@@ -322,6 +322,7 @@ func parseSince(v string) (time.Duration, error) {
 // stores runs the commands against the opened clients.
 type stores struct {
 	*sink.Clients
+	stderr io.Writer // warnings that do not fail the command
 }
 
 // pgErr describes a PostgreSQL failure: the store, its address, what went

@@ -138,7 +138,7 @@ func (ts *testStores) seed(t *testing.T) seeded {
 // storeRun runs a store command as main does, with env as the environment.
 func (ts *testStores) run(env map[string]string, args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
-	err := runStore(args, func(k string) (string, bool) { v, ok := env[k]; return v, ok }, &out)
+	err := runStore(args, func(k string) (string, bool) { v, ok := env[k]; return v, ok }, &out, &errb)
 	switch {
 	case err == nil:
 	case errors.As(err, new(errUsage)):
@@ -445,6 +445,13 @@ func TestMuteCommands(t *testing.T) {
 	_, out, _ = ts.run(map[string]string{"REDIS_ADDR": testRedis, "REDIS_PREFIX": ts.prefix}, "mute", "--list", "--json")
 	if got := decode[[]listed](t, out); len(got) != 3 || got[1].Template != "" {
 		t.Errorf("list without PostgreSQL: %+v", got)
+	}
+	// PostgreSQL away: the list still, with a warning.
+	down := map[string]string{"REDIS_ADDR": testRedis, "REDIS_PREFIX": ts.prefix, "PG_DSN": "postgres://drain:pw-1234@127.0.0.1:1/x"}
+	code, out, errs = ts.run(down, "mute", "--list", "--json")
+	if got := decode[[]listed](t, out); code != 0 || len(got) != 3 || got[1].Template != "" ||
+		!strings.HasPrefix(errs, "drain: warning: postgres 127.0.0.1:1: templates of muted ids: ") || strings.Contains(errs, "pw-1234") {
+		t.Errorf("list with PostgreSQL down: exit %d, %+v, %q", code, got, errs)
 	}
 	code, out, _ = ts.run(env, "unmute", "--json", s.a.ID)
 	if r := decode[muteResult](t, out); code != 0 || r != (muteResult{Key: key, Member: s.a.ID, Kind: "id", Changed: true}) {
