@@ -42,9 +42,9 @@ Redis, with the plugin's own configuration keys.
                    its flags poll: a muted template is still recorded and
                    counted but never announced. X of exactly 16 lowercase hex
                    digits is a template id; anything else is a glob (* any
-                   run of bytes, ? one byte) matched against the partition
-                   name and against the template text, e.g. 'kube-system/*'
-                   or '*health check*'
+                   run of bytes, ? one byte) that mutes a template when it
+                   matches the whole partition name or the whole template
+                   text, e.g. 'kube-system/*' or '*health check*'
   unmute X         remove X from <prefix>:muted
   mute --list      the members of <prefix>:muted (with the template of each
                    id when PostgreSQL is configured)
@@ -67,7 +67,8 @@ environment variable is named like the key, as written or in upper case):
   --redis-tls on|off          Redis_TLS
   --redis-ca-file PATH        Redis_CA_File
   --redis-prefix PREFIX       Redis_Prefix, default log_anomaly
-Errors name the store; passwords are never printed.
+Errors name the store; passwords are never printed. Exit status: 0 on
+success, 1 when a store fails, 2 for bad usage or configuration.
 `
 
 // storeFlags maps the command-line flags onto the plugin's keys. The
