@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
@@ -66,6 +67,26 @@ type muteResult struct {
 	Member  string `json:"member"`
 	Kind    string `json:"kind"`    // id or glob
 	Changed bool   `json:"changed"` // added by mute, removed by unmute
+	// Recorded counts the templates in PostgreSQL that a muted member
+	// matches (mute only, with PostgreSQL configured).
+	Recorded *int64 `json:"recorded,omitempty"`
+}
+
+// recorded counts the templates in PostgreSQL a mute-list member matches:
+// the id, or the glob over the whole partition or the whole template (in
+// SQL, where ? stands for one character rather than one byte).
+func (s *stores) recorded(ctx context.Context, member string) (int64, error) {
+	var n int64
+	var err error
+	if isTemplateID(member) {
+		err = s.PG.QueryRow(ctx, `SELECT count(*) FROM `+s.Table+` WHERE template_id = $1`, member).Scan(&n)
+	} else {
+		err = s.PG.QueryRow(ctx, `SELECT count(*) FROM `+s.Table+` WHERE partition LIKE $1 OR template LIKE $1`, likePattern(member)).Scan(&n)
+	}
+	if err != nil {
+		return 0, s.pgErr("templates matching "+strconv.Quote(member), err)
+	}
+	return n, nil
 }
 
 func (s *stores) mute(ctx context.Context, cmd *storeCmd, w io.Writer) error {
@@ -87,12 +108,20 @@ func (s *stores) mute(ctx context.Context, cmd *storeCmd, w io.Writer) error {
 		return s.redisErr(cmd.name+" "+key, err)
 	}
 	res.Changed = n > 0
+	if cmd.name == "mute" && s.PG != nil {
+		// Feedback only: the list is written whatever PostgreSQL says.
+		if n, err := s.recorded(ctx, m); err != nil {
+			fmt.Fprintf(s.stderr, "drain: warning: %v\n", err)
+		} else {
+			res.Recorded = &n
+		}
+	}
 	if cmd.json {
 		return writeJSON(w, res)
 	}
 	what := "template id " + m
 	if res.Kind == "glob" {
-		what = fmt.Sprintf("glob %q (matched against partition names and template text)", m)
+		what = fmt.Sprintf("glob %q (matches a whole partition name or template)", m)
 	}
 	var msg string
 	switch {
@@ -104,6 +133,16 @@ func (s *stores) mute(ctx context.Context, cmd *storeCmd, w io.Writer) error {
 		msg = fmt.Sprintf("unmuted %s in %s", what, key)
 	default:
 		msg = fmt.Sprintf("%s was not muted: not in %s (see drain mute --list)", what, key)
+	}
+	if res.Recorded != nil {
+		switch r := *res.Recorded; {
+		case r == 0 && res.Kind == "id":
+			msg += fmt.Sprintf("\nno template %s is recorded in %s yet: it is muted when it appears", m, s.Table)
+		case r == 1:
+			msg += fmt.Sprintf("\nit matches 1 template recorded in %s", s.Table)
+		default:
+			msg += fmt.Sprintf("\nit matches %d templates recorded in %s", r, s.Table)
+		}
 	}
 	_, err = fmt.Fprintln(w, msg)
 	return err

@@ -44,7 +44,9 @@ Redis, with the plugin's own configuration keys.
                    digits is a template id; anything else is a glob (* any
                    run of bytes, ? one byte) that mutes a template when it
                    matches the whole partition name or the whole template
-                   text, e.g. 'kube-system/*' or '*health check*'
+                   text, e.g. 'kube-system/*' or '*health check*'. With
+                   PostgreSQL configured it says how many recorded
+                   templates X matches
   unmute X         remove X from <prefix>:muted
   mute --list      the members of <prefix>:muted (with the template of each
                    id when PostgreSQL is configured)

@@ -392,26 +392,38 @@ func TestMuteCommands(t *testing.T) {
 		slices.Sort(m)
 		return m
 	}
+	tbl := pgx.Identifier(strings.Split(ts.table, ".")).Sanitize()
+	poll := " in " + key + "; nodes stop announcing it at their next flags poll\n"
+	glob := func(g string) string { return fmt.Sprintf("glob %q (matches a whole partition name or template)", g) }
+	matches := func(n int) string {
+		if n == 1 {
+			return "it matches 1 template recorded in " + tbl + "\n"
+		}
+		return fmt.Sprintf("it matches %d templates recorded in %s\n", n, tbl)
+	}
+	const hc = "-*health check*"
 	steps := []struct {
 		args    []string
 		code    int
 		out     string // exact stdout, or error substring when code != 0
 		members []string
 	}{
-		{[]string{"mute", s.a.ID}, 0, "muted template id " + s.a.ID + " in " + key + "; nodes stop announcing it at their next flags poll\n", []string{s.a.ID}},
-		{[]string{"mute", s.a.ID}, 0, "template id " + s.a.ID + " was already muted in " + key + "\n", []string{s.a.ID}},
-		{[]string{"mute", "kube-system/*"}, 0, `muted glob "kube-system/*" (matched against partition names and template text) in ` + key + "; nodes stop announcing it at their next flags poll\n", []string{s.a.ID, "kube-system/*"}},
-		{[]string{"mute", "--", "-*health check*"}, 0, `muted glob "-*health check*" (matched against partition names and template text) in ` + key + "; nodes stop announcing it at their next flags poll\n", []string{"-*health check*", s.a.ID, "kube-system/*"}},
-		{[]string{"unmute", "-*health check*"}, 2, "flag provided but not defined", []string{"-*health check*", s.a.ID, "kube-system/*"}},
-		{[]string{"unmute", "--", "-*health check*"}, 0, `unmuted glob "-*health check*" (matched against partition names and template text) in ` + key + "\n", []string{s.a.ID, "kube-system/*"}},
-		{[]string{"unmute", "nothing*"}, 0, `glob "nothing*" (matched against partition names and template text) was not muted: not in ` + key + " (see drain mute --list)\n", []string{s.a.ID, "kube-system/*"}},
+		{[]string{"mute", s.a.ID}, 0, "muted template id " + s.a.ID + poll + matches(1), []string{s.a.ID}},
+		{[]string{"mute", s.a.ID}, 0, "template id " + s.a.ID + " was already muted in " + key + "\n" + matches(1), []string{s.a.ID}},
+		{[]string{"mute", "kube-system/*"}, 0, "muted " + glob("kube-system/*") + poll + matches(1), []string{s.a.ID, "kube-system/*"}},
+		{[]string{"mute", "*<*> ms"}, 0, "muted " + glob("*<*> ms") + poll + matches(3), []string{"*<*> ms", s.a.ID, "kube-system/*"}},
+		{[]string{"unmute", "*<*> ms"}, 0, "unmuted " + glob("*<*> ms") + " in " + key + "\n", []string{s.a.ID, "kube-system/*"}},
+		{[]string{"mute", "--", hc}, 0, "muted " + glob(hc) + poll + matches(0), []string{hc, s.a.ID, "kube-system/*"}},
+		{[]string{"unmute", hc}, 2, "flag provided but not defined", []string{hc, s.a.ID, "kube-system/*"}},
+		{[]string{"unmute", "--", hc}, 0, "unmuted " + glob(hc) + " in " + key + "\n", []string{s.a.ID, "kube-system/*"}},
+		{[]string{"unmute", "nothing*"}, 0, glob("nothing*") + " was not muted: not in " + key + " (see drain mute --list)\n", []string{s.a.ID, "kube-system/*"}},
 		{[]string{"mute", ""}, 2, "empty string", []string{s.a.ID, "kube-system/*"}},
 		{[]string{"mute", "a\nb"}, 2, "line break", []string{s.a.ID, "kube-system/*"}},
 		{[]string{"mute", strings.ToUpper(s.b.ID)}, 2, "template ids are lowercase (" + s.b.ID + ")", []string{s.a.ID, "kube-system/*"}},
 		{[]string{"mute"}, 2, "want one template id or glob", []string{s.a.ID, "kube-system/*"}},
 		{[]string{"mute", "a", "b"}, 2, "want one template id or glob", []string{s.a.ID, "kube-system/*"}},
 		{[]string{"mute", "--list", "x"}, 2, "no argument with --list", []string{s.a.ID, "kube-system/*"}},
-		{[]string{"mute", "0000000000000001"}, 0, "muted template id 0000000000000001 in " + key + "; nodes stop announcing it at their next flags poll\n", []string{"0000000000000001", s.a.ID, "kube-system/*"}},
+		{[]string{"mute", "0000000000000001"}, 0, "muted template id 0000000000000001" + poll + "no template 0000000000000001 is recorded in " + tbl + " yet: it is muted when it appears\n", []string{"0000000000000001", s.a.ID, "kube-system/*"}},
 	}
 	for i, st := range steps {
 		code, out, errs := ts.run(env, st.args...)
@@ -445,6 +457,25 @@ func TestMuteCommands(t *testing.T) {
 	_, out, _ = ts.run(map[string]string{"REDIS_ADDR": testRedis, "REDIS_PREFIX": ts.prefix}, "mute", "--list", "--json")
 	if got := decode[[]listed](t, out); len(got) != 3 || got[1].Template != "" {
 		t.Errorf("list without PostgreSQL: %+v", got)
+	}
+	// Without PostgreSQL, mute says nothing of recorded templates; with it
+	// away, it mutes and warns.
+	code, out, errs = ts.run(map[string]string{"REDIS_ADDR": testRedis, "REDIS_PREFIX": ts.prefix}, "mute", "--json", "x?")
+	if r := decode[muteResult](t, out); code != 0 || r.Recorded != nil || !r.Changed || r.Kind != "glob" || errs != "" {
+		t.Errorf("mute without PostgreSQL: exit %d, %+v, %q", code, r, errs)
+	}
+	_, out, errs = ts.run(map[string]string{"REDIS_ADDR": testRedis, "REDIS_PREFIX": ts.prefix, "PG_DSN": "postgres://drain:pw-1234@127.0.0.1:1/x"}, "unmute", "x?")
+	if !strings.HasPrefix(out, "unmuted ") || errs != "" {
+		t.Errorf("unmute asks PostgreSQL nothing: %q %q", out, errs)
+	}
+	_, out, errs = ts.run(map[string]string{"REDIS_ADDR": testRedis, "REDIS_PREFIX": ts.prefix, "PG_DSN": "postgres://drain:pw-1234@127.0.0.1:1/x"}, "mute", "x?")
+	if !strings.HasPrefix(out, "muted glob") || !strings.HasPrefix(errs, `drain: warning: postgres 127.0.0.1:1: templates matching "x?": `) || strings.Contains(errs, "pw-1234") {
+		t.Errorf("mute with PostgreSQL down: %q %q", out, errs)
+	}
+	ts.rdb.SRem(ctx, key, "x?")
+	code, out, _ = ts.run(env, "mute", "--json", "kube-system/*")
+	if r := decode[muteResult](t, out); code != 0 || r.Recorded == nil || *r.Recorded != 1 || r.Changed {
+		t.Errorf("mute --json: exit %d, %+v", code, r)
 	}
 	// PostgreSQL away: the list still, with a warning.
 	down := map[string]string{"REDIS_ADDR": testRedis, "REDIS_PREFIX": ts.prefix, "PG_DSN": "postgres://drain:pw-1234@127.0.0.1:1/x"}
