@@ -32,7 +32,7 @@ $(HOST): build/testhost/flb_host.c $(wildcard build/testhost/*.h)
 
 cli: $(CLI)
 
-$(CLI): $(shell find cmd drain -name '*.go' -not -name '*_test.go' 2>/dev/null)
+$(CLI): $(shell find cmd drain sink plugin -name '*.go' -not -name '*_test.go' 2>/dev/null)
 	$(GO) build -trimpath -o $(CLI) ./cmd/drain
 
 # The end-to-end tests drive out/out_drain.so through out/flb-host, so build both first.

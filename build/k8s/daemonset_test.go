@@ -14,7 +14,9 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
-// deployed is the DaemonSet with the configuration its ConfigMap carries.
+// deployed is the DaemonSet with the configuration its ConfigMap carries:
+// the manifests' (loadDeployed), or what the Helm chart makes of
+// build/helm/values.yaml (loadHelm). The same checks run on both.
 type deployed struct {
 	ds      *appsv1.DaemonSet
 	c       corev1.Container
@@ -40,6 +42,34 @@ func loadDeployed(t *testing.T) deployed {
 		t.Fatalf("want one [SERVICE], got %d", len(svc))
 	}
 	return deployed{ds: ds, c: ds.Spec.Template.Spec.Containers[0], conf: conf, cm: cm, service: svc[0]}
+}
+
+// forEachDeployment runs check on the manifests' DaemonSet and on the Helm
+// chart's.
+func forEachDeployment(t *testing.T, check func(*testing.T, deployed)) {
+	for _, dep := range []struct {
+		name string
+		load func(*testing.T) deployed
+	}{{"manifests", loadDeployed}, {"helm", loadHelm}} {
+		t.Run(dep.name, func(t *testing.T) { check(t, dep.load(t)) })
+	}
+}
+
+// configPath is the configuration file the container's arguments name:
+// -c FILE (the manifests) or --config=FILE (the chart).
+func (d deployed) configPath(t *testing.T) string {
+	t.Helper()
+	args := d.c.Args
+	for i, a := range args {
+		if a == "-c" && i+1 < len(args) {
+			return args[i+1]
+		}
+		if p, ok := strings.CutPrefix(a, "--config="); ok {
+			return p
+		}
+	}
+	t.Fatalf("args %v name no configuration file (-c FILE or --config=FILE)", args)
+	return ""
 }
 
 func (d deployed) env(name string) (corev1.EnvVar, bool) {
@@ -78,8 +108,9 @@ func (d deployed) drainOutput(t *testing.T) section {
 	return section{}
 }
 
-func TestDaemonSetScheduling(t *testing.T) {
-	d := loadDeployed(t)
+func TestDaemonSetScheduling(t *testing.T) { forEachDeployment(t, checkScheduling) }
+
+func checkScheduling(t *testing.T, d deployed) {
 	spec := d.ds.Spec.Template.Spec
 	exists := false
 	for _, tol := range spec.Tolerations {
@@ -106,8 +137,9 @@ func TestDaemonSetScheduling(t *testing.T) {
 	}
 }
 
-func TestDaemonSetShutdown(t *testing.T) {
-	d := loadDeployed(t)
+func TestDaemonSetShutdown(t *testing.T) { forEachDeployment(t, checkShutdown) }
+
+func checkShutdown(t *testing.T, d deployed) {
 	grace, err := strconv.Atoi(mustGet(t, d.service, "Grace"))
 	if err != nil {
 		t.Fatalf("Grace: %v", err)
@@ -134,8 +166,9 @@ func mustGet(t *testing.T, s section, key string) string {
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
-func TestDaemonSetEnv(t *testing.T) {
-	d := loadDeployed(t)
+func TestDaemonSetEnv(t *testing.T) { forEachDeployment(t, checkEnv) }
+
+func checkEnv(t *testing.T, d deployed) {
 	if e, ok := d.env("NODE_NAME"); !ok || e.ValueFrom == nil || e.ValueFrom.FieldRef == nil || e.ValueFrom.FieldRef.FieldPath != "spec.nodeName" {
 		t.Error("NODE_NAME must come from the downward API (spec.nodeName); ${HOSTNAME} is the pod name")
 	}
@@ -203,8 +236,9 @@ func parseGoMemLimit(s string) (int64, bool) {
 	return v, err == nil && v > 0
 }
 
-func TestDaemonSetMemory(t *testing.T) {
-	d := loadDeployed(t)
+func TestDaemonSetMemory(t *testing.T) { forEachDeployment(t, checkMemory) }
+
+func checkMemory(t *testing.T, d deployed) {
 	for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
 		if _, ok := d.c.Resources.Requests[r]; !ok {
 			t.Errorf("no %s request", r)
@@ -249,8 +283,9 @@ func (d deployed) port(p intstr.IntOrString) int32 {
 	return -1
 }
 
-func TestDaemonSetProbes(t *testing.T) {
-	d := loadDeployed(t)
+func TestDaemonSetProbes(t *testing.T) { forEachDeployment(t, checkProbes) }
+
+func checkProbes(t *testing.T, d deployed) {
 	if v := mustGet(t, d.service, "Health_Check"); !strings.EqualFold(v, "on") {
 		t.Errorf("Health_Check %s: readiness reads it", v)
 	}
@@ -286,8 +321,9 @@ func TestDaemonSetProbes(t *testing.T) {
 	}
 }
 
-func TestDaemonSetHostPaths(t *testing.T) {
-	d := loadDeployed(t)
+func TestDaemonSetHostPaths(t *testing.T) { forEachDeployment(t, checkHostPaths) }
+
+func checkHostPaths(t *testing.T, d deployed) {
 	for _, tt := range []struct {
 		path     string
 		readOnly bool // the mount must be read-only
@@ -336,13 +372,10 @@ func TestDaemonSetHostPaths(t *testing.T) {
 
 // TestDaemonSetConfigPaths: the args and the service section name files that the ConfigMap
 // mount provides.
-func TestDaemonSetConfigPaths(t *testing.T) {
-	d := loadDeployed(t)
-	args := d.c.Args
-	if len(args) != 2 || args[0] != "-c" {
-		t.Fatalf("args %v, want [-c <config>]", args)
-	}
-	paths := []string{args[1]}
+func TestDaemonSetConfigPaths(t *testing.T) { forEachDeployment(t, checkConfigPaths) }
+
+func checkConfigPaths(t *testing.T, d deployed) {
+	paths := []string{d.configPath(t)}
 	paths = append(paths, d.service.all("Plugins_File")...)
 	paths = append(paths, d.service.all("Parsers_File")...)
 	for _, p := range paths {
@@ -359,8 +392,9 @@ func TestDaemonSetConfigPaths(t *testing.T) {
 
 // TestDaemonSetOwnLogsExcluded: the collector's own container log must not be tailed,
 // or its log lines come back through the pipeline.
-func TestDaemonSetOwnLogsExcluded(t *testing.T) {
-	d := loadDeployed(t)
+func TestDaemonSetOwnLogsExcluded(t *testing.T) { forEachDeployment(t, checkOwnLogsExcluded) }
+
+func checkOwnLogsExcluded(t *testing.T, d deployed) {
 	own := "/var/log/containers/" + d.ds.Name + "-x7k2p_" + d.ds.Namespace + "_" + d.c.Name + "-" + strings.Repeat("0f", 32) + ".log"
 	for _, in := range sectionsNamed(d.conf, "INPUT") {
 		p, _ := in.get("Path")

@@ -87,16 +87,18 @@ type options struct {
 
 func runErr(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		io.WriteString(stderr, usage)
+		io.WriteString(stderr, usage+storeUsage)
 		return errUsage{"missing command"}
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
-		io.WriteString(stdout, usage)
+		io.WriteString(stdout, usage+storeUsage)
 		return nil
 	case "mine":
+	case "patterns", "mute", "unmute", "flags":
+		return runStore(args, lookupEnv, stdout, stderr)
 	default:
-		return errUsage{fmt.Sprintf("unknown command %q (want mine)", args[0])}
+		return errUsage{fmt.Sprintf("unknown command %q (want mine, patterns, mute, unmute or flags)", args[0])}
 	}
 	opt, err := parse(args[1:], stdout)
 	if err != nil {

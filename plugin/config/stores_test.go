@@ -1,0 +1,41 @@
+package config
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/awoooi/fluent-bit-drain/sink"
+)
+
+func TestStores(t *testing.T) {
+	m := Map{
+		KeyPGDSN: "postgres://h/x", KeyPGDSNFile: "/f", KeyPGTable: "s.t",
+		KeyRedisAddr: "r:1", KeyRedisUsername: "u", KeyRedisPassword: " pw ", KeyRedisPasswordFile: "/p",
+		KeyRedisDB: "3", KeyRedisTLS: "on", KeyRedisCAFile: "/ca", KeyRedisPrefix: "pre",
+	}
+	if len(m) != len(StoreKeys) {
+		t.Fatalf("the test sets %d keys, StoreKeys has %d", len(m), len(StoreKeys))
+	}
+	for _, k := range StoreKeys {
+		if _, ok := m[k]; !ok {
+			t.Errorf("StoreKeys has %s, the test does not set it", k)
+		}
+	}
+	c, err := Parse(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sink.Config{PGDSN: "postgres://h/x", PGDSNFile: "/f", PGTable: "s.t", RedisAddr: "r:1", RedisUsername: "u",
+		RedisPassword: " pw ", RedisPasswordFile: "/p", RedisDB: 3, RedisTLS: true, RedisCAFile: "/ca", RedisPrefix: "pre"}
+	if got := c.Stores(); got != want {
+		t.Errorf("Stores() = %+v, want %+v", got, want)
+	}
+	// Defaults and validation are Parse's.
+	c, err = Parse(Map{})
+	if err != nil || c.Stores().PGTable != DefaultPGTable || c.Stores().RedisPrefix != DefaultRedisPrefix {
+		t.Errorf("defaults: %v %+v", err, c)
+	}
+	if _, err := Parse(Map{KeyRedisPrefix: "a b"}); err == nil || !strings.Contains(err.Error(), KeyRedisPrefix) {
+		t.Errorf("bad prefix: %v", err)
+	}
+}
