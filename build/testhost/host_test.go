@@ -233,17 +233,6 @@ func (r result) mustNotContain(t *testing.T, subs ...string) {
 	}
 }
 
-// lineIndex is the index of the first output line matching re, or -1.
-func (r result) lineIndex(re string) int {
-	rx := regexp.MustCompile(re)
-	for i, l := range strings.Split(r.out, "\n") {
-		if rx.MatchString(l) {
-			return i
-		}
-	}
-	return -1
-}
-
 // inOrder checks that a line matching each pattern exists, in this order.
 func (r result) inOrder(t *testing.T, patterns ...string) {
 	t.Helper()
