@@ -1,6 +1,6 @@
 // Command gen writes the sample logs in testdata/samples: node syslog files in both
 // timestamp styles, journald records and Kubernetes container records, shaped like the
-// records Fluent Bit hands to the drain output (contract §5). Output is a pure function of
+// records Fluent Bit hands to the drain output (docs/fluent-bit.md#records). Output is a pure function of
 // the seed, so the committed files can be regenerated and reviewed as diffs:
 //
 //	go run ./testdata/samples/gen -out testdata/samples
