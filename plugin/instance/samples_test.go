@@ -86,8 +86,9 @@ func readSamples(t *testing.T, name string) []sampleRecord {
 }
 
 // noveltyScore counts alerts against the truth: a record is truly novel
-// when its label was not seen earlier in its partition (the definition of
-// /work/shared/tools/novelty_eval.py, per partition).
+// when its label was not seen earlier in its partition (the Loghub novelty
+// definition, where a line is novel when its true template is new, applied
+// per partition).
 type noveltyScore struct{ alerts, novel, hits int }
 
 func (s noveltyScore) precision() float64 { return ratio(s.hits, s.alerts) }
