@@ -25,7 +25,7 @@ EVENTS=$OUT/run-events.jsonl
 
 for f in "$SO" "$SAMPLES/syslog.log" "$SAMPLES/journald.jsonl" "$SAMPLES/containers.jsonl"; do
     if [[ ! -e $f ]]; then
-        echo "run.sh: $f is missing (make build testhost; samples: go run ./testdata/samples/gen -out $SAMPLES)" >&2
+        echo "run.sh: $f is missing (make build testhost; samples: go run ./internal/samplegen -out $SAMPLES)" >&2
         exit 2
     fi
 done

@@ -8,13 +8,13 @@
 // Registration, the property getter and the return codes come from
 // fluent-bit-go's output package at the pinned a7a013e2473c: its Register
 // writes exactly the five fields of the definition every Fluent Bit from
-// 3.2 to 5.x has, never event_type (contract §2.1).
+// 3.2 to 5.x has, never event_type (docs/fluent-bit.md#proxy-def).
 //
 // The context handle is our own: FLBPluginInit callocs a small C cell per
 // instance, stores its address in plugin->context->remote_context
-// (contract §2.2, §2.3) and maps it to the instance; FLBPluginExitCtx
+// (docs/fluent-bit.md#plugin-struct) and maps it to the instance; FLBPluginExitCtx
 // removes and frees it. fluent-bit-go's FLBPluginSetContext is not used: it
-// never frees its entries (contract §1.5), and instances must be released
+// never frees its entries (docs/fluent-bit.md#contexts), and instances must be released
 // on hot reload. The cgo preamble below declares only what fluent-bit-go
 // does not give: that cell and the fault-handler save/restore.
 package main
@@ -25,8 +25,7 @@ package main
 #include <signal.h>
 
 // The prefix of Fluent Bit's struct flbgo_output_plugin up to context, and
-// struct flb_plugin_proxy_context up to remote_context (contract §2.2,
-// §2.3): fluent-bit-go declares them too but keeps the fields unexported.
+// struct flb_plugin_proxy_context up to remote_context (docs/fluent-bit.md#plugin-struct): fluent-bit-go declares them too but keeps the fields unexported.
 struct drain_proxy_context {
 	void *remote_context;
 };
@@ -63,7 +62,7 @@ static void *drain_handle_new(void) { return calloc(1, 16); }
 // loaded (package init: the runtime has installed them, Fluent Bit has not
 // re-run its signal setup yet). Fluent Bit replaces them on SIGHUP and
 // SIGCONT, after which a nil dereference in Go would kill the process
-// instead of panicking (contract §3.6); each flush puts them back.
+// instead of panicking (docs/fluent-bit.md#crashes); each flush puts them back.
 // Capturing at load rather than at each Init matters for hot reload: the
 // new generation's Init runs after the SIGHUP that replaced them.
 static const int drain_fault_signals[3] = {SIGSEGV, SIGBUS, SIGFPE};
@@ -158,7 +157,7 @@ func FLBPluginPreRegister(hotReloading C.int) C.int {
 
 // FLBPluginRegister fills the definition through fluent-bit-go: output (2),
 // Go proxy (11), flags 0, name and description as C strings, event_type
-// never written (contract §2.1: past the end of the definition in Fluent
+// never written (docs/fluent-bit.md#proxy-def: past the end of the definition in Fluent
 // Bit ≤ 4.2.2).
 //
 //export FLBPluginRegister
@@ -226,7 +225,7 @@ func FLBPluginInit(plugin unsafe.Pointer) (ret int) {
 }
 
 // getter reads keys through Fluent Bit's property getter; valid only during
-// FLBPluginInit (contract §2.5).
+// FLBPluginInit (docs/fluent-bit.md#config-keys).
 type getter struct{ plugin unsafe.Pointer }
 
 func (g getter) Get(key string) string { return output.FLBPluginConfigKey(g.plugin, key) }

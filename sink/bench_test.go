@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/awoooi/fluent-bit-drain/internal/testutil"
 )
 
 func benchTemplates(n int) []Template {
@@ -21,9 +23,9 @@ func benchSinks(b *testing.B) map[string]func() Config {
 	return map[string]func() Config{
 		"down": func() Config { return downConfig(b) },
 		"up": func() Config {
-			rdb, prefix := redisPrefix(b, sharedRedis)
+			rdb, prefix := testutil.RedisPrefix(b, testutil.SharedRedis, "sinkt")
 			_ = rdb
-			return fast(Config{PGDSN: sharedDSN, PGTable: pgSchema(b, sharedDSN), RedisAddr: sharedRedis, RedisPrefix: prefix})
+			return fast(Config{PGDSN: testutil.SharedDSN, PGTable: pgSchema(b, testutil.SharedDSN), RedisAddr: testutil.SharedRedis, RedisPrefix: prefix})
 		},
 	}
 }
@@ -83,7 +85,7 @@ func BenchmarkTemplate(b *testing.B) {
 // BenchmarkPGUpsert: one batch of 1000 new templates plus 1000 hit counts
 // in one transaction, on the shared server; reports rows/s.
 func BenchmarkPGUpsert(b *testing.B) {
-	w, err := newPGWriter(poolConfig(b, sharedDSN), pgSchema(b, sharedDSN), "bench")
+	w, err := newPGWriter(poolConfig(b, testutil.SharedDSN), pgSchema(b, testutil.SharedDSN), "bench")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -116,8 +118,8 @@ func BenchmarkPGUpsert(b *testing.B) {
 // BenchmarkRedisPipeline: one MULTI of 1000 events plus 1000 counter
 // updates on the shared server; reports events/s.
 func BenchmarkRedisPipeline(b *testing.B) {
-	_, prefix := redisPrefix(b, sharedRedis)
-	cfg := fast(Config{RedisAddr: sharedRedis, RedisPrefix: prefix})
+	_, prefix := testutil.RedisPrefix(b, testutil.SharedRedis, "sinkt")
+	cfg := fast(Config{RedisAddr: testutil.SharedRedis, RedisPrefix: prefix})
 	cfg.setDefaults()
 	w := newRedisWriter(&cfg, "", newTiedDialer(context.Background(), cfg.CallTimeout, nil))
 	defer w.close()

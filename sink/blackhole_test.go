@@ -54,6 +54,8 @@ func TestPGPoolLazyAndCapped(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// An observation window, not a wait for a state: three flush
+			// intervals in which a pool that is not lazy would dial.
 			time.Sleep(3 * cfg.FlushInterval)
 			if n := open() - base; n != 0 {
 				t.Errorf("%d connections before any work, want a lazy pool", n)
@@ -62,15 +64,15 @@ func TestPGPoolLazyAndCapped(t *testing.T) {
 			for range 4 {
 				go s.LoadKnown(context.Background(), nil, func(string, string) {})
 			}
-			waitFor(t, 5*time.Second, "connections", func() bool { return open()-base == maxConns })
-			time.Sleep(200 * time.Millisecond)
+			testutil.WaitFor(t, 5*time.Second, "connections", func() bool { return open()-base == maxConns })
+			time.Sleep(200 * time.Millisecond) // a window for a connection beyond the cap
 			if n := open() - base; n != maxConns {
 				t.Errorf("%d connections open, want PGMaxConns = %d", n, maxConns)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 			defer cancel()
 			s.Close(ctx)
-			waitFor(t, time.Second, "connections closed", func() bool { return open() == base })
+			testutil.WaitFor(t, time.Second, "connections closed", func() bool { return open() == base })
 		})
 	}
 }
@@ -79,7 +81,8 @@ func TestPGPoolLazyAndCapped(t *testing.T) {
 // never answering, Close returns within its deadline (plus a small margin)
 // and the pending templates are in the buffer file.
 func TestCloseDeadlineBlackHoles(t *testing.T) {
-	pgAddr, rdAddr := testutil.BlackHole(t).Addr, testutil.BlackHole(t).Addr
+	pgHole, rdHole := testutil.BlackHole(t), testutil.BlackHole(t)
+	pgAddr, rdAddr := pgHole.Addr, rdHole.Addr
 	host, port, _ := net.SplitHostPort(pgAddr)
 	cfg := fast(Config{
 		PGDSN:      fmt.Sprintf("postgres://postgres@%s:%s/test?sslmode=disable", host, port),
@@ -100,7 +103,13 @@ func TestCloseDeadlineBlackHoles(t *testing.T) {
 	}
 	loaded := make(chan error, 1)
 	go func() { loaded <- s.LoadKnown(context.Background(), nil, func(string, string) {}) }()
-	time.Sleep(3 * cfg.FlushInterval) // writers and LoadKnown are now blocked in the stores
+	// Close once the writers hold every entry and they and LoadKnown are
+	// connected to the black holes (PostgreSQL: the writer's and LoadKnown's
+	// connections, the pool's default two), waiting for answers that never
+	// come.
+	testutil.WaitFor(t, 10*time.Second, "writers and LoadKnown blocked in the stores", func() bool {
+		return s.Stats().QueueDepth == 0 && len(pgHole.Conns()) >= 2 && len(rdHole.Conns()) > 0
+	})
 	const deadline = time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/awoooi/fluent-bit-drain/internal/testutil"
 )
 
 // TestOpenClients: the clients resolve the configuration as New does (files,
@@ -62,9 +64,9 @@ func TestOpenClients(t *testing.T) {
 
 // TestOpenClientsReach: the clients reach the shared servers.
 func TestOpenClientsReach(t *testing.T) {
-	table := pgSchema(t, sharedDSN)
-	_, prefix := redisPrefix(t, sharedRedis)
-	c, err := OpenClients(Config{PGDSN: sharedDSN, PGTable: table, RedisAddr: sharedRedis, RedisPrefix: prefix})
+	table := testutil.PGSchema(t, testutil.SharedDSN, "sinkt")
+	_, prefix := testutil.RedisPrefix(t, testutil.SharedRedis, "sinkt")
+	c, err := OpenClients(Config{PGDSN: testutil.SharedDSN, PGTable: table, RedisAddr: testutil.SharedRedis, RedisPrefix: prefix})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/awoooi/fluent-bit-drain/internal/testutil"
 )
 
 func TestPGConfig(t *testing.T) {
@@ -108,7 +110,7 @@ func TestRedisTLS(t *testing.T) {
 
 // TestNewRejectsBadTable: a hostile table name never reaches SQL.
 func TestNewRejectsBadTable(t *testing.T) {
-	_, err := New(Config{PGDSN: sharedDSN, PGTable: `t"; DROP TABLE x; --`}, nil)
+	_, err := New(Config{PGDSN: testutil.SharedDSN, PGTable: `t"; DROP TABLE x; --`}, nil)
 	if err == nil || !strings.Contains(err.Error(), "PG_Table") {
 		t.Errorf("err = %v", err)
 	}

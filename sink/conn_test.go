@@ -78,6 +78,9 @@ func TestTiedDialer(t *testing.T) {
 			}
 			read := make(chan error, 1)
 			go func() { _, err := c.Read(make([]byte, 1)); read <- err }()
+			// Lets the read block before the life ends (a goroutine blocked
+			// in Read cannot be observed); should it start late, it reads a
+			// closed connection and the check below still holds.
 			time.Sleep(50 * time.Millisecond)
 			end()
 			select {

@@ -25,14 +25,14 @@ func settled(s *Sink) bool {
 	return st.Pending == 0 && st.QueueDepth == 0 && st.PendingTemplates == 0
 }
 
-func privateTable(t testing.TB) string { return uniq(t) }
+func privateTable(testing.TB) string { return uniq() }
 
 // TestPostgresDownAtStart (fault test 1): PostgreSQL is down when the sink
 // starts and comes up 10 s later; every template and every count arrives.
 func TestPostgresDownAtStart(t *testing.T) {
-	pg := privatePG(t)
-	rdb, prefix := redisPrefix(t, sharedRedis)
-	cfg := fast(Config{PGDSN: pg.dsn(privatePW), PGTable: privateTable(t), RedisAddr: sharedRedis, RedisPrefix: prefix, NewListMax: 1000})
+	pg := testutil.PrivatePG(t)
+	rdb, prefix := testutil.RedisPrefix(t, testutil.SharedRedis, "sinkt")
+	cfg := fast(Config{PGDSN: pg.DSN(testutil.PGPassword), PGTable: privateTable(t), RedisAddr: testutil.SharedRedis, RedisPrefix: prefix, NewListMax: 1000})
 	var lb testutil.Log
 	s, err := New(cfg, &lb)
 	if err != nil {
@@ -54,16 +54,16 @@ func TestPostgresDownAtStart(t *testing.T) {
 			ids = append(ids, tt.ID)
 		}
 		s.Hit(ids[i%len(ids)], 1)
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond) // pacing the stream, not waiting for a state
 	}
 	hits := int64(s.Stats().Hits)
 	if st := s.Stats(); st.Postgres.Errors[CauseConnect] == 0 || st.Postgres.Retries == 0 || st.Created != 0 {
 		t.Errorf("while down: %+v", st.Postgres)
 	}
-	pg.start(t)
-	waitFor(t, 30*time.Second, "backlog written", func() bool { return settled(s) })
+	pg.Start(t)
+	testutil.WaitFor(t, 30*time.Second, "backlog written", func() bool { return settled(s) })
 	closeSink(t, s)
-	r := pgQuery(t, pg.dsn(privatePW), `SELECT count(*), sum(hits)::bigint FROM `+cfg.PGTable)
+	r := testutil.PGQuery(t, pg.DSN(testutil.PGPassword), `SELECT count(*), sum(hits)::bigint FROM `+cfg.PGTable)
 	if r[0][0] != int64(len(ids)) || r[0][1] != hits {
 		t.Errorf("rows, hits = %v, want %d, %d", r, len(ids), hits)
 	}
@@ -78,9 +78,9 @@ func TestPostgresDownAtStart(t *testing.T) {
 // TestRedisKilled (fault test 2): Redis is killed mid-stream and restarted;
 // nothing is lost and no event is announced twice.
 func TestRedisKilled(t *testing.T) {
-	rs := privateRedis(t, "")
-	rs.start(t)
-	cfg := fast(Config{RedisAddr: rs.addr(), RedisPrefix: "killed", NewListMax: 10000})
+	rs := testutil.NewRedis(t, "")
+	rs.Start(t)
+	cfg := fast(Config{RedisAddr: rs.Addr(), RedisPrefix: "killed", NewListMax: 10000})
 	s, err := New(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -96,24 +96,28 @@ func TestRedisKilled(t *testing.T) {
 			for _, id := range ids[max(0, len(ids)-5):] {
 				s.Hit(id, 1)
 			}
-			time.Sleep(2 * time.Millisecond)
+			time.Sleep(2 * time.Millisecond) // pacing the stream
 		}
 		done <- ids
 	}()
-	time.Sleep(time.Second)
-	rs.kill()
-	time.Sleep(time.Second)
-	rs.start(t)
-	time.Sleep(time.Second)
+	// Kill Redis once events are flowing to it, start it again once the
+	// sink has failed against it, and stop the stream once writes succeed
+	// again: every phase is a state the sink reports, not a guessed time.
+	testutil.WaitFor(t, 10*time.Second, "writes to Redis before the kill", func() bool { return s.Stats().Redis.Batches > 0 })
+	rs.Kill()
+	testutil.WaitFor(t, 10*time.Second, "a failed write while Redis is down", func() bool { return s.Stats().Redis.Retries > 0 })
+	rs.Start(t)
+	restarted := s.Stats().Redis.Batches
+	testutil.WaitFor(t, 10*time.Second, "writes after the restart", func() bool { return s.Stats().Redis.Batches > restarted })
 	stop.Store(true)
 	ids := <-done
-	waitFor(t, 20*time.Second, "backlog written", func() bool { return settled(s) })
+	testutil.WaitFor(t, 20*time.Second, "backlog written", func() bool { return settled(s) })
 	hits := int64(s.Stats().Hits)
 	closeSink(t, s)
 	if st := s.Stats(); st.Redis.Retries == 0 {
 		t.Error("no retry counted: Redis was not down while events flowed")
 	}
-	rdb := rs.client()
+	rdb := rs.Client()
 	defer rdb.Close()
 	evs := listEvents(t, rdb, "killed:new")
 	count := map[string]int{}
@@ -137,22 +141,22 @@ func TestRedisKilled(t *testing.T) {
 // the caller's enqueue latency stays flat (p99 < 1 ms) because it never
 // waits for I/O, and the backlog is written once it resumes.
 func TestPostgresPaused(t *testing.T) {
-	pg := privatePG(t)
-	pg.start(t)
-	cfg := fast(Config{PGDSN: pg.dsn(privatePW), PGTable: privateTable(t), QueueBudget: 100000})
+	pg := testutil.PrivatePG(t)
+	pg.Start(t)
+	cfg := fast(Config{PGDSN: pg.DSN(testutil.PGPassword), PGTable: privateTable(t), QueueBudget: 100000})
 	s, err := New(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	seed := tmpl("pause", "before the pause", KindNew)
 	s.Template(seed)
-	waitFor(t, 10*time.Second, "first write", func() bool { return s.Stats().Created == 1 })
+	testutil.WaitFor(t, 10*time.Second, "first write", func() bool { return s.Stats().Created == 1 })
 
 	pause := 30 * time.Second
 	if testing.Short() {
 		pause = 5 * time.Second
 	}
-	pg.pause()
+	pg.Pause()
 	lat := make([]time.Duration, 0, 1<<20)
 	ids := []string{seed.ID}
 	start := time.Now()
@@ -172,11 +176,11 @@ func TestPostgresPaused(t *testing.T) {
 			lat = append(lat, time.Since(t0))
 		}
 		if i%100 == 0 {
-			time.Sleep(time.Millisecond)
+			time.Sleep(time.Millisecond) // pacing the stream
 		}
 	}
 	st := s.Stats()
-	pg.resume()
+	pg.Resume()
 	resumed := time.Now()
 	slices.Sort(lat)
 	p99, p999, maxL := lat[len(lat)*99/100], lat[len(lat)*999/1000], lat[len(lat)-1]
@@ -191,10 +195,10 @@ func TestPostgresPaused(t *testing.T) {
 		t.Errorf("%d entries dropped: the test outgrew its queue budget", st.Dropped)
 	}
 	hits := int64(s.Stats().Hits)
-	waitFor(t, 30*time.Second, "backlog written", func() bool { return settled(s) })
+	testutil.WaitFor(t, 30*time.Second, "backlog written", func() bool { return settled(s) })
 	t.Logf("backlog written %v after resuming", time.Since(resumed))
 	closeSink(t, s)
-	r := pgQuery(t, pg.dsn(privatePW), `SELECT count(*), sum(hits)::bigint FROM `+cfg.PGTable)
+	r := testutil.PGQuery(t, pg.DSN(testutil.PGPassword), `SELECT count(*), sum(hits)::bigint FROM `+cfg.PGTable)
 	if r[0][0] != int64(len(ids)) || r[0][1] != hits {
 		t.Errorf("rows, hits = %v, want %d, %d", r, len(ids), hits)
 	}
@@ -203,16 +207,16 @@ func TestPostgresPaused(t *testing.T) {
 // TestWrongPassword (fault test 6): refused credentials give a bounded retry
 // rate, an error counter, a clear log line, and the secret is never printed.
 func TestWrongPassword(t *testing.T) {
-	pg := privatePG(t)
-	pg.start(t)
-	rs := privateRedis(t, privatePW)
-	rs.start(t)
+	pg := testutil.PrivatePG(t)
+	pg.Start(t)
+	rs := testutil.NewRedis(t, testutil.PGPassword)
+	rs.Start(t)
 	const wrong = "Wr0ng-s3cret-4711"
 	dir := t.TempDir()
 	dsnFile, pwFile := filepath.Join(dir, "dsn"), filepath.Join(dir, "pw")
-	os.WriteFile(dsnFile, []byte(pg.dsn(wrong)+"\n"), 0o600)
+	os.WriteFile(dsnFile, []byte(pg.DSN(wrong)+"\n"), 0o600)
 	os.WriteFile(pwFile, []byte(wrong+"\n"), 0o600)
-	cfg := fast(Config{PGDSNFile: dsnFile, PGTable: privateTable(t), RedisAddr: rs.addr(), RedisPasswordFile: pwFile})
+	cfg := fast(Config{PGDSNFile: dsnFile, PGTable: privateTable(t), RedisAddr: rs.Addr(), RedisPasswordFile: pwFile})
 	var lb testutil.Log
 	s, err := New(cfg, &lb)
 	if err != nil {
@@ -224,7 +228,7 @@ func TestWrongPassword(t *testing.T) {
 	s.Template(tmpl("pw", "never written <*>", KindNew))
 	s.Hit(tmpl("pw", "never written <*>", KindNew).ID, 1)
 	run := 3 * time.Second
-	time.Sleep(run)
+	time.Sleep(run) // a measurement window: the retry rate is counted over run
 	st := s.Stats()
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
@@ -243,7 +247,7 @@ func TestWrongPassword(t *testing.T) {
 	}
 	log := lb.String()
 	t.Logf("log:\n%s", log)
-	if strings.Contains(log, wrong) || strings.Contains(log, privatePW) {
+	if strings.Contains(log, wrong) || strings.Contains(log, testutil.PGPassword) {
 		t.Error("a password appears in the log")
 	}
 	for _, want := range []string{"[drain] sink: postgres 127.0.0.1:", "write failed (auth)", "[drain] sink: redis 127.0.0.1:"} {
@@ -260,10 +264,10 @@ func TestWrongPassword(t *testing.T) {
 // stores are down: memory stays within the budget, the overflow is counted,
 // and everything within the budget is written once they return.
 func TestBudgetStoresDown(t *testing.T) {
-	pg := privatePG(t)
-	rs := privateRedis(t, "")
+	pg := testutil.PrivatePG(t)
+	rs := testutil.NewRedis(t, "")
 	const budget, total = 20000, 100000
-	cfg := fast(Config{PGDSN: pg.dsn(privatePW), PGTable: privateTable(t), RedisAddr: rs.addr(), RedisPrefix: "budget",
+	cfg := fast(Config{PGDSN: pg.DSN(testutil.PGPassword), PGTable: privateTable(t), RedisAddr: rs.Addr(), RedisPrefix: "budget",
 		NewListMax: budget + 1, QueueBudget: budget})
 	s, err := New(cfg, nil)
 	if err != nil {
@@ -278,7 +282,11 @@ func TestBudgetStoresDown(t *testing.T) {
 		tt.Sample = sample
 		s.Template(tt)
 	}
-	time.Sleep(3 * cfg.FlushInterval) // handed to the writers, which fail
+	// Redis is not tried yet: events wait for PostgreSQL to create the rows.
+	testutil.WaitFor(t, 10*time.Second, "the queue handed to the writers, which fail", func() bool {
+		st := s.Stats()
+		return st.QueueDepth == 0 && st.Postgres.Retries > 0
+	})
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	st := s.Stats()
@@ -290,17 +298,17 @@ func TestBudgetStoresDown(t *testing.T) {
 	if limit := int64(budget) * 2048; grown > limit {
 		t.Errorf("heap grew %d bytes, want < %d (2 KiB per budgeted entry)", grown, limit)
 	}
-	pg.start(t)
-	rs.start(t)
+	pg.Start(t)
+	rs.Start(t)
 	stop := make(chan struct{})
 	go logProgress(t, s, stop)
-	waitFor(t, 60*time.Second, "backlog written", func() bool { return settled(s) })
+	testutil.WaitFor(t, 60*time.Second, "backlog written", func() bool { return settled(s) })
 	close(stop)
 	closeSink(t, s)
-	if r := pgQuery(t, pg.dsn(privatePW), `SELECT count(*) FROM `+cfg.PGTable); r[0][0] != int64(budget) {
+	if r := testutil.PGQuery(t, pg.DSN(testutil.PGPassword), `SELECT count(*) FROM `+cfg.PGTable); r[0][0] != int64(budget) {
 		t.Errorf("rows = %v, want %d", r[0][0], budget)
 	}
-	rdb := rs.client()
+	rdb := rs.Client()
 	defer rdb.Close()
 	if n := rdb.LLen(context.Background(), "budget:new").Val(); n != budget {
 		t.Errorf("events = %d, want %d", n, budget)

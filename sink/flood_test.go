@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/awoooi/fluent-bit-drain/internal/testutil"
 )
 
 // TestFloodNotices: a notice goes once to the event log and to
@@ -14,16 +16,16 @@ import (
 // template lists; past maxFloodsPending waiting, notices are dropped and
 // counted; with Redis down a notice is counted lost and the sink goes on.
 func TestFloodNotices(t *testing.T) {
-	rdb, prefix := redisPrefix(t, sharedRedis)
+	rdb, prefix := testutil.RedisPrefix(t, testutil.SharedRedis, "sinkt")
 	var ev syncBuf
-	s, err := New(fast(Config{RedisAddr: sharedRedis, RedisPrefix: prefix, NewListMax: 3, Events: &ev}), nil)
+	s, err := New(fast(Config{RedisAddr: testutil.SharedRedis, RedisPrefix: prefix, NewListMax: 3, Events: &ev}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer closeSink(t, s)
 	for i := range 5 {
 		s.Flood(Flood{Partition: fmt.Sprintf("shop/noisy-%d", i), Source: "k8s_pod", Sample: "qzv kdjw plo", Throttled: uint64(100 + i), Burst: 2000, PerMinute: 60})
-		waitFor(t, 5*time.Second, "notice written", func() bool { return s.Stats().Floods == uint64(i+1) })
+		testutil.WaitFor(t, 5*time.Second, "notice written", func() bool { return s.Stats().Floods == uint64(i+1) })
 	}
 	ctx := context.Background()
 	got, err := rdb.LRange(ctx, prefix+":floods", 0, -1).Result()
@@ -59,14 +61,14 @@ func TestFloodNotices(t *testing.T) {
 // TestFloodNoticesBounded: the queue holds maxFloodsPending notices; the
 // rest are dropped and counted, and Flood never blocks.
 func TestFloodNoticesBounded(t *testing.T) {
-	rs := privateRedis(t, "")
-	rs.start(t)
-	s, err := New(fast(Config{RedisAddr: rs.addr(), RedisPrefix: "fl"}), nil)
+	rs := testutil.NewRedis(t, "")
+	rs.Start(t)
+	s, err := New(fast(Config{RedisAddr: rs.Addr(), RedisPrefix: "fl"}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer closeSink(t, s)
-	rs.kill() // every write fails: the notices are counted lost
+	rs.Kill() // every write fails: the notices are counted lost
 	start := time.Now()
 	for i := range 1000 {
 		s.Flood(Flood{Partition: fmt.Sprint("p", i), Sample: "x"})
@@ -74,7 +76,7 @@ func TestFloodNoticesBounded(t *testing.T) {
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("1000 Flood calls took %v with Redis down", d)
 	}
-	waitFor(t, 30*time.Second, "every notice written or dropped", func() bool {
+	testutil.WaitFor(t, 30*time.Second, "every notice written or dropped", func() bool {
 		st := s.Stats()
 		return st.Floods+st.FloodsLost == 1000
 	})

@@ -19,11 +19,11 @@ import (
 // sharedConfig gives a test its own table and key prefix on the shared servers.
 func sharedConfig(t testing.TB) (Config, *redis.Client) {
 	t.Helper()
-	rdb, prefix := redisPrefix(t, sharedRedis)
+	rdb, prefix := testutil.RedisPrefix(t, testutil.SharedRedis, "sinkt")
 	cfg := fast(Config{
-		PGDSN:       sharedDSN,
-		PGTable:     pgSchema(t, sharedDSN),
-		RedisAddr:   sharedRedis,
+		PGDSN:       testutil.SharedDSN,
+		PGTable:     pgSchema(t, testutil.SharedDSN),
+		RedisAddr:   testutil.SharedRedis,
 		RedisPrefix: prefix,
 		NewListMax:  1000,
 		Flags:       Flags{Enabled: true, ShadowMode: true},
@@ -63,12 +63,12 @@ func TestEndToEnd(t *testing.T) {
 	for range 10 {
 		s.Hit(a.ID, 2)
 	}
-	waitFor(t, 10*time.Second, "first batch", func() bool { return s.Stats().Redis.Rows >= 2 })
+	testutil.WaitFor(t, 10*time.Second, "first batch", func() bool { return s.Stats().Redis.Rows >= 2 })
 	s.Template(g)
 	s.Hit(g.ID, 5)
 	closeSink(t, s)
 
-	rows := pgQuery(t, sharedDSN, `SELECT template_id, partition, source, template, sample, hits, first_node, coalesce(parent_id, ''), shadow,
+	rows := testutil.PGQuery(t, testutil.SharedDSN, `SELECT template_id, partition, source, template, sample, hits, first_node, coalesce(parent_id, ''), shadow,
 		first_seen_at <= last_seen_at FROM `+cfg.PGTable+` ORDER BY first_seen_at`)
 	if len(rows) != 2 {
 		t.Fatalf("rows = %v", rows)
@@ -114,24 +114,24 @@ func TestFlagsAndAlerts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "flags polled", func() bool { return !s.Flags().ShadowMode })
+	testutil.WaitFor(t, 5*time.Second, "flags polled", func() bool { return !s.Flags().ShadowMode })
 	if !s.Flags().Enabled {
 		t.Error("a bogus enabled value must keep the static value (on)")
 	}
 	a := tmpl("p", "alert me <*>", KindNew)
 	s.Template(a)
-	waitFor(t, 10*time.Second, "alert", func() bool { return rdb.XLen(ctx, cfg.RedisPrefix+":alerts").Val() == 1 })
+	testutil.WaitFor(t, 10*time.Second, "alert", func() bool { return rdb.XLen(ctx, cfg.RedisPrefix+":alerts").Val() == 1 })
 	rdb.HSet(ctx, cfg.RedisPrefix+":flags", "enabled", "off")
-	waitFor(t, 5*time.Second, "kill switch", func() bool { return !s.Flags().Enabled })
+	testutil.WaitFor(t, 5*time.Second, "kill switch", func() bool { return !s.Flags().Enabled })
 	rdb.Del(ctx, cfg.RedisPrefix+":flags")
-	waitFor(t, 5*time.Second, "back to static", func() bool { return s.Flags() == cfg.Flags })
+	testutil.WaitFor(t, 5*time.Second, "back to static", func() bool { return s.Flags() == cfg.Flags })
 	closeSink(t, s)
 	msgs := rdb.XRange(ctx, cfg.RedisPrefix+":alerts", "-", "+").Val()
 	var e Event
 	if len(msgs) != 1 || json.Unmarshal([]byte(msgs[0].Values["event"].(string)), &e) != nil || e.ClusterID != a.ID || e.ShadowMode {
 		t.Errorf("alert stream = %v", msgs)
 	}
-	if r := pgQuery(t, sharedDSN, `SELECT shadow FROM `+cfg.PGTable); len(r) != 1 || r[0][0] != false {
+	if r := testutil.PGQuery(t, testutil.SharedDSN, `SELECT shadow FROM `+cfg.PGTable); len(r) != 1 || r[0][0] != false {
 		t.Errorf("shadow column = %v, want false", r)
 	}
 }
@@ -166,7 +166,7 @@ func TestTwoNodes(t *testing.T) {
 	wg.Wait()
 	closeSink(t, a)
 	closeSink(t, b)
-	if r := pgQuery(t, sharedDSN, `SELECT count(*), sum(hits)::bigint, count(DISTINCT first_node) FROM `+cfg.PGTable); r[0][0] != int64(50) || r[0][1] != int64(100) {
+	if r := testutil.PGQuery(t, testutil.SharedDSN, `SELECT count(*), sum(hits)::bigint, count(DISTINCT first_node) FROM `+cfg.PGTable); r[0][0] != int64(50) || r[0][1] != int64(100) {
 		t.Errorf("rows, hits, nodes = %v, want 50, 100", r)
 	}
 	evs := listEvents(t, rdb, cfg.RedisPrefix+":new")
@@ -286,7 +286,7 @@ func TestBufferReplay(t *testing.T) {
 	if st := s2.Stats(); st.Replayed != 60 || st.Created != 20 {
 		t.Errorf("replayed %d created %d", st.Replayed, st.Created)
 	}
-	if r := pgQuery(t, sharedDSN, `SELECT count(*), sum(hits)::bigint FROM `+cfg.PGTable); r[0][0] != int64(20) || r[0][1] != int64(210) {
+	if r := testutil.PGQuery(t, testutil.SharedDSN, `SELECT count(*), sum(hits)::bigint FROM `+cfg.PGTable); r[0][0] != int64(20) || r[0][1] != int64(210) {
 		t.Errorf("rows, hits = %v, want 20, 210", r)
 	}
 	if n := len(listEvents(t, rdb, cfg.RedisPrefix+":new")); n != 20 {
@@ -305,10 +305,10 @@ func TestBufferReplay(t *testing.T) {
 // TestConcurrentInsertOneWinner: two writers insert the same templates at
 // the same instant, many times: every template is created by exactly one.
 func TestConcurrentInsertOneWinner(t *testing.T) {
-	table := pgSchema(t, sharedDSN)
+	table := pgSchema(t, testutil.SharedDSN)
 	var ws [2]*pgWriter
 	for i := range ws {
-		w, err := newPGWriter(poolConfig(t, sharedDSN), table, "node-"+strconv.Itoa(i))
+		w, err := newPGWriter(poolConfig(t, testutil.SharedDSN), table, "node-"+strconv.Itoa(i))
 		if err != nil {
 			t.Fatal(err)
 		}

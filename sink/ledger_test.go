@@ -131,7 +131,7 @@ func (p *commitCutter) replies(c, up net.Conn) {
 
 func hitsOf(t testing.TB, table, id string) int64 {
 	t.Helper()
-	r := pgQuery(t, sharedDSN, `SELECT hits FROM `+table+` WHERE template_id = $1`, id)
+	r := testutil.PGQuery(t, testutil.SharedDSN, `SELECT hits FROM `+table+` WHERE template_id = $1`, id)
 	if len(r) != 1 {
 		t.Fatalf("template %s: %d rows", id, len(r))
 	}
@@ -163,10 +163,10 @@ func TestLedgerName(t *testing.T) {
 // per token and node, however often it is written; the insert still reports
 // the rows this node created, so a retried batch is announced.
 func TestPGLedgerSameBatchOnce(t *testing.T) {
-	table := pgSchema(t, sharedDSN)
+	table := pgSchema(t, testutil.SharedDSN)
 	ws := map[string]*pgWriter{}
 	for _, node := range []string{"node-a", "node-b"} {
-		w, err := newPGWriter(poolConfig(t, sharedDSN), table, node)
+		w, err := newPGWriter(poolConfig(t, testutil.SharedDSN), table, node)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -210,7 +210,7 @@ func TestPGLedgerSameBatchOnce(t *testing.T) {
 			t.Errorf("%s: hits = %d, want %d", step.name, h, step.hits)
 		}
 	}
-	r := pgQuery(t, sharedDSN, `SELECT node, token FROM `+strings.Replace(table, ".log_templates", ".log_templates_batches", 1)+` ORDER BY node`)
+	r := testutil.PGQuery(t, testutil.SharedDSN, `SELECT node, token FROM `+strings.Replace(table, ".log_templates", ".log_templates_batches", 1)+` ORDER BY node`)
 	if len(r) != 2 || r[0][1] != "a1" || r[1][1] != "a2" {
 		t.Errorf("ledger rows = %v, want node-a a1, node-b a2", r)
 	}
@@ -221,7 +221,7 @@ func TestPGLedgerSameBatchOnce(t *testing.T) {
 // sink retries the batch, finds its token in the ledger, and the counts
 // equal the lines sent.
 func TestPGLostCommitReply(t *testing.T) {
-	table := pgSchema(t, sharedDSN)
+	table := pgSchema(t, testutil.SharedDSN)
 	cut := newCommitCutter(t, sharedPGAddr, false)
 	cut.arm(1)
 	s, err := New(fast(Config{PGDSN: cut.dsn("postgres"), PGTable: table}), nil)
@@ -233,8 +233,8 @@ func TestPGLostCommitReply(t *testing.T) {
 	s.Template(b)
 	s.Hit(a.ID, 5)
 	s.Hit(b.ID, 7)
-	waitFor(t, 10*time.Second, "a COMMIT reply cut", func() bool { return cut.cuts.Load() == 1 })
-	waitFor(t, 10*time.Second, "backlog written", func() bool { return settled(s) })
+	testutil.WaitFor(t, 10*time.Second, "a COMMIT reply cut", func() bool { return cut.cuts.Load() == 1 })
+	testutil.WaitFor(t, 10*time.Second, "backlog written", func() bool { return settled(s) })
 	closeSink(t, s)
 	if ha, hb := hitsOf(t, table, a.ID), hitsOf(t, table, b.ID); ha != 5 || hb != 7 {
 		t.Errorf("hits = %d, %d, want 5, 7", ha, hb)
@@ -251,7 +251,7 @@ func TestPGLostCommitReply(t *testing.T) {
 // token; the next start replays it, finds the token in the ledger, and
 // neither counts it again nor fails to report the row it created.
 func TestPGReplayAfterLostCommit(t *testing.T) {
-	table := pgSchema(t, sharedDSN)
+	table := pgSchema(t, testutil.SharedDSN)
 	cut := newCommitCutter(t, sharedPGAddr, true)
 	cut.arm(1)
 	cfg := fast(Config{PGDSN: cut.dsn("postgres"), PGTable: table, BufferPath: filepath.Join(t.TempDir(), "drain.buf")})
@@ -262,7 +262,7 @@ func TestPGReplayAfterLostCommit(t *testing.T) {
 	a := tmpl("replay", "replayed after a lost commit <*>", KindNew)
 	s.Template(a)
 	s.Hit(a.ID, 3)
-	waitFor(t, 10*time.Second, "a COMMIT reply cut and a failed retry", func() bool {
+	testutil.WaitFor(t, 10*time.Second, "a COMMIT reply cut and a failed retry", func() bool {
 		return cut.cuts.Load() == 1 && s.Stats().Postgres.Retries >= 2
 	})
 	if h := hitsOf(t, table, a.ID); h != 3 {
@@ -270,12 +270,12 @@ func TestPGReplayAfterLostCommit(t *testing.T) {
 	}
 	closeWithBatchInFlight(t, s, a.ID, cfg.BufferPath, 300*time.Millisecond)
 
-	cfg.PGDSN = sharedDSN
+	cfg.PGDSN = testutil.SharedDSN
 	s2, err := New(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "replay written", func() bool { return settled(s2) })
+	testutil.WaitFor(t, 10*time.Second, "replay written", func() bool { return settled(s2) })
 	closeSink(t, s2)
 	if h := hitsOf(t, table, a.ID); h != 7 {
 		t.Errorf("hits = %d, want 3 + 4", h)
@@ -292,19 +292,19 @@ func TestPGReplayAfterLostCommit(t *testing.T) {
 // then counted twice (the limit the ledger removes). Once the owner applies
 // build/sql/log_templates.sql and grants the ledger, the writer uses it.
 func TestPGLedgerUnavailable(t *testing.T) {
-	table := pgSchema(t, sharedDSN)
+	table := pgSchema(t, testutil.SharedDSN)
 	schema := strings.Split(table, ".")[0]
-	role := uniq(t) + "_role"
-	pgQuery(t, sharedDSN, `CREATE ROLE `+role+` LOGIN`)
+	role := uniq() + "_role"
+	testutil.PGQuery(t, testutil.SharedDSN, `CREATE ROLE `+role+` LOGIN`)
 	t.Cleanup(func() { // before the schema goes: DROP OWNED revokes the grants
-		pgQuery(t, sharedDSN, `DROP OWNED BY `+role)
-		pgQuery(t, sharedDSN, `DROP ROLE `+role)
+		testutil.PGQuery(t, testutil.SharedDSN, `DROP OWNED BY `+role)
+		testutil.PGQuery(t, testutil.SharedDSN, `DROP ROLE `+role)
 	})
 	for _, stmt := range schemaSQL(quoteTable(t, table), "log_templates") {
-		pgQuery(t, sharedDSN, stmt)
+		testutil.PGQuery(t, testutil.SharedDSN, stmt)
 	}
-	pgQuery(t, sharedDSN, `GRANT USAGE ON SCHEMA `+schema+` TO `+role)
-	pgQuery(t, sharedDSN, `GRANT SELECT, INSERT, UPDATE ON `+table+` TO `+role)
+	testutil.PGQuery(t, testutil.SharedDSN, `GRANT USAGE ON SCHEMA `+schema+` TO `+role)
+	testutil.PGQuery(t, testutil.SharedDSN, `GRANT SELECT, INSERT, UPDATE ON `+table+` TO `+role)
 
 	cut := newCommitCutter(t, sharedPGAddr, false)
 	cut.arm(1)
@@ -319,8 +319,8 @@ func TestPGLedgerUnavailable(t *testing.T) {
 	a := tmpl("noledger", "written without the ledger <*>", KindNew)
 	s.Template(a)
 	s.Hit(a.ID, 5)
-	waitFor(t, 10*time.Second, "a COMMIT reply cut", func() bool { return cut.cuts.Load() == 1 })
-	waitFor(t, 10*time.Second, "backlog written", func() bool { return settled(s) })
+	testutil.WaitFor(t, 10*time.Second, "a COMMIT reply cut", func() bool { return cut.cuts.Load() == 1 })
+	testutil.WaitFor(t, 10*time.Second, "backlog written", func() bool { return settled(s) })
 	if h := hitsOf(t, table, a.ID); h != 10 {
 		t.Errorf("hits = %d without the ledger, want 5 counted twice (the cut did not bite?)", h)
 	}
@@ -335,7 +335,7 @@ func TestPGLedgerUnavailable(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, sharedDSN)
+	conn, err := pgx.Connect(ctx, testutil.SharedDSN)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,20 +345,23 @@ func TestPGLedgerUnavailable(t *testing.T) {
 		t.Fatalf("applying build/sql/log_templates.sql: %v", err)
 	}
 	s.Hit(a.ID, 1)
-	waitFor(t, 10*time.Second, "a batch without grant on the ledger", func() bool { return s.Stats().Unguarded == 2 })
+	testutil.WaitFor(t, 10*time.Second, "a batch without grant on the ledger", func() bool { return s.Stats().Unguarded == 2 })
 
-	pgQuery(t, sharedDSN, `GRANT SELECT, INSERT, UPDATE ON `+schema+`.log_templates_batches TO `+role)
-	waitFor(t, 10*time.Second, "the ledger in use", func() bool {
+	testutil.PGQuery(t, testutil.SharedDSN, `GRANT SELECT, INSERT, UPDATE ON `+schema+`.log_templates_batches TO `+role)
+	// A hit per poll until a batch finds the ledger usable again.
+	testutil.WaitFor(t, 10*time.Second, "the ledger in use", func() bool {
+		if strings.Contains(lb.String(), "in use again") {
+			return true
+		}
 		s.Hit(a.ID, 1)
-		time.Sleep(3 * cfg.FlushInterval)
-		return strings.Contains(lb.String(), "in use again")
+		return false
 	})
-	waitFor(t, 10*time.Second, "backlog written", func() bool { return settled(s) })
+	testutil.WaitFor(t, 10*time.Second, "backlog written", func() bool { return settled(s) })
 	before := hitsOf(t, table, a.ID)
 	cut.arm(1)
 	s.Hit(a.ID, 7)
-	waitFor(t, 10*time.Second, "a second COMMIT reply cut", func() bool { return cut.cuts.Load() == 2 })
-	waitFor(t, 10*time.Second, "backlog written", func() bool { return settled(s) })
+	testutil.WaitFor(t, 10*time.Second, "a second COMMIT reply cut", func() bool { return cut.cuts.Load() == 2 })
+	testutil.WaitFor(t, 10*time.Second, "backlog written", func() bool { return settled(s) })
 	if h := hitsOf(t, table, a.ID); h != before+7 {
 		t.Errorf("hits = %d with the ledger, want %d + 7", h, before)
 	}

@@ -8,9 +8,7 @@ package sink
 
 import (
 	"context"
-	"crypto/tls"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -20,77 +18,6 @@ import (
 	"github.com/awoooi/fluent-bit-drain/internal/testutil"
 	"github.com/redis/go-redis/v9"
 )
-
-// tlsRedis is a private redis-server (see privateRedis) that listens with
-// TLS only, presenting a certificate issued by ca.
-type tlsRedis struct {
-	*redisServer
-	ca                *testutil.CA
-	certFile, keyFile string
-}
-
-// privateTLSRedis prepares a TLS-only private Redis; password, when set,
-// is the default user's requirepass. The server is not started.
-func privateTLSRedis(t testing.TB, password string, ca *testutil.CA) *tlsRedis {
-	t.Helper()
-	r := &tlsRedis{redisServer: privateRedis(t, password)}
-	r.setCA(t, ca)
-	return r
-}
-
-// setCA makes the server present a certificate from ca at its next start.
-func (r *tlsRedis) setCA(t testing.TB, ca *testutil.CA) {
-	t.Helper()
-	r.ca = ca
-	r.certFile, r.keyFile = ca.ServerCert(t, r.dir, "server-"+ca.Cert.Subject.CommonName)
-}
-
-// startTLS starts redis-server with --port 0 and --tls-port, and waits until
-// a TLS client trusting r.ca gets PONG. It skips the test when this
-// redis-server was built without TLS.
-func (r *tlsRedis) startTLS(t testing.TB) {
-	t.Helper()
-	args := []string{"--port", "0", "--tls-port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
-		"--tls-cert-file", r.certFile, "--tls-key-file", r.keyFile, "--tls-ca-cert-file", r.ca.File,
-		"--tls-auth-clients", "no", "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--dir", r.dir}
-	if r.password != "" {
-		args = append(args, "--requirepass", r.password)
-	}
-	var out testutil.Buffer
-	r.cmd = exec.Command("redis-server", args...)
-	r.cmd.Stdout, r.cmd.Stderr = &out, &out
-	if err := r.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	rdb := r.tlsClient(r.password)
-	defer rdb.Close()
-	for i := 0; i < 100; i++ {
-		if rdb.Ping(context.Background()).Err() == nil {
-			return
-		}
-		// redis-server prints why it refuses its arguments, then exits.
-		if log := string(out.Bytes()); strings.Contains(log, "FATAL") || strings.Contains(log, "Failed to configure TLS") {
-			r.kill()
-			low := strings.ToLower(log)
-			if strings.Contains(low, "tls") && (strings.Contains(low, "not supported") || strings.Contains(low, "bad directive")) {
-				t.Skipf("redis-server lacks TLS support (Debian's links libssl; a build without BUILD_TLS=yes does not): %s", strings.TrimSpace(log))
-			}
-			t.Fatalf("TLS redis-server refused to start: %s", log)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("TLS redis-server did not come up on %s: %s", r.addr(), out.Bytes())
-}
-
-// tlsClient is the test's own go-redis client, verifying the server with r.ca.
-func (r *tlsRedis) tlsClient(password string) *redis.Client {
-	return r.tlsClientAs("", password)
-}
-
-func (r *tlsRedis) tlsClientAs(user, password string) *redis.Client {
-	return redis.NewClient(&redis.Options{Addr: r.addr(), Username: user, Password: password, MaxRetries: -1,
-		DialTimeout: 2 * time.Second, TLSConfig: &tls.Config{RootCAs: r.ca.Pool(), ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}})
-}
 
 // tlsFeed hands the sink n new templates and one hit each, and fails the test
 // if the calls take long: the sink must never block on Redis.
@@ -150,7 +77,7 @@ func TestRedisTLSLive(t *testing.T) {
 		name, user, password string
 	}{
 		{"no password", "", ""},
-		{"requirepass", "", privatePW},
+		{"requirepass", "", testutil.PGPassword},
 		{"ACL user", aclUser, aclPW},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -158,13 +85,14 @@ func TestRedisTLSLive(t *testing.T) {
 			ca := testutil.NewCA(t, dir, "drain-test-ca")
 			adminPW := ""
 			if tc.user != "" || tc.password != "" {
-				adminPW = privatePW
+				adminPW = testutil.PGPassword
 			}
-			rs := privateTLSRedis(t, adminPW, ca)
-			rs.startTLS(t)
-			admin := rs.tlsClient(adminPW)
+			rs := testutil.NewRedis(t, adminPW)
+			rs.SetCA(t, ca)
+			rs.StartTLS(t)
+			admin := rs.TLSClient("", adminPW)
 			defer admin.Close()
-			prefix := "tls" + strconv.Itoa(int(uniqN.Add(1)))
+			prefix := testutil.Uniq("tls")
 			if tc.user != "" {
 				err := admin.Do(context.Background(), "ACL", "SETUSER", tc.user, "reset", "on", ">"+tc.password,
 					"~"+prefix+":*", "+@all").Err()
@@ -172,10 +100,10 @@ func TestRedisTLSLive(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			s, lb := newTLSSink(t, fast(Config{RedisAddr: rs.addr(), RedisTLS: true, RedisCAFile: ca.File, RedisPrefix: prefix,
+			s, lb := newTLSSink(t, fast(Config{RedisAddr: rs.Addr(), RedisTLS: true, RedisCAFile: ca.File, RedisPrefix: prefix,
 				RedisUsername: tc.user, NewListMax: 1000}), dir, tc.password)
 			ids := tlsFeed(t, s, "tls", 20)
-			waitFor(t, 10*time.Second, "announced over TLS", func() bool { return settled(s) })
+			testutil.WaitFor(t, 10*time.Second, "announced over TLS", func() bool { return settled(s) })
 			closeSink(t, s)
 			st := s.Stats()
 			if st.Redis.Batches == 0 || st.Redis.Retries != 0 || st.Lost != 0 {
@@ -203,8 +131,8 @@ func TestRedisTLSFaults(t *testing.T) {
 		cause     string
 		logWants  []string
 		namesAddr bool // the failure line names the server
-		setUp     func(t *testing.T, rs *tlsRedis, other *testutil.CA)
-		fix       func(t *testing.T, rs *tlsRedis)
+		setUp     func(t *testing.T, rs *testutil.Redis, other *testutil.CA)
+		fix       func(t *testing.T, rs *testutil.Redis, trusted *testutil.CA)
 		serverPW  string
 	}{
 		{
@@ -213,16 +141,14 @@ func TestRedisTLSFaults(t *testing.T) {
 			logWants:  []string{"write failed (connect)", "TLS handshake with 127.0.0.1:", "certificate signed by unknown authority"},
 			namesAddr: true,
 			// The server presents a certificate from another CA.
-			setUp: func(t *testing.T, rs *tlsRedis, other *testutil.CA) {
-				trusted := rs.ca
-				rs.setCA(t, other)
-				rs.startTLS(t)
-				rs.ca = trusted // fix restarts with a certificate from the trusted CA
+			setUp: func(t *testing.T, rs *testutil.Redis, other *testutil.CA) {
+				rs.SetCA(t, other)
+				rs.StartTLS(t)
 			},
-			fix: func(t *testing.T, rs *tlsRedis) {
-				rs.kill()
-				rs.setCA(t, rs.ca)
-				rs.startTLS(t)
+			fix: func(t *testing.T, rs *testutil.Redis, trusted *testutil.CA) {
+				rs.Kill()
+				rs.SetCA(t, trusted)
+				rs.StartTLS(t)
 			},
 		},
 		{
@@ -232,26 +158,26 @@ func TestRedisTLSFaults(t *testing.T) {
 			cause:     CauseTimeout,
 			logWants:  []string{"write failed (timeout)", "a server that does not speak TLS"},
 			namesAddr: true,
-			setUp: func(t *testing.T, rs *tlsRedis, _ *testutil.CA) {
-				rs.start(t) // plain TCP on the same port
+			setUp: func(t *testing.T, rs *testutil.Redis, _ *testutil.CA) {
+				rs.Start(t) // plain TCP on the same port
 			},
-			fix: func(t *testing.T, rs *tlsRedis) {
-				rs.kill()
-				rs.startTLS(t)
+			fix: func(t *testing.T, rs *testutil.Redis, _ *testutil.CA) {
+				rs.Kill()
+				rs.StartTLS(t)
 			},
 		},
 		{
 			name:      "wrong password",
 			password:  wrongPW,
-			serverPW:  privatePW,
+			serverPW:  testutil.PGPassword,
 			cause:     CauseAuth,
 			logWants:  []string{"write failed (auth)"},
 			namesAddr: true,
-			setUp: func(t *testing.T, rs *tlsRedis, _ *testutil.CA) {
-				rs.startTLS(t)
+			setUp: func(t *testing.T, rs *testutil.Redis, _ *testutil.CA) {
+				rs.StartTLS(t)
 			},
-			fix: func(t *testing.T, rs *tlsRedis) {
-				admin := rs.tlsClient(rs.password)
+			fix: func(t *testing.T, rs *testutil.Redis, _ *testutil.CA) {
+				admin := rs.TLSClient("", rs.Password)
 				defer admin.Close()
 				if err := admin.ConfigSet(context.Background(), "requirepass", wrongPW).Err(); err != nil {
 					t.Fatal(err)
@@ -263,13 +189,14 @@ func TestRedisTLSFaults(t *testing.T) {
 			dir := t.TempDir()
 			ca := testutil.NewCA(t, dir, "drain-trusted-ca")
 			other := testutil.NewCA(t, dir, "drain-other-ca")
-			rs := privateTLSRedis(t, tc.serverPW, ca)
+			rs := testutil.NewRedis(t, tc.serverPW)
+			rs.SetCA(t, ca) // a server started plain keeps ca for the fix
 			tc.setUp(t, rs, other)
-			prefix := "tlsfault" + strconv.Itoa(int(uniqN.Add(1)))
-			s, lb := newTLSSink(t, fast(Config{RedisAddr: rs.addr(), RedisTLS: true, RedisCAFile: ca.File, RedisPrefix: prefix,
+			prefix := testutil.Uniq("tlsfault")
+			s, lb := newTLSSink(t, fast(Config{RedisAddr: rs.Addr(), RedisTLS: true, RedisCAFile: ca.File, RedisPrefix: prefix,
 				NewListMax: 1000, CallTimeout: time.Second}), dir, tc.password)
 			ids := tlsFeed(t, s, "fault", 10)
-			waitFor(t, 10*time.Second, "Redis errors counted", func() bool {
+			testutil.WaitFor(t, 10*time.Second, "Redis errors counted", func() bool {
 				st := s.Stats()
 				return st.Redis.Retries >= 2 && errSum(st.Redis.Errors) >= 2
 			})
@@ -288,10 +215,10 @@ func TestRedisTLSFaults(t *testing.T) {
 					t.Errorf("log lacks %q", want)
 				}
 			}
-			if tc.namesAddr && !strings.Contains(log, "sink: redis "+rs.addr()+": write failed") {
-				t.Errorf("log does not name the address %s", rs.addr())
+			if tc.namesAddr && !strings.Contains(log, "sink: redis "+rs.Addr()+": write failed") {
+				t.Errorf("log does not name the address %s", rs.Addr())
 			}
-			for _, secret := range []string{wrongPW, privatePW} {
+			for _, secret := range []string{wrongPW, testutil.PGPassword} {
 				if strings.Contains(log, secret) {
 					t.Error("a password appears in the log")
 				}
@@ -300,8 +227,8 @@ func TestRedisTLSFaults(t *testing.T) {
 				t.Errorf("%d failure lines for one repeated cause: want rate-limited", n)
 			}
 
-			tc.fix(t, rs)
-			waitFor(t, 15*time.Second, "backlog written once fixed", func() bool { return settled(s) })
+			tc.fix(t, rs, ca)
+			testutil.WaitFor(t, 15*time.Second, "backlog written once fixed", func() bool { return settled(s) })
 			closeSink(t, s)
 			if st := s.Stats(); st.Lost != 0 || st.Dropped != 0 {
 				t.Errorf("after the fix: lost %d, dropped %d", st.Lost, st.Dropped)
@@ -309,9 +236,9 @@ func TestRedisTLSFaults(t *testing.T) {
 			if !strings.Contains(lb.String(), "redis: writes succeed again") {
 				t.Errorf("no recovery line in log:\n%s", lb.String())
 			}
-			rdb := rs.tlsClient(tc.password)
+			rdb := rs.TLSClient("", tc.password)
 			if tc.password == "" {
-				rdb = rs.tlsClient(rs.password)
+				rdb = rs.TLSClient("", rs.Password)
 			}
 			defer rdb.Close()
 			tlsCheckAnnounced(t, rdb, prefix, ids)

@@ -18,11 +18,11 @@ func TestRejectedRowsBisected(t *testing.T) {
 	cfg, rdb := sharedConfig(t)
 	var lb testutil.Log
 	for _, stmt := range schemaSQL(quoteTable(t, cfg.PGTable), "log_templates") {
-		pgQuery(t, sharedDSN, stmt)
+		testutil.PGQuery(t, testutil.SharedDSN, stmt)
 	}
-	pgQuery(t, sharedDSN, `ALTER TABLE `+cfg.PGTable+` ADD CONSTRAINT no_poison CHECK (template NOT LIKE '%poison%')`)
+	testutil.PGQuery(t, testutil.SharedDSN, `ALTER TABLE `+cfg.PGTable+` ADD CONSTRAINT no_poison CHECK (template NOT LIKE '%poison%')`)
 	full := tmpl("bisect", "counter already full <*>", KindNew)
-	pgQuery(t, sharedDSN, `INSERT INTO `+cfg.PGTable+` (template_id, partition, template, hits, first_seen_at, last_seen_at)
+	testutil.PGQuery(t, testutil.SharedDSN, `INSERT INTO `+cfg.PGTable+` (template_id, partition, template, hits, first_seen_at, last_seen_at)
 		VALUES ($1, 'bisect', $2, $3, now(), now())`, full.ID, full.Template, int64(math.MaxInt64-1))
 
 	cfg.FlushInterval = 300 * time.Millisecond // one batch
@@ -46,14 +46,14 @@ func TestRejectedRowsBisected(t *testing.T) {
 		}
 	}
 	s.Hit(full.ID, 5) // bigint overflow: 22003
-	waitFor(t, 10*time.Second, "backlog written", func() bool { return settled(s) })
+	testutil.WaitFor(t, 10*time.Second, "backlog written", func() bool { return settled(s) })
 	closeSink(t, s)
 
-	r := pgQuery(t, sharedDSN, `SELECT count(*), coalesce(sum(hits), 0)::bigint FROM `+cfg.PGTable+` WHERE template_id <> $1`, full.ID)
+	r := testutil.PGQuery(t, testutil.SharedDSN, `SELECT count(*), coalesce(sum(hits), 0)::bigint FROM `+cfg.PGTable+` WHERE template_id <> $1`, full.ID)
 	if r[0][0] != int64(len(good)) || r[0][1] != wantHits {
 		t.Errorf("rows, hits = %v, want %d, %d", r[0], len(good), wantHits)
 	}
-	if r := pgQuery(t, sharedDSN, `SELECT hits FROM `+cfg.PGTable+` WHERE template_id = $1`, full.ID); r[0][0] != int64(math.MaxInt64-1) {
+	if r := testutil.PGQuery(t, testutil.SharedDSN, `SELECT hits FROM `+cfg.PGTable+` WHERE template_id = $1`, full.ID); r[0][0] != int64(math.MaxInt64-1) {
 		t.Errorf("full counter = %v", r[0][0])
 	}
 	if n := len(listEvents(t, rdb, cfg.RedisPrefix+":new")); n != len(good) {

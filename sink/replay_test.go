@@ -62,8 +62,8 @@ func pipe(dst, src net.Conn, pass func([]byte) bool) {
 // was lost is spilled at Close with its token; the next start sees the
 // token in <prefix>:batch:<node> and does not announce or count it again.
 func TestRedisReplayAfterLostReply(t *testing.T) {
-	rdb, prefix := redisPrefix(t, sharedRedis)
-	proxy := newReplyEater(t, sharedRedis)
+	rdb, prefix := testutil.RedisPrefix(t, testutil.SharedRedis, "sinkt")
+	proxy := newReplyEater(t, testutil.SharedRedis)
 	cfg := fast(Config{RedisAddr: proxy.addr, RedisPrefix: prefix, NewListMax: 1000,
 		BufferPath: filepath.Join(t.TempDir(), "drain.buf")})
 	cfg.CallTimeout = 300 * time.Millisecond
@@ -76,12 +76,12 @@ func TestRedisReplayAfterLostReply(t *testing.T) {
 	s.Template(b)
 	s.Hit(a.ID, 3)
 	ctx := context.Background()
-	waitFor(t, 5*time.Second, "batch applied, reply lost", func() bool {
+	testutil.WaitFor(t, 5*time.Second, "batch applied, reply lost", func() bool {
 		return rdb.LLen(ctx, prefix+":new").Val() == 2 && s.Stats().Redis.Errors[CauseTimeout] > 0
 	})
 	closeWithBatchInFlight(t, s, a.ID, cfg.BufferPath, 200*time.Millisecond)
 
-	cfg.RedisAddr = sharedRedis
+	cfg.RedisAddr = testutil.SharedRedis
 	s2, err := New(cfg, nil)
 	if err != nil {
 		t.Fatal(err)

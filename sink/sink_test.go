@@ -240,7 +240,7 @@ func TestWriterPanicRecovered(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Template(tmpl("p", "first <*>", KindNew))
-	waitFor(t, 5*time.Second, "panic counted", func() bool { return s.Stats().EventLog.Errors[CausePanic] == 1 })
+	testutil.WaitFor(t, 5*time.Second, "panic counted", func() bool { return s.Stats().EventLog.Errors[CausePanic] == 1 })
 	s.Template(tmpl("p", "second <*>", KindNew))
 	closeSink(t, s)
 	if evs := pw.out.events(t); len(evs) != 1 || evs[0].Template != "second <*>" {
@@ -257,8 +257,8 @@ func TestWriterPanicRecovered(t *testing.T) {
 // downConfig points both stores at ports nothing listens on.
 func downConfig(t testing.TB) Config {
 	return fast(Config{
-		PGDSN:     fmt.Sprintf("postgres://postgres@127.0.0.1:%d/test?sslmode=disable&connect_timeout=1", freePort(t)),
-		RedisAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+		PGDSN:     fmt.Sprintf("postgres://postgres@127.0.0.1:%d/test?sslmode=disable&connect_timeout=1", testutil.Port(t)),
+		RedisAddr: fmt.Sprintf("127.0.0.1:%d", testutil.Port(t)),
 	})
 }
 

@@ -1,6 +1,6 @@
 // Package deploytest checks the deployment artefacts (fluent-bit.conf, build/plugins.conf,
-// build/parsers.conf, the Dockerfile and the sample logs) against the rules of the Fluent Bit
-// contract. Nothing here runs in the plugin: it exists for its tests, which need readers for
+// build/parsers.conf, the Dockerfile and the sample logs) against what
+// docs/fluent-bit.md says of Fluent Bit. Nothing here runs in the plugin: it exists for its tests, which need readers for
 // Fluent Bit's classic configuration format and for Dockerfiles.
 package deploytest
 

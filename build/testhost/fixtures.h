@@ -1,7 +1,7 @@
 //go:build ignore
 
 /*
- * fixtures.h - writes the chunk fixtures of the contract's Appendix A as
+ * fixtures.h - writes the chunk fixtures of docs/fluent-bit.md#fixtures as
  * msgpack files plus an index (--write-fixtures DIR). Included once by
  * flb_host.c after mpbuf.h.
  *
@@ -191,7 +191,7 @@ static void write_fixtures(const char *dir)
     fx_v2(&f, "{}", "{\"log\":\"valid after\"}");
     fx_write(dir, idx, "ts-invalid-ext", "app.test", &f, "valid, ext type 1, fixext4 type 0, valid: 2 invalid events");
 
-    /* 5. bodies of contract section 5 */
+    /* 5. bodies of docs/fluent-bit.md#records */
     fx_v2(&f, "{}",
           "{\"time\":\"2026-11-25T17:40:01.123456789Z\",\"stream\":\"stdout\",\"_p\":\"F\",\"log\":\"[INFO] "
           "10.244.1.5:53122 - 4321 \\\"A IN api.example.com. udp 33 false 512\\\" NOERROR qr,rd,ra 94 0.000312s\","

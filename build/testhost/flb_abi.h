@@ -3,7 +3,7 @@
 /*
  * flb_abi.h - the structures Fluent Bit shares with a Go proxy output plugin,
  * laid out exactly as Fluent Bit v4.2.3+ declares them (LP64).
- * Source: shared/fluent-bit-go-contract.md section 2.
+ * Layouts: docs/fluent-bit.md#proxy-def, #plugin-struct, #api-struct.
  */
 #ifndef FLB_HOST_ABI_H
 #define FLB_HOST_ABI_H

@@ -4,7 +4,7 @@
  * flb-host - loads a Fluent Bit Go output plugin (.so) the way Fluent Bit
  * v4.2.x does and drives it with chunks built from local files.
  *
- * It follows shared/fluent-bit-go-contract.md section 2.6: signal handlers
+ * It follows docs/fluent-bit.md#test-host: signal handlers
  * installed before dlopen, the def/plugin/api/context structures with
  * Fluent Bit's layouts, Init on an engine thread named flb-pipeline, every
  * flush on a freshly malloc'd coroutine stack (makecontext/swapcontext),
@@ -204,7 +204,7 @@ static uint64_t now_us(void)
 }
 
 /* ------------------------------------------------------------------ */
-/* signals (contract 2.6.1, as flb_signal_init in src/fluent-bit.c)     */
+/* signals (docs/fluent-bit.md#test-host step 1, as flb_signal_init)    */
 
 static volatile sig_atomic_t exit_requested, reload_requested;
 
@@ -232,7 +232,7 @@ static void host_signal_handler(int sig)
     line[n] = '\0';
     sig_write(line);
     /* Fluent Bit re-runs flb_signal_init() on every signal, which replaces
-     * the Go runtime's SIGSEGV/SIGFPE handlers (contract 3.6). */
+     * the Go runtime's SIGSEGV/SIGFPE handlers (docs/fluent-bit.md#crashes). */
     host_signal_init();
     switch (sig) {
     case SIGSEGV:
@@ -280,7 +280,7 @@ static size_t n_chunks, cap_chunks;
 static void add_chunk(const char *tag, struct buf *b, size_t records)
 {
     if (b->len == 0)
-        return; /* contract 2.6.8: never flush an empty chunk */
+        return; /* docs/fluent-bit.md#test-host step 8: never flush an empty chunk */
     if (n_chunks == cap_chunks) {
         cap_chunks = cap_chunks ? cap_chunks * 2 : 64;
         struct chunk *n = realloc(chunks, cap_chunks * sizeof *chunks);
@@ -328,7 +328,7 @@ static void put_ts(struct buf *b)
 }
 
 /* Appends one event around an already-encoded body map, as Fluent Bit's
- * log event encoder does (contract 4.1). */
+ * log event encoder does (docs/fluent-bit.md#chunks). */
 static void put_event(struct buf *b, const uint8_t *body, size_t blen)
 {
     static const uint8_t arr32_2[5] = {0xdd, 0, 0, 0, 2};
@@ -501,7 +501,7 @@ static void build_chunks(void)
 }
 
 /* ------------------------------------------------------------------ */
-/* instances and the property getter (contract 2.5)                    */
+/* instances and the property getter (docs/fluent-bit.md#config-keys)  */
 
 struct prop {
     char *key;
@@ -793,7 +793,7 @@ static int api_log_check(void *ins, int level)
 }
 
 /* ------------------------------------------------------------------ */
-/* flushing: fresh coroutine stack per call (contract 2.6.7)           */
+/* flushing: fresh coroutine stack per call (fluent-bit.md step 7)    */
 
 struct coro_call {
     struct instance *in;
@@ -945,7 +945,7 @@ static void deliver(struct instance *in, struct chunk *c)
 }
 
 /* ------------------------------------------------------------------ */
-/* workers (contract 2.6.7 mode B)                                     */
+/* workers (docs/fluent-bit.md#test-host step 7)                       */
 
 static void *worker_main(void *arg)
 {
@@ -1033,7 +1033,7 @@ static void workers_stop(struct instance *in)
 }
 
 /* ------------------------------------------------------------------ */
-/* loading and registration (contract 2.6.2 - 2.6.5)                   */
+/* loading and registration (docs/fluent-bit.md#test-host steps 2-5)   */
 
 static void *sym(void *dl, const char *name)
 {
@@ -1110,7 +1110,7 @@ static struct gen *gen_load(int no, int hot_reloading)
     hlog("registered name=%s description=%s flags=%d", d->name, d->description ? d->description : "(null)",
          d->flags);
 
-    /* contract 2.6.4: symbol resolution */
+    /* docs/fluent-bit.md#test-host step 4: symbol resolution */
     g->plugin = xcalloc(1, sizeof *g->plugin);
     g->plugin->name = xstrdup(d->name);
     g->plugin->cb_init = (int (*)(struct flbgo_output_plugin *))sym(g->dl, "FLBPluginInit");
@@ -1166,7 +1166,7 @@ static bool gen_ready(const struct gen *g)
 }
 
 /* ------------------------------------------------------------------ */
-/* engine thread (contract 2.6.6)                                      */
+/* engine thread (docs/fluent-bit.md#test-host step 6)                 */
 
 static void instance_shutdown(struct gen *g, struct instance *in)
 {
@@ -1335,7 +1335,7 @@ static const char usage[] =
     "usage: flb-host [options] PATH.so\n"
     "\n"
     "Loads a Fluent Bit Go output plugin exactly like Fluent Bit v4.2.x does\n"
-    "(shared/fluent-bit-go-contract.md 2.6) and flushes chunks built from files.\n"
+    "(docs/fluent-bit.md#test-host) and flushes chunks built from files.\n"
     "The .so basename must not start with 'flb-' (Fluent Bit would treat it as a C plugin).\n"
     "\n"
     "Instances and properties:\n"
@@ -1370,7 +1370,7 @@ static const char usage[] =
     "  --time SEC[.NSEC]   fixed event time instead of the clock (reproducible bytes)\n"
     "  --repeat K          feed all chunks K times (soak, bench)\n"
     "  --dump-chunks DIR   also write every chunk to DIR/chunk-NNNNNN.msgpack + DIR/index.tsv\n"
-    "  --write-fixtures DIR  write the contract's Appendix A chunk fixtures to DIR (*.msgpack +\n"
+    "  --write-fixtures DIR  write the chunk fixtures (docs/fluent-bit.md#fixtures) to DIR (*.msgpack +\n"
     "                      index.tsv: file, tag, events, records, description); PATH.so optional\n"
     "\n"
     "Engine:\n"
@@ -1619,7 +1619,8 @@ static void parse_args(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    /* contract 2.6.1: Fluent Bit installs its handlers before option parsing and dlopen */
+    /* docs/fluent-bit.md#test-host step 1: Fluent Bit installs its handlers
+     * before option parsing and dlopen */
     host_signal_init();
     signal(SIGPIPE, SIG_IGN);
     parse_args(argc, argv);
@@ -1657,7 +1658,8 @@ int main(int argc, char **argv)
                 continue;
             }
             reload_requested = 0;
-            /* contract 2.6.10: register the new generation while the old one flushes */
+            /* docs/fluent-bit.md#test-host step 10: register the new
+             * generation while the old one flushes */
             hlog("reload: loading generation %d while generation %d is flushing", cur->no + 1, cur->no);
             next = gen_load(cur->no + 1, 1);
             unsigned long during = atomic_load(&cur->flushes_done);

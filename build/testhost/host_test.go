@@ -1,6 +1,6 @@
 // Package testhost tests flb-host (flb_host.c), the C program that loads a
 // Fluent Bit Go output plugin the way Fluent Bit does, by driving the probe
-// plugin in ./probe through the scenarios of the contract's Appendix A.
+// plugin in ./probe through the scenarios of docs/fluent-bit.md#fixtures.
 package testhost
 
 import (
@@ -233,17 +233,6 @@ func (r result) mustNotContain(t *testing.T, subs ...string) {
 	}
 }
 
-// lineIndex is the index of the first output line matching re, or -1.
-func (r result) lineIndex(re string) int {
-	rx := regexp.MustCompile(re)
-	for i, l := range strings.Split(r.out, "\n") {
-		if rx.MatchString(l) {
-			return i
-		}
-	}
-	return -1
-}
-
 // inOrder checks that a line matching each pattern exists, in this order.
 func (r result) inOrder(t *testing.T, patterns ...string) {
 	t.Helper()
@@ -362,8 +351,8 @@ func TestUsageErrors(t *testing.T) {
 }
 
 // Two instances with different keys: each Init sees its own properties
-// (getter semantics of contract 2.5), FlushCtx and ExitCtx get the context
-// that instance's Init set, and the call order matches contract 1.4.
+// (getter semantics of docs/fluent-bit.md#config-keys), FlushCtx and ExitCtx get the context
+// that instance's Init set, and the call order matches docs/fluent-bit.md#call-order.
 func TestTwoInstances(t *testing.T) {
 	app := writeFile(t, "app.log", "one\ntwo\nthree\n")
 	jl := writeFile(t, "j.jsonl", `{"_tag":"host.kubelet.service","MESSAGE":"started"}`+"\n")
@@ -608,7 +597,7 @@ func TestPoison(t *testing.T) {
 
 // Fluent Bit re-runs signal() on SIGCONT/SIGHUP, replacing Go's SIGSEGV
 // handler: a Go nil dereference is then fatal unless the plugin re-installs
-// Go's handlers (contract 3.6).
+// Go's handlers (docs/fluent-bit.md#crashes).
 func TestResignalThenGoPanic(t *testing.T) {
 	in := writeFile(t, "a.log", "x\n")
 	for _, tc := range []struct {
@@ -650,7 +639,7 @@ func TestResignalThenGoPanic(t *testing.T) {
 	}
 }
 
-// Hot reload, contract 2.6 step 10 and 1.4.
+// Hot reload, docs/fluent-bit.md#test-host step 10 and #call-order.
 func TestReload(t *testing.T) {
 	in := writeFile(t, "a.log", "a\nb\nc\nd\n")
 	r := run(t, nil, "--reload", "-n", "1", "-p", "label=G", "-p", "quiet=on", "-f", in, probeSO)
@@ -722,7 +711,7 @@ func readChunks(t *testing.T, dir string) (index []string, data [][]byte) {
 	return index, data
 }
 
-// Chunk bytes match Fluent Bit's encoder (contract 4.1, 4.2), and what
+// Chunk bytes match Fluent Bit's encoder (docs/fluent-bit.md#chunks, #timestamps), and what
 // fluent-bit-go's decoder makes of each variant.
 func TestChunkBytes(t *testing.T) {
 	in := writeFile(t, "a.log", "hi\n")
@@ -738,7 +727,7 @@ func TestChunkBytes(t *testing.T) {
 		{"v2 ext8", []string{"--ts", "ext8"}, "dd00000002dd00000002c708006553f1001dcd650080" + body, 1, -1},
 		{"v1 eventtime", []string{"--event-format", "1"}, "92d7006553f1001dcd6500" + body, 1, -1},
 		{"v1 int", []string{"--event-format", "1", "--ts", "int"}, "92ce6553f100" + body, 1, -1},
-		// fluent-bit-go returns -5 for a float v1 timestamp (contract 4.3)
+		// fluent-bit-go returns -5 for a float v1 timestamp (docs/fluent-bit.md#fluent-bit-go-decoder)
 		{"v1 float", []string{"--event-format", "1", "--ts", "float"}, "92cb41d954fc40200000" + body, 0, -5},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -884,7 +873,8 @@ func TestRepeat(t *testing.T) {
 func TestSIGTERMShutsDownInOrder(t *testing.T) {
 	needBuild(t)
 	in := writeFile(t, "a.log", "a\n")
-	cmd := exec.Command(hostBin, "--repeat", "100000000", "-p", "quiet=on", "-p", "label=T", "-f", in, probeSO)
+	// dump_hex logs the first flush's bytes: SIGTERM comes once flushing runs.
+	cmd := exec.Command(hostBin, "--repeat", "100000000", "-p", "quiet=on", "-p", "dump_hex=on", "-p", "label=T", "-f", in, probeSO)
 	pipe, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -902,7 +892,7 @@ func TestSIGTERMShutsDownInOrder(t *testing.T) {
 		signalled := false
 		for sc.Scan() {
 			out.WriteString(sc.Text() + "\n")
-			if !signalled && strings.Contains(sc.Text(), "probe: prerun") {
+			if !signalled && strings.Contains(sc.Text(), "probe: hex label=T") {
 				signalled = true
 				close(running)
 			}
@@ -913,9 +903,8 @@ func TestSIGTERMShutsDownInOrder(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		cmd.Process.Kill()
 		<-done
-		t.Fatalf("host never reached PreRun:\n%s", out.String())
+		t.Fatalf("host never flushed:\n%s", out.String())
 	}
-	time.Sleep(100 * time.Millisecond) // let it flush for a while
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -937,7 +926,7 @@ func TestSIGTERMShutsDownInOrder(t *testing.T) {
 	}
 }
 
-// --write-fixtures writes the Appendix A chunk set; fed back with
+// --write-fixtures writes the chunk set of docs/fluent-bit.md#fixtures; fed back with
 // --format msgpack each one becomes exactly one chunk with the indexed tag
 // and event count, and the probe survives all of them.
 func TestFixtures(t *testing.T) {
@@ -1000,7 +989,7 @@ func TestFixtures(t *testing.T) {
 }
 
 // The drain plugin itself (out/out_drain.so from make build), driven like
-// Fluent Bit drives it, with both stores hanging: Appendix A requires FlushCtx
+// Fluent Bit drives it, with both stores hanging: docs/fluent-bit.md#fixtures requires FlushCtx
 // p99 below 50 ms and ExitCtx within its configured deadline.
 func TestDrainPluginBlockingSinks(t *testing.T) {
 	so, _ := filepath.Abs(filepath.Join("..", "..", "out", "out_drain.so"))
@@ -1141,6 +1130,8 @@ func TestSIGHUP(t *testing.T) {
 			if tc.reload {
 				waitFor("probe: prerun hot=1") // the new generation is running
 			} else {
+				// An observation window, not a wait for a state: a reload
+				// would start at once, and none must (checked below).
 				time.Sleep(200 * time.Millisecond)
 			}
 			cmd.Process.Signal(syscall.SIGTERM)

@@ -41,11 +41,7 @@ func TestBlackHoleHoldsConnections(t *testing.T) {
 	} else if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
 		t.Fatalf("read err %v, want a timeout", err)
 	}
-	for deadline := time.Now().Add(2 * time.Second); len(bh.Conns()) != 1; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("Conns() = %d, want 1", len(bh.Conns()))
-		}
-	}
+	WaitFor(t, 2*time.Second, "one accepted connection", func() bool { return len(bh.Conns()) == 1 })
 }
 
 func TestListenHandles(t *testing.T) {

@@ -180,7 +180,7 @@ func refDecode(b []byte, off, depth int) (any, int, error) {
 	return nil, 0, errRef // 0xc1
 }
 
-// refEvent classifies one decoded event the way contract §4 says and
+// refEvent classifies one decoded event the way docs/fluent-bit.md#chunks says and
 // returns the first "log" string value if usable.
 func refEvent(v any) (verdict, string, bool) {
 	a, isArr := v.([]any)

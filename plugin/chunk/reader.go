@@ -2,8 +2,8 @@
 // flush callback, in place: no copy of the chunk, no maps, no reflection.
 //
 // A chunk is a concatenation of events, v1 [TIMESTAMP, BODY] or v2
-// [[TIMESTAMP, METADATA], BODY] (contract §4.1). Every timestamp encoding of
-// contract §4.2 is accepted; group markers (negative timestamps) and events
+// [[TIMESTAMP, METADATA], BODY] (docs/fluent-bit.md#chunks). Every timestamp encoding of
+// docs/fluent-bit.md#timestamps is accepted; group markers (negative timestamps) and events
 // with an invalid timestamp or shape are skipped and counted. A malformed
 // chunk stops the walk at the broken event; the events before it stand.
 //
@@ -210,7 +210,7 @@ func (r *Reader) body(ev *Event, off int) (end int, v verdict, err error) {
 	return off, ok, nil
 }
 
-// time decodes the timestamp at b[off] into ev (contract §4.2).
+// time decodes the timestamp at b[off] into ev (docs/fluent-bit.md#timestamps).
 func (r *Reader) time(ev *Event, off int) (verdict, error) {
 	b := r.data
 	h, err := readHead(b, off)

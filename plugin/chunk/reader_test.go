@@ -92,7 +92,7 @@ func render(v Value) string {
 var et = ct.EventTime{Sec: 1795542001, Nsec: 123456789}
 
 func TestFluentBitExactBytes(t *testing.T) {
-	// The dump from contract §4.1 (v4.2.8, dummy input), body shortened.
+	// The bytes of docs/fluent-bit.md#chunks (v4.2.8, dummy input), body shortened.
 	data, _ := hex.DecodeString("dd00000002" + "dd00000002" + "d7006b071a81367b261a" + "80" +
 		"82" + "a36c6f67" + "a568656c6c6f" + "a1" + "6e" + "01")
 	g := walk(t, data, "log", "n")
@@ -202,7 +202,7 @@ func TestFixtures(t *testing.T) {
 			stats: Stats{BadShape: 6},
 		},
 		{
-			name: "A5 bodies of contract §5",
+			name: "A5 record bodies",
 			data: ct.Build(func(e *ct.Enc) {
 				e.V2(et, nil, ct.M{{"log", "10.0.0.7 - - \"GET /healthz HTTP/1.1\" 200 2\n"}, {"stream", "stdout"}})
 				e.V2(et, nil, ct.M{{"stream", "stderr"}, {"level", "error"}, {"msg", "upstream timed out"}, {"kubernetes", ct.M{{"namespace_name", "shop"}, {"container_name", "nginx"}}}})

@@ -3,7 +3,7 @@
 // plugin, a map in tests), validates them, and renders the effective
 // configuration for the log with secrets redacted.
 //
-// Fluent Bit cannot tell an unset key from an empty one (contract §2.5), so
+// Fluent Bit cannot tell an unset key from an empty one (docs/fluent-bit.md#config-keys), so
 // "" always means the default. Key lookup is case-insensitive in Fluent Bit;
 // the canonical spellings are the Key* constants. Unknown keys cannot be
 // detected (the getter offers no way to list them): a misspelt key is

@@ -428,19 +428,18 @@ func TestMetricsEndpoint(t *testing.T) {
 	var prev uint64
 	for i := 0; i < 2; i++ {
 		var body string
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			if resp, err := http.Get("http://" + addr + "/metrics"); err == nil {
-				b, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if body = string(b); resp.StatusCode == 200 && value(body, "drain_records_total") > prev {
-					break
-				}
+		scraped := testutil.Poll(20*time.Second, func() bool {
+			resp, err := http.Get("http://" + addr + "/metrics")
+			if err != nil {
+				return false
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("scrape %d: drain_records_total not above %d:\n%s\nstderr:\n%s", i, prev, body, tail(errb.String(), 2000))
-			}
-			time.Sleep(50 * time.Millisecond)
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			body = string(b)
+			return resp.StatusCode == 200 && value(body, "drain_records_total") > prev
+		})
+		if !scraped {
+			t.Fatalf("scrape %d: drain_records_total not above %d:\n%s\nstderr:\n%s", i, prev, body, tail(errb.String(), 2000))
 		}
 		prev = value(body, "drain_records_total")
 		if n := value(body, "drain_flush_duration_seconds_count"); n == 0 {

@@ -2,16 +2,8 @@ package e2e
 
 import (
 	"context"
-	"crypto/tls"
-	"fmt"
-	"net"
-	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/awoooi/fluent-bit-drain/internal/testutil"
 )
@@ -23,43 +15,14 @@ import (
 // cases are the sink's tests (sink/redis_tls_test.go).
 func TestRedisTLSOnly(t *testing.T) {
 	needSamples(t)
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip("redis-server not found")
-	}
-	dir := t.TempDir()
-	ca := testutil.NewCA(t, dir, "drain-e2e-ca")
-	certFile, keyFile := ca.ServerCert(t, dir, "redis")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-
-	var out testutil.Buffer
-	srv := exec.Command("redis-server", "--port", "0", "--tls-port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--tls-cert-file", certFile, "--tls-key-file", keyFile, "--tls-ca-cert-file", ca.File,
-		"--tls-auth-clients", "no", "--save", "", "--appendonly", "no", "--dir", dir)
-	srv.Stdout, srv.Stderr = &out, &out
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
-	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1,
-		TLSConfig: &tls.Config{RootCAs: ca.Pool(), ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}})
+	rs := testutil.NewRedis(t, "")
+	ca := testutil.NewCA(t, rs.Dir, "drain-e2e-ca")
+	rs.SetCA(t, ca)
+	rs.StartTLS(t)
+	addr := rs.Addr()
+	rdb := rs.TLSClient("", "")
 	defer rdb.Close()
 	ctx := context.Background()
-	for i := 0; rdb.Ping(ctx).Err() != nil; i++ {
-		low := strings.ToLower(string(out.Bytes()))
-		if strings.Contains(low, "tls") && (strings.Contains(low, "not supported") || strings.Contains(low, "bad directive")) {
-			t.Skipf("redis-server lacks TLS support: %s", out.Bytes())
-		}
-		if i == 100 {
-			t.Fatalf("TLS redis-server did not come up on %s: %s", addr, out.Bytes())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 
 	const prefix = "drain_e2e_tls"
 	r := host(t, append([]string{"-q", "-p", "workers=1", "-p", "Redis_Addr=" + addr, "-p", "Redis_TLS=on",

@@ -27,7 +27,7 @@ import (
 	"github.com/awoooi/fluent-bit-drain/sink"
 )
 
-// Status is what Flush tells Fluent Bit (contract §3.1 values).
+// Status is what Flush tells Fluent Bit (values in docs/fluent-bit.md#return-codes).
 type Status int
 
 // Flush results.
@@ -310,7 +310,7 @@ func message(vals []chunk.Value, idx []int) ([]byte, chunk.Kind) {
 	return nil, first
 }
 
-// trimNewline strips one trailing "\n" or "\r\n" (Docker payloads, §5.5).
+// trimNewline strips one trailing "\n" or "\r\n" (Docker payloads, docs/fluent-bit.md#message-keys).
 func trimNewline(b []byte) []byte {
 	if n := len(b); n > 0 && b[n-1] == '\n' {
 		b = b[:n-1]

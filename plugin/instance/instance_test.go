@@ -16,7 +16,6 @@ import (
 	"github.com/awoooi/fluent-bit-drain/internal/testutil"
 	ct "github.com/awoooi/fluent-bit-drain/plugin/chunk/chunktest"
 	"github.com/awoooi/fluent-bit-drain/plugin/config"
-	"github.com/redis/go-redis/v9"
 )
 
 // syncBuf is the events writer the sink's goroutine and the test share.
@@ -331,11 +330,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	in.Flush(ct.KubeChunk(10), "kube.x")
 	in.Flush(ct.Build(func(e *ct.Enc) { e.V2(et, nil, ct.M{{"level", "x"}}) }), "kube.x")
 	var addr string
-	for deadline := time.Now().Add(2 * time.Second); addr == ""; time.Sleep(10 * time.Millisecond) {
-		if addr = in.MetricsAddr(); addr == "" && time.Now().After(deadline) {
-			t.Fatal("metrics endpoint not listening")
-		}
-	}
+	testutil.WaitFor(t, 2*time.Second, "the metrics endpoint listening", func() bool { addr = in.MetricsAddr(); return addr != "" })
 	resp, err := http.Get("http://" + addr + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -401,22 +396,12 @@ func TestKubeTagPartition(t *testing.T) {
 // are then acknowledged untouched.
 func TestRedisKillSwitch(t *testing.T) {
 	ctx := context.Background()
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
-	defer rdb.Close()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		t.Skipf("Redis at 127.0.0.1:6379 not reachable: %v", err)
-	}
-	prefix := fmt.Sprintf("drain_inst_test_%d", time.Now().UnixNano())
-	t.Cleanup(func() { rdb.Del(ctx, prefix+":flags") })
+	rdb, prefix := testutil.RedisPrefix(t, testutil.SharedRedis, "drain_inst_test")
 	if err := rdb.HSet(ctx, prefix+":flags", "enabled", "off").Err(); err != nil {
 		t.Fatal(err)
 	}
-	in, _, _ := newInstance(t, config.Map{"Redis_Addr": "127.0.0.1:6379", "Redis_Prefix": prefix})
-	for deadline := time.Now().Add(5 * time.Second); in.sink.Flags().Enabled; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("flags hash never read")
-		}
-	}
+	in, _, _ := newInstance(t, config.Map{"Redis_Addr": testutil.SharedRedis, "Redis_Prefix": prefix})
+	testutil.WaitFor(t, 5*time.Second, "the flags hash read", func() bool { return !in.sink.Flags().Enabled })
 	if st := in.Flush(ct.KubeChunk(5), "kube.x"); st != OK {
 		t.Fatalf("Flush = %v", st)
 	}

@@ -17,7 +17,7 @@ import (
 )
 
 // samplesDir holds the generated node logs and their .truth files (one
-// pattern label per record, written by testdata/samples/gen).
+// pattern label per record, written by internal/samplegen).
 const samplesDir = "../../testdata/samples"
 
 // sampleRecord is one record of a sample file as Fluent Bit hands it over.
@@ -41,7 +41,7 @@ func readSamples(t *testing.T, name string) []sampleRecord {
 	truthName := strings.TrimSuffix(name, filepath.Ext(name)) + ".truth"
 	truth, err := os.ReadFile(filepath.Join(samplesDir, truthName))
 	if err != nil {
-		t.Fatalf("%v (regenerate: go run ./testdata/samples/gen -out testdata/samples)", err)
+		t.Fatalf("%v (regenerate: go run ./internal/samplegen -out testdata/samples)", err)
 	}
 	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
 	labels := strings.Split(strings.TrimSuffix(string(truth), "\n"), "\n")
@@ -86,8 +86,9 @@ func readSamples(t *testing.T, name string) []sampleRecord {
 }
 
 // noveltyScore counts alerts against the truth: a record is truly novel
-// when its label was not seen earlier in its partition (the definition of
-// /work/shared/tools/novelty_eval.py, per partition).
+// when its label was not seen earlier in its partition (the Loghub novelty
+// definition, where a line is novel when its true template is new, applied
+// per partition).
 type noveltyScore struct{ alerts, novel, hits int }
 
 func (s noveltyScore) precision() float64 { return ratio(s.hits, s.alerts) }

@@ -3,7 +3,7 @@ package instance
 // splitSyslog splits a raw syslog file line into the program name (ident)
 // and the message after "ident[pid]: ". It exists because tail with a stock
 // syslog parser on /var/log/syslog fails on every line (the files carry no
-// <PRI>) and emits the raw line as {"log": line} (contract §5.2): mined as
+// <PRI>) and emits the raw line as {"log": line} (docs/fluent-bit.md#node-log-files): mined as
 // is, every template would start with a timestamp and a host name, and all
 // programs of the node would share one partition.
 //

@@ -2,7 +2,7 @@
 // address of its own, with prometheus/client_golang.
 //
 // Each Server has its own registry, never the process-wide default one:
-// the plugin outlives hot reloads (contract §1.4), so two generations of an
+// the plugin outlives hot reloads (docs/fluent-bit.md#call-order), so two generations of an
 // instance overlap and each must expose only its own numbers. The counters
 // live as atomics in the instance and are read at scrape time through a
 // collector, so the flush path pays nothing for them; the one metric fed
@@ -94,7 +94,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 
 // FlushBuckets are the upper bounds, in seconds, of the flush-duration
 // histogram: a chunk of a thousand records takes about a millisecond, and
-// anything near the 1 s flush interval stalls Fluent Bit (contract §3.4).
+// anything near the 1 s flush interval stalls Fluent Bit (docs/fluent-bit.md#blocking-flush).
 var FlushBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}
 
 // SortedKeys returns m's keys in order, for stable output of labelled families.

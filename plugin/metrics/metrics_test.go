@@ -66,13 +66,7 @@ func TestServeRetriesBusyAddress(t *testing.T) {
 		t.Fatal("listening on a busy address")
 	}
 	busy.Close()
-	deadline := time.Now().Add(5 * time.Second)
-	for s.Addr() == "" {
-		if time.Now().After(deadline) {
-			t.Fatal("never took over the address")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testutil.WaitFor(t, 5*time.Second, "the server to take over the freed address", func() bool { return s.Addr() != "" })
 	if code, body := get(t, addr); code != 200 || !strings.Contains(body, "y_total 1") {
 		t.Fatalf("%d %q", code, body)
 	}
@@ -94,6 +88,9 @@ func TestCloseWhileRetrying(t *testing.T) {
 		t.Fatal(err)
 	}
 	busy.Close()
+	// An observation window, not a wait for a state: the retry loop ticks
+	// every second (retryEvery), so 1.5 s gives it a tick after Close in
+	// which it must not take the address.
 	time.Sleep(1500 * time.Millisecond)
 	if s.Addr() != "" {
 		t.Fatal("took the address after Close")

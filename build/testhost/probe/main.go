@@ -201,7 +201,7 @@ func flush(ctx, data unsafe.Pointer, length C.int, tag *C.char) (rc int) {
 }
 
 // checkRetained compares the previous flush's buffer, kept against the
-// contract, with the copy taken then: it changes when the host poisons it.
+// rules of docs/fluent-bit.md#memory, with the copy taken then: it changes when the host poisons it.
 func (c *probeCtx) checkRetained() {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -15,7 +15,7 @@ static void probe_save_signals(void) {
 }
 
 // Re-installs the handlers saved at Init when something replaced them;
-// returns how many were re-installed (contract 3.6 mitigation).
+// returns how many were re-installed (the mitigation in docs/fluent-bit.md#crashes).
 static int probe_restore_signals(void) {
 	int n = 0;
 	for (int i = 0; i < 3; i++) {

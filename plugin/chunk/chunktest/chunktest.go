@@ -1,5 +1,5 @@
 // Package chunktest builds Fluent Bit chunks byte for byte the way Fluent
-// Bit v4 writes them (contract §4.1, Appendix A), for tests and benchmarks
+// Bit v4 writes them (docs/fluent-bit.md#chunks, #fixtures), for tests and benchmarks
 // of the packages that read them.
 package chunktest
 

@@ -5,13 +5,13 @@ import (
 	"strings"
 )
 
-// KubeTag is a tail tag for a container log (contract §4.4).
+// KubeTag is a tail tag for a container log (docs/fluent-bit.md#sizes-and-tags).
 func KubeTag(pod, ns, container string) string {
 	return "kube.var.log.containers." + pod + "_" + ns + "_" + container + "-" +
 		strings.Repeat("a1b2c3d4", 8) + ".log"
 }
 
-// KubeRecord is a CRI + kubernetes-filter body (contract §5.1) trimmed to
+// KubeRecord is a CRI + kubernetes-filter body (docs/fluent-bit.md#container-logs) trimmed to
 // about 300 bytes with a 50-byte log line.
 func KubeRecord(ns, pod, container, log string) M {
 	return M{

@@ -1,9 +1,9 @@
-// Command gen writes the sample logs in testdata/samples: node syslog files in both
+// Command samplegen writes the sample logs in testdata/samples: node syslog files in both
 // timestamp styles, journald records and Kubernetes container records, shaped like the
-// records Fluent Bit hands to the drain output (contract §5). Output is a pure function of
+// records Fluent Bit hands to the drain output (docs/fluent-bit.md#records). Output is a pure function of
 // the seed, so the committed files can be regenerated and reviewed as diffs:
 //
-//	go run ./testdata/samples/gen -out testdata/samples
+//	go run ./internal/samplegen -out testdata/samples
 //
 // Each file ends with a burst of a message pattern that appears nowhere earlier, so a run
 // over the samples visibly reports new templates there.
@@ -24,13 +24,16 @@ import (
 
 func main() {
 	out := flag.String("out", "testdata/samples", "directory the sample files are written to")
-	seed := flag.Uint64("seed", 20261125, "random seed; the same seed gives byte-identical files")
+	seed := flag.Uint64("seed", defaultSeed, "random seed; the same seed gives byte-identical files")
 	flag.Parse()
 	if err := run(*out, *seed); err != nil {
-		fmt.Fprintln(os.Stderr, "gen:", err)
+		fmt.Fprintln(os.Stderr, "samplegen:", err)
 		os.Exit(1)
 	}
 }
+
+// defaultSeed is the seed of the committed samples.
+const defaultSeed = 20261125
 
 // start is the first timestamp of every file; the samples cover about an hour after it.
 var start = time.Date(2026, 11, 25, 17, 0, 0, 0, time.UTC)
