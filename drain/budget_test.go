@@ -37,8 +37,12 @@ func fakeClock(m *Miner) *time.Duration {
 }
 
 // maxWork is the most clusters one line may be scored against: its leaf's
-// window and the cross-leaf search.
+// window and the cross-leaf search, and on a miss the sibling search
+// (siblings.go) over the same two.
 func maxWork(m *Miner) uint64 {
+	if m.cross && m.cfg.SiblingValues > 0 {
+		return uint64(2 * (m.cfg.MaxScored + maxCross))
+	}
 	if m.cross {
 		return uint64(m.cfg.MaxScored + maxCross)
 	}

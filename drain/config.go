@@ -51,6 +51,13 @@ type Config struct {
 	NewTemplateBurst     int
 	NewTemplateRate      int
 	MaxPartitionClusters int
+
+	// SiblingValues is the evidence that makes a word position a variable
+	// (siblings.go, "default" scoring): a line that found no cluster and
+	// templates identical to it but at one position, with this many
+	// distinct values there, merge into one template with "<*>" there.
+	// 0 turns it off (the "drain3" preset: Drain3 has no such rule).
+	SiblingValues int
 }
 
 // Limits of the knobs themselves: a Depth beyond maxDepth would only waste
@@ -99,6 +106,7 @@ func Preset(name string) (Config, error) {
 		cfg.SimTh = 0.5
 		cfg.Tokenizer = "default"
 		cfg.Scoring = "default"
+		cfg.SiblingValues = 4
 		return cfg, nil
 	}
 	return Config{}, fmt.Errorf("drain: unknown preset %q (want drain3 or default)", name)
@@ -129,6 +137,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("drain: Config.NewTemplateBurst must be at least 0, got %d", c.NewTemplateBurst)
 	case c.NewTemplateRate < 0:
 		return fmt.Errorf("drain: Config.NewTemplateRate must be at least 0, got %d", c.NewTemplateRate)
+	case c.SiblingValues < 0 || c.SiblingValues == 1:
+		return fmt.Errorf("drain: Config.SiblingValues must be 0 (off) or at least 2, got %d", c.SiblingValues)
 	case c.MaxPartitionClusters < 1:
 		return fmt.Errorf("drain: Config.MaxPartitionClusters must be at least 1, got %d", c.MaxPartitionClusters)
 	}

@@ -10,67 +10,67 @@ import (
 	"testing"
 )
 
-// The default preset's targets on the 8 shared Loghub-2k datasets (corrected
-// truth), with one configuration for all: the metrics are those of
-// shared/tools/loghub_eval.py (GA, PA) and novelty_eval.py (precision, recall),
-// recomputed here so the test needs no python.
+// The default preset's floors on the 16 shared Loghub-2k datasets (corrected
+// truth), with one configuration for all: the metrics are those of the
+// shared loghub_eval.py (GA, PA) and novelty_eval.py (precision, recall),
+// recomputed here so the test needs no python. They sit just under what
+// the preset reaches (docs/default-preset.md has the table), so a change
+// that costs accuracy fails here.
 const (
-	targetGA        = 0.95
-	targetPA        = 0.75
-	targetPrecision = 0.97
-	targetRecall    = 0.95
+	targetGA        = 0.98
+	targetPA        = 0.85
+	targetPrecision = 0.975
+	targetRecall    = 0.98
 )
-
-// seedGA is Drain3's GA per dataset with the seed's settings (shared data
-// README); the default preset must not do worse on any of them.
-var seedGA = map[string]float64{
-	"Apache": 1.000, "BGL": 0.969, "HDFS": 0.998, "HPC": 0.741,
-	"Hadoop": 0.954, "Linux": 0.870, "OpenStack": 0.309, "Spark": 0.922,
-}
 
 type evalScore struct{ ga, pa, precision, recall float64 }
 
+// mineEval mines one dataset into one partition and scores it.
+func mineEval(tb testing.TB, name string, cfg Config) evalScore {
+	contents, truth := loadTruth(tb, name)
+	m, err := New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	results := make([]Result, len(contents))
+	for i, line := range contents {
+		results[i] = m.Add("", line)
+	}
+	// loghub_eval prints each line's final template: its cluster's last one.
+	final := map[uint64]string{}
+	for _, r := range results {
+		final[r.ClusterID] = r.Template
+	}
+	pred := make([]string, len(results))
+	flagged := make([]bool, len(results))
+	for i, r := range results {
+		pred[i] = final[r.ClusterID]
+		flagged[i] = r.Kind == Created
+	}
+	return scoreRun(truth, pred, flagged)
+}
+
+// TestDefaultPresetLoghub: the default preset's accuracy on all 16 sets,
+// above the floors on average and never below Drain3's grouping on a set.
 func TestDefaultPresetLoghub(t *testing.T) {
 	needShared(t)
+	def, _ := Preset("default")
+	d3, _ := Preset("drain3")
 	var sum evalScore
-	for _, name := range datasetNames {
-		contents, truth := loadTruth(t, name)
-		cfg, err := Preset("default")
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := New(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		results := make([]Result, len(contents))
-		for i, line := range contents {
-			results[i] = m.Add("", line)
-		}
-		// loghub_eval prints each line's final template: its cluster's last one.
-		final := map[uint64]string{}
-		for _, r := range results {
-			final[r.ClusterID] = r.Template
-		}
-		pred := make([]string, len(results))
-		flagged := make([]bool, len(results))
-		for i, r := range results {
-			pred[i] = final[r.ClusterID]
-			flagged[i] = r.Kind == Created
-		}
-		s := scoreRun(truth, pred, flagged)
-		t.Logf("%-10s GA %.3f  PA %.3f  novelty precision %.3f  recall %.3f", name, s.ga, s.pa, s.precision, s.recall)
-		if s.ga < seedGA[name] {
-			t.Errorf("%s: GA %.3f is below Drain3's seed GA %.3f", name, s.ga, seedGA[name])
+	for _, name := range allDatasets {
+		s, base := mineEval(t, name, def), mineEval(t, name, d3)
+		t.Logf("%-12s GA %.3f  PA %.3f  novelty precision %.3f  recall %.3f  (drain3 GA %.3f)", name, s.ga, s.pa, s.precision, s.recall, base.ga)
+		if s.ga < base.ga {
+			t.Errorf("%s: GA %.3f is below the drain3 preset's %.3f", name, s.ga, base.ga)
 		}
 		sum.ga += s.ga
 		sum.pa += s.pa
 		sum.precision += s.precision
 		sum.recall += s.recall
 	}
-	n := float64(len(datasetNames))
+	n := float64(len(allDatasets))
 	avg := evalScore{sum.ga / n, sum.pa / n, sum.precision / n, sum.recall / n}
-	t.Logf("%-10s GA %.3f  PA %.3f  novelty precision %.3f  recall %.3f", "average", avg.ga, avg.pa, avg.precision, avg.recall)
+	t.Logf("%-12s GA %.4f  PA %.4f  novelty precision %.4f  recall %.4f", "average", avg.ga, avg.pa, avg.precision, avg.recall)
 	for _, c := range []struct {
 		what      string
 		got, want float64
@@ -79,7 +79,7 @@ func TestDefaultPresetLoghub(t *testing.T) {
 		{"novelty precision", avg.precision, targetPrecision}, {"novelty recall", avg.recall, targetRecall},
 	} {
 		if c.got < c.want {
-			t.Errorf("average %s %.3f, want >= %.2f", c.what, c.got, c.want)
+			t.Errorf("average %s %.4f, want >= %.3f", c.what, c.got, c.want)
 		}
 	}
 }

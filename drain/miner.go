@@ -68,6 +68,7 @@ type Stats struct {
 	ScoreCapped                        uint64 // lines whose leaf was past MaxScored (leaf.go)
 	Throttled                          uint64 // lines that created nothing: partition over its new-template budget (budget.go)
 	Floods                             uint64 // of those, the first of a partition in a flood period
+	SiblingMerges                      uint64 // templates widened by sibling evidence (siblings.go), in Generalized
 }
 
 // Miner mines templates from lines, one Drain tree per partition, under one
@@ -113,6 +114,9 @@ type Miner struct {
 	clock     func() time.Duration // monotonic, for the new-template budget (budget.go)
 	throttled uint64
 	floods    uint64
+
+	sibBuf []sibling // mergeSiblings' finds, reused under mu
+	merged uint64    // sibling merges (siblings.go)
 }
 
 // New returns an empty miner for cfg.
@@ -268,6 +272,15 @@ func (m *Miner) add(key string, s *scratch, r *Result) {
 		cross = c != nil
 	}
 	if c == nil {
+		if m.cfg.SiblingValues > 0 && m.cross && !m.flooding(p) {
+			if sc, oldID, oldTmpl := m.mergeSiblings(p, toks, leaf); sc != nil {
+				m.generalize++
+				m.promote(sc)
+				*r = m.result(Generalized, sc)
+				r.ParentID, r.ParentTemplate = oldID, oldTmpl
+				return
+			}
+		}
 		var n uint64
 		if k := m.admit(p, s, &n); k != Created {
 			*r = Result{Kind: k, Partition: p.name, Size: n}
@@ -411,6 +424,7 @@ func (m *Miner) Stats() Stats {
 		ScoreCapped:       m.capped,
 		Throttled:         m.throttled,
 		Floods:            m.floods,
+		SiblingMerges:     m.merged,
 	}
 	m.mu.Unlock()
 	st.LinesCut = m.cut.Load()

@@ -63,6 +63,7 @@ const (
 	KeyNewBurst          = "New_Templates_Burst"
 	KeyNewPerMinute      = "New_Templates_Per_Minute"
 	KeyMaxPartTemplates  = "Max_Partition_Templates"
+	KeySiblingValues     = "Sibling_Values"
 	KeyMask              = "Mask"
 	KeyPGDSN             = "PG_DSN"
 	KeyPGDSNFile         = "PG_DSN_File"
@@ -225,6 +226,8 @@ func Parse(g Getter) (*Config, error) {
 	d.NewTemplateRate, err = parseInt(KeyNewPerMinute, get(KeyNewPerMinute), d.NewTemplateRate, 0, 1<<24)
 	check(err)
 	d.MaxPartitionClusters, err = parseInt(KeyMaxPartTemplates, get(KeyMaxPartTemplates), d.MaxPartitionClusters, 1, 1<<24)
+	check(err)
+	d.SiblingValues, err = parseInt(KeySiblingValues, get(KeySiblingValues), d.SiblingValues, 0, 1<<10)
 	check(err)
 	c.UserMasks, err = parseMasks(get(KeyMask))
 	check(err)

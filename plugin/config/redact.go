@@ -57,6 +57,7 @@ func (c *Config) String() string {
 	kv(KeyNewBurst, d.NewTemplateBurst)
 	kv(KeyNewPerMinute, d.NewTemplateRate)
 	kv(KeyMaxPartTemplates, d.MaxPartitionClusters)
+	kv(KeySiblingValues, d.SiblingValues)
 	names := make([]string, len(c.UserMasks))
 	for i, m := range c.UserMasks {
 		names[i] = m.Name

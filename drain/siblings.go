@@ -1,0 +1,182 @@
+package drain
+
+// Evidence-based generalization (the "default" scoring only).
+//
+// The default scorer keeps two templates apart when they differ in a
+// word-like constant ("Accepted" / "Failed password for …"): such words
+// usually name the event. But a position filled by letters only can be a
+// variable too: the daemon in "klogd startup succeeded", the process in
+// "Killed process 6980 (httpd).", the driver in "registered new driver hub".
+// No rule on the word itself tells the two apart; the logs do. When a line
+// that found no cluster is identical to existing templates except at one
+// position, and they hold at least minSiblingValues distinct values there
+// (the line's included; Config.SiblingValues, 0: off), that position is a variable: the oldest of those
+// siblings widens there (as merge widens a token, cut back to delimiters:
+// "(httpd)." and "(python)." give "(<*>)."), takes the line, and the other
+// siblings are folded into it (their lines counted in its size, their
+// clusters removed). Two values are not evidence: "Accepted" and "Failed"
+// stay two events.
+//
+// The search looks only where a miss already looks (the leaf's window and
+// the newest clusters of the line's length), so it is bounded like the
+// scoring, runs only for lines that would create a cluster, and never in a
+// flooding partition (budget.go).
+
+// minSiblingFixed is how many constant tokens the siblings must share
+// besides the varying one: two words alone ("Stopping foo") say too little.
+const minSiblingFixed = 2
+
+// siblingOf reports the one position at which c's template and toks differ
+// (every other template token covers the line's), or -1. The values there
+// must be names (nameValue).
+func siblingOf(c *cluster, toks []string) int {
+	diff, fixed := -1, 0
+	for i, t := range c.tokens {
+		if tokenCovers(t, toks[i]) {
+			if !isWildcard(t) {
+				fixed++
+			}
+			continue
+		}
+		if diff >= 0 {
+			return -1
+		}
+		diff = i
+	}
+	if fixed < minSiblingFixed || diff < 0 {
+		return -1
+	}
+	t, l := c.tokens[diff], toks[diff]
+	p, s := commonEnds(t, l)
+	if !nameValue(t[p:len(t)-s]) || !nameValue(l[p:len(l)-s]) {
+		return -1
+	}
+	return diff
+}
+
+// nameValue: a lower-case name (letters, then letters, digits, '.', '_',
+// '-'): what programs, drivers, users and file systems are called. Words
+// with capitals ("Started", "GET", "DMA") are as often the event itself, and
+// are left to the scorer's rules.
+func nameValue(w string) bool {
+	if w == "" || w[0] < 'a' || w[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(w); i++ {
+		c := w[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// mergeSiblings widens the oldest sibling of toks when the evidence holds
+// (see above) and returns it with its template before the change; nil if
+// not. leaf is the leaf search chose (nil if none).
+func (m *Miner) mergeSiblings(p *partition, toks []string, leaf *node) (*cluster, string, string) {
+	n := len(toks)
+	if n < minSiblingFixed+1 || n >= len(p.newest) {
+		return nil, "", ""
+	}
+	sibs := m.sibBuf[:0]
+	add := func(c *cluster) {
+		if i := siblingOf(c, toks); i >= 0 {
+			for _, s := range sibs {
+				if s.c == c {
+					return
+				}
+			}
+			sibs = append(sibs, sibling{c, i})
+		}
+	}
+	if leaf != nil {
+		for _, c := range m.candidates(leaf) {
+			add(c)
+		}
+	}
+	seen := 0
+	for c := p.newest[n]; c != nil && seen < maxCross; c = c.lnext {
+		seen++
+		add(c)
+	}
+	m.scored += uint64(seen)
+	defer func() {
+		clear(sibs)
+		m.sibBuf = sibs[:0]
+	}()
+	// The position with the most distinct values among the siblings.
+	best, bestN := -1, 0
+	for _, s := range sibs {
+		if s.pos == best {
+			continue
+		}
+		if v := distinctAt(sibs, s.pos, toks); v > bestN || v == bestN && s.pos < best {
+			best, bestN = s.pos, v
+		}
+	}
+	if bestN < m.cfg.SiblingValues {
+		return nil, "", ""
+	}
+	var oldest *cluster
+	for _, s := range sibs {
+		if s.pos == best && (oldest == nil || s.c.id < oldest.id) {
+			oldest = s.c
+		}
+	}
+	oldID, oldTmpl := oldest.templateID, oldest.template
+	for _, s := range sibs {
+		if s.pos == best && s.c != oldest {
+			m.score.merge(oldest.tokens, s.c.tokens) // cover its lines too
+			oldest.size += s.c.size
+			m.fold(s.c)
+		}
+	}
+	m.score.merge(oldest.tokens, toks)
+	oldest.size++
+	oldest.setTemplate(oldest.tokens)
+	if best < m.keyCount(n) {
+		m.rehome(p, oldest)
+	}
+	m.touch(oldest)
+	m.merged++
+	return oldest, oldID, oldTmpl
+}
+
+type sibling struct {
+	c   *cluster
+	pos int
+}
+
+// distinctAt counts the distinct tokens at pos among the siblings that
+// differ there and the line.
+func distinctAt(sibs []sibling, pos int, toks []string) int {
+	n := 1 // the line's own value
+	for i, s := range sibs {
+		if s.pos != pos {
+			continue
+		}
+		v, dup := s.c.tokens[pos], false
+		for _, o := range sibs[:i] {
+			if o.pos == pos && o.c.tokens[pos] == v {
+				dup = true
+				break
+			}
+		}
+		if !dup && v != toks[pos] {
+			n++
+		}
+	}
+	return n
+}
+
+// fold removes a sibling whose lines another cluster takes from now on, as
+// an eviction does, without counting one.
+func (m *Miner) fold(c *cluster) {
+	c.prev.next, c.next.prev = c.next, c.prev
+	c.prev, c.next = nil, nil
+	removeFromTree(c.part, c)
+	c.part.unlinkLen(c)
+	c.part.live--
+	m.nClusters--
+}
