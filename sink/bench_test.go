@@ -83,7 +83,7 @@ func BenchmarkTemplate(b *testing.B) {
 // BenchmarkPGUpsert: one batch of 1000 new templates plus 1000 hit counts
 // in one transaction, on the shared server; reports rows/s.
 func BenchmarkPGUpsert(b *testing.B) {
-	w, err := newPGWriter(poolConfig(b, sharedDSN), pgSchema(b, sharedDSN), "bench")
+	w, err := newPGWriter(poolConfig(b, sharedDSN), pgSchema(b, sharedDSN), "", "bench")
 	if err != nil {
 		b.Fatal(err)
 	}

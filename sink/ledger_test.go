@@ -166,7 +166,7 @@ func TestPGLedgerSameBatchOnce(t *testing.T) {
 	table := pgSchema(t, sharedDSN)
 	ws := map[string]*pgWriter{}
 	for _, node := range []string{"node-a", "node-b"} {
-		w, err := newPGWriter(poolConfig(t, sharedDSN), table, node)
+		w, err := newPGWriter(poolConfig(t, sharedDSN), table, "", node)
 		if err != nil {
 			t.Fatal(err)
 		}
