@@ -80,6 +80,8 @@ const (
 	KeyQueueSize         = "Queue_Size"
 	KeyExitTimeout       = "Exit_Timeout"
 	KeySampleBytes       = "Sample_Bytes"
+	KeySampleRedact      = "Sample_Redact"
+	KeyPGCompatView      = "PG_Compat_View"
 	// KeyTestPanic is read only in builds with the drain_testhooks tag.
 	KeyTestPanic = "_test_panic"
 )
@@ -108,6 +110,16 @@ const (
 	DefaultQueueSize     = sink.DefaultQueueBudget
 	DefaultExitTimeout   = 5 * time.Second
 	DefaultSampleBytes   = sink.DefaultSampleBytes
+	DefaultSampleRedact  = SampleRedactSecrets
+)
+
+// Values of Sample_Redact: what of the line a stored sample keeps.
+const (
+	// SampleRedactSecrets keeps the real line, its secrets redacted.
+	SampleRedactSecrets = "secrets"
+	// SampleRedactValues stores the line masked as its template is (every
+	// variable, not only secrets): for privacy-strict clusters.
+	SampleRedactValues = "values"
 )
 
 // Limits on the lists and on what they produce.
@@ -137,8 +149,10 @@ type Config struct {
 	Drain      drain.Config // preset + overrides + user masks, validated
 	UserMasks  []drain.Mask // the Mask key's rules (already in Drain.Masks, first)
 	SampleSize int          // Sample_Bytes
+	// SampleRedact is Sample_Redact: SampleRedactSecrets or SampleRedactValues.
+	SampleRedact string
 
-	PGDSN, PGDSNFile, PGTable                                  string
+	PGDSN, PGDSNFile, PGTable, PGCompatView                    string
 	RedisAddr, RedisUsername, RedisPassword, RedisPasswordFile string
 	RedisDB                                                    int
 	RedisTLS                                                   bool
@@ -229,6 +243,13 @@ func Parse(g Getter) (*Config, error) {
 	if !tableRE.MatchString(c.PGTable) {
 		check(fmt.Errorf("%s: %q is not a table name (want table or schema.table, each [A-Za-z_][A-Za-z0-9_]*, at most 63 bytes)", KeyPGTable, c.PGTable))
 	}
+	if c.PGCompatView = get(KeyPGCompatView); c.PGCompatView != "" {
+		if !tableRE.MatchString(c.PGCompatView) {
+			check(fmt.Errorf("%s: %q is not a view name (want view or schema.view, each [A-Za-z_][A-Za-z0-9_]*, at most 63 bytes)", KeyPGCompatView, c.PGCompatView))
+		} else if c.PGCompatView == c.PGTable {
+			check(fmt.Errorf("%s: %q is the table itself (%s)", KeyPGCompatView, c.PGCompatView, KeyPGTable))
+		}
+	}
 	c.RedisAddr = get(KeyRedisAddr)
 	if c.RedisAddr != "" {
 		if _, err := parseListen(KeyRedisAddr, c.RedisAddr); err != nil {
@@ -270,6 +291,11 @@ func Parse(g Getter) (*Config, error) {
 	check(err)
 	c.SampleSize, err = parseSize(KeySampleBytes, get(KeySampleBytes), DefaultSampleBytes, 1, 64<<10)
 	check(err)
+	switch c.SampleRedact = strings.ToLower(or(get(KeySampleRedact), DefaultSampleRedact)); c.SampleRedact {
+	case SampleRedactSecrets, SampleRedactValues:
+	default:
+		check(fmt.Errorf("%s: %q (want secrets or values)", KeySampleRedact, c.SampleRedact))
+	}
 
 	if testHooks {
 		switch v := get(KeyTestPanic); v {
