@@ -84,6 +84,9 @@ const (
 	KeyPGCompatView      = "PG_Compat_View"
 	// KeyTestPanic is read only in builds with the drain_testhooks tag.
 	KeyTestPanic = "_test_panic"
+	// KeyTestFlagsInterval sets how often the Redis flags and mute list are
+	// polled (10 s otherwise); read only with drain_testhooks.
+	KeyTestFlagsInterval = "_test_flags_interval"
 )
 
 // Sources a record can come from (the `source` column of the template table).
@@ -171,6 +174,9 @@ type Config struct {
 	// dereference a nil pointer, to test recovery. Only settable in builds
 	// with the drain_testhooks tag.
 	TestPanic string
+	// TestFlagsInterval overrides the sink's flags poll interval (0: its
+	// default). Only settable in builds with the drain_testhooks tag.
+	TestFlagsInterval time.Duration
 }
 
 // Parse reads and validates every key. The error names the first invalid
@@ -304,6 +310,8 @@ func Parse(g Getter) (*Config, error) {
 		default:
 			check(fmt.Errorf("%s: %q (want panic or nil)", KeyTestPanic, v))
 		}
+		c.TestFlagsInterval, err = parseDuration(KeyTestFlagsInterval, get(KeyTestFlagsInterval), 0, 0, time.Hour)
+		check(err)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

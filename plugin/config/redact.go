@@ -87,6 +87,9 @@ func (c *Config) String() string {
 	if c.TestPanic != "" {
 		kv(KeyTestPanic, c.TestPanic)
 	}
+	if c.TestFlagsInterval > 0 {
+		kv(KeyTestFlagsInterval, c.TestFlagsInterval)
+	}
 	return strings.TrimPrefix(b.String(), " ")
 }
 

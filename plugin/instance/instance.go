@@ -147,6 +147,7 @@ func sinkConfig(c *config.Config) sink.Config {
 		Flags:             sink.Flags{Enabled: c.Enabled, ShadowMode: c.ShadowMode},
 		QueueBudget:       c.QueueSize,
 		SampleBytes:       c.SampleSize,
+		FlagsInterval:     c.TestFlagsInterval,
 	}
 }
 
