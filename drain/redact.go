@@ -18,8 +18,8 @@ func Redact(line, repl string) string {
 	var b strings.Builder
 	last := 0 // line[last:] is still to be copied
 	put := func(i, j int) {
-		if isMaskToken(line[i:j]) {
-			return
+		if i >= j || isMaskToken(line[i:j]) {
+			return // nothing there ("token=&x"), or already a mask
 		}
 		if b.Len() == 0 {
 			b.Grow(len(line))
@@ -43,16 +43,10 @@ func Redact(line, repl string) string {
 			at = at || line[k] == '@'
 			k++
 		}
-		if at && !isEmail(line, i) {
-			// Only the address of "<alice@example.com>" (secretValue
-			// would take the whole word, as the scanner does).
-			if s, e, ok := emailIn(line, i, k); ok {
-				put(s, e)
-				ps, pe, i = i, k, k
-				continue
-			}
-		}
-		if j, ok := secretValue(line, st, i, k, at, ps, pe); ok {
+		// Keys and schemes first, then e-mail addresses by themselves
+		// (secretValue would take the whole word "<alice@example.com>", as
+		// the scanner does): a value is redacted the same way twice.
+		if j, ok := secretValue(line, st, i, k, false, ps, pe); ok {
 			v := i
 			if sp := strings.IndexByte(line[i:j], ' '); sp > 0 && authScheme(line[i:i+sp]) {
 				v = i + sp + 1 // "Authorization: Bearer <token>": the scheme stays
@@ -60,6 +54,13 @@ func Redact(line, repl string) string {
 			put(v, j)
 			ps, pe, i = i, j, max(j, i+1)
 			continue
+		}
+		if at {
+			if s, e, ok := emailIn(line, i, k); ok {
+				put(s, e)
+				ps, pe, i = i, k, e // the rest of the word may hold another
+				continue
+			}
 		}
 		w := strings.TrimRight(line[i:k], ".")
 		switch {
@@ -89,9 +90,8 @@ func Redact(line, repl string) string {
 	return b.String()
 }
 
-// emailIn finds an e-mail address inside the word line[i:k] that does not
-// start it ("<alice@example.com>", "mailto:" is cut at its ':' already) and
-// returns its bounds.
+// emailIn finds the first e-mail address in the word line[i:k], at its
+// start or inside it ("<alice@example.com>"), and returns its bounds.
 func emailIn(line string, i, k int) (int, int, bool) {
 	a := i + strings.IndexByte(line[i:k], '@')
 	s := a

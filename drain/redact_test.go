@@ -99,6 +99,7 @@ func TestRedactKeeps(t *testing.T) {
 		"-----BEGIN CERTIFICATE----- MIIBszCCAVmgAwIBAgIU -----END CERTIFICATE-----",
 		"AKIA is not a key, nor is AKIAIOSFODNN7EXAMPL or akiaiosfodnn7example",
 		"password=<*> token=<IP> Cookie: <*>",
+		"f(token=) and token=&x",
 		"orders-api invoked oom-killer: gfp_mask=0x100cca(GFP_HIGHUSER_MOVABLE), order=0, oom_score_adj=0",
 	} {
 		got := Redact(in, "<redacted>")
@@ -123,4 +124,19 @@ func BenchmarkRedact(b *testing.B) {
 	for b.Loop() {
 		Redact(line, "<redacted>")
 	}
+}
+
+// FuzzRedact: Redact never panics, keeps a line without secrets as it is,
+// and redacting twice changes nothing more (a redacted value is a mask).
+func FuzzRedact(f *testing.F) {
+	for _, c := range secretForms {
+		f.Add(c.in)
+	}
+	f.Add("token=&x f(token=) -----BEGIN PRIVATE KEY----- x")
+	f.Fuzz(func(t *testing.T, line string) {
+		once := Redact(line, "<redacted>")
+		if twice := Redact(once, "<redacted>"); twice != once {
+			t.Errorf("Redact(%q) = %q, again %q", line, once, twice)
+		}
+	})
 }
