@@ -310,9 +310,9 @@ func (sc *scanState) scan(line string) (special bool) {
 		w := line[i:j]
 		if !digit && c != '/' {
 			sc.listPrefix = ""
-			if uint(len(w)-4) <= 1 && maybeLiteral(w[0]) && isLiteral(w) {
-				sc.variable() // true, false, null: always a value
-				i = j
+			if uint(len(w)-4) <= 1 && maybeLiteral(w[0]) && isLiteral(w) || (len(w) == 20 || len(w) == 10) && uint(c-'-') <= 'A'-'-' && sc.secretWord(line, i, j) {
+				sc.variable() // true, false, null, a secret (secretWord): always a value
+				i, sc.skip = j+sc.skip, 0
 				continue
 			}
 			sc.dst = appendPiece(sc.dst, line, i, j) // copyRun written out: a call here costs 6 ns a line
@@ -397,7 +397,8 @@ func (sc *scanState) valueThenRun(line string, i, j int) (int, int, int) {
 // unchanged. It stops before any word that loop must look at closely (a
 // digit, unless the word is a number, see below; a dot, '@' or non-ASCII
 // byte; a ':' after it; three letters, a capital then lower case, a month
-// maybe; a long word starting with 'e', a JWT maybe; true, false or null; a
+// maybe; a long word starting with 'e', a JWT maybe, or with 'A', an AWS key
+// id maybe; true, false or null; a
 // word after "bearer" or "basic") and returns where the loop goes on and the
 // last word written.
 //
@@ -433,7 +434,7 @@ func (sc *scanState) plainRun(line string, i, ps, pe int) (int, int, int) {
 			ps, pe, i = q, r, r
 			continue
 		}
-		if seen&^(bAlpha|bHex|bDash) != 0 || r < n && line[r] == ':' || r-q == 3 && line[q] <= 'Z' && line[q+1] >= 'a' || r-q > 20 && line[q] == 'e' ||
+		if seen&^(bAlpha|bHex|bDash) != 0 || r < n && line[r] == ':' || r-q == 3 && line[q] <= 'Z' && line[q+1] >= 'a' || r-q >= 20 && (line[q] == 'e' || line[q] == 'A') ||
 			uint(r-q-4) <= 1 && maybeLiteral(line[q]) && isLiteral(line[q:r]) {
 			break
 		}
@@ -532,6 +533,10 @@ type scanState struct {
 	listPend     int // the writer's state before that name word
 	listLastVar  bool
 	listSepClean bool
+
+	// skip is how far past the word scan goes on after secretWord (the
+	// key material of a private key block); zero otherwise.
+	skip int
 }
 
 // reset prepares sc to write to dst. The spaces array is not cleared:
@@ -610,8 +615,11 @@ func (sc *scanState) variableGlued() {
 }
 
 // secretKeys name values that must never reach a template or a sample.
+// A Cookie or Set-Cookie header's value runs to the end of the line (or its
+// closing quote), whatever it holds.
 var secretKeys = []string{"password", "passwd", "pwd", "pass", "token", "secret", "apikey", "api_key", "api-key",
-	"access_token", "refresh_token", "client_secret", "auth", "authorization", "credentials", "private_key", "session"}
+	"access_token", "refresh_token", "client_secret", "auth", "authorization", "credentials", "private_key", "session",
+	"access_key", "secret_key", "cookie"}
 
 // secretValue masks the value at line[i:] when the separator before it
 // (line[st:i]) ends a secret key ("password=", "token: ") or the word
@@ -620,7 +628,7 @@ var secretKeys = []string{"password", "passwd", "pwd", "pass", "token", "secret"
 // k is the end of the raw word at i, at whether it holds an '@';
 // line[ps:pe] is the word before.
 func secretValue(line string, st, i, k int, at bool, ps, pe int) (int, bool) {
-	if k-i > 20 && line[i] == 'e' && isJWT(line, i) || at && isEmail(line, i) {
+	if k-i > 20 && line[i] == 'e' && isJWT(line, i) || at && (isEmail(line, i) || emailInside(line, i, k)) {
 		return endOfValue(line, i), true
 	}
 	sep := line[st:i]
@@ -647,6 +655,9 @@ func secretValue(line string, st, i, k int, at bool, ps, pe int) (int, bool) {
 		}
 		for _, sk := range secretKeys {
 			if len(key) >= len(sk) && strings.EqualFold(key[len(key)-len(sk):], sk) {
+				if sk == "cookie" {
+					return cookieEnd(line, i), true
+				}
 				j := endOfValue(line, i)
 				if w := line[i:j]; (strings.EqualFold(w, "bearer") || strings.EqualFold(w, "basic") || strings.EqualFold(w, "digest")) &&
 					j+1 < len(line) && line[j] == ' ' {
@@ -654,6 +665,10 @@ func secretValue(line string, st, i, k int, at bool, ps, pe int) (int, bool) {
 				}
 				return j, true
 			}
+		}
+		// "?key=" or "&key=": an API key in a URL's query.
+		if len(key) == 3 && strings.EqualFold(key, "key") && k > 0 && (line[k-1] == '?' || line[k-1] == '&') {
+			return endOfValue(line, i), true
 		}
 	}
 	if sep == " " && pe == st && (pe-ps == 5 || pe-ps == 6) {
@@ -671,7 +686,7 @@ func secretKeyTail(line string, end int) bool {
 		return false
 	}
 	switch string([]byte{line[end-3] | 0x20, line[end-2] | 0x20, line[end-1] | 0x20}) {
-	case "ord", "swd", "pwd", "ass", "ken", "ret", "key", "uth", "ion", "als":
+	case "ord", "swd", "pwd", "ass", "ken", "ret", "key", "uth", "ion", "als", "kie":
 		return true
 	}
 	return false
@@ -682,6 +697,115 @@ func endOfValue(line string, i int) int {
 		i++
 	}
 	return i
+}
+
+// cookieEnd returns the end of a cookie header's value at line[i:]: the
+// closing quote when the value is quoted, else the end of the line.
+func cookieEnd(line string, i int) int {
+	if q := line[i-1]; q == '"' || q == '\'' {
+		if e := strings.IndexByte(line[i:], q); e >= 0 {
+			return i + e
+		}
+		return len(line)
+	}
+	if e := strings.IndexAny(line[i:], "\r\n"); e >= 0 {
+		return i + e
+	}
+	return len(line)
+}
+
+// awsKeyID reports whether w is an AWS access key id: AKIA (long-term) or
+// ASIA (temporary) and 16 upper-case letters or digits.
+func awsKeyID(w string) bool {
+	if len(w) != 20 || w[0] != 'A' || w[1] != 'K' && w[1] != 'S' || w[2] != 'I' || w[3] != 'A' {
+		return false
+	}
+	for q := 4; q < len(w); q++ {
+		if c := w[q]; !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// privateKeyBlock recognises a PEM private key at line[i:]: the BEGIN line
+// "-----BEGIN [LABEL ]PRIVATE KEY-----" ends at hdr, the key material runs
+// to body, where the END line starts, and the END line ends at end. A block
+// cut before its END line (a line cut at MaxLineBytes) runs to the end of
+// line, body = end = len(line).
+func privateKeyBlock(line string, i int) (hdr, body, end int, ok bool) {
+	const begin, dashes = "-----BEGIN ", "-----"
+	if !strings.HasPrefix(line[i:], begin) {
+		return 0, 0, 0, false
+	}
+	j := i + len(begin)
+	for j < len(line) && j-i < 64 && (line[j] >= 'A' && line[j] <= 'Z' || line[j] == ' ') {
+		j++
+	}
+	if !strings.HasPrefix(line[j:], dashes) || !strings.HasSuffix(line[i:j], "PRIVATE KEY") {
+		return 0, 0, 0, false
+	}
+	hdr = j + len(dashes)
+	e := strings.Index(line[hdr:], "-----END ")
+	if e < 0 {
+		return hdr, len(line), len(line), true
+	}
+	body = hdr + e
+	k := body + len("-----END ")
+	if f := strings.Index(line[k:min(len(line), k+64)], dashes); f >= 0 {
+		return hdr, body, k + f + len(dashes), true
+	}
+	return hdr, body, len(line), true
+}
+
+// secretWord reports whether line[i:j], a word without digits, is an AWS
+// key id or opens a private key block: a secret the caller writes as a
+// variable. scan asks only for words of 20 or 10 bytes starting with a
+// byte in '-'..'A' (one compare on its busiest path).
+// For a block it first writes the BEGIN line, and sets sc.skip so that scan
+// goes on at the END line (written as the words it is): the template still
+// says what leaked. scan calls it from the literal test, so that its own
+// line count, which the PGO profile's call sites are keyed by, stays.
+func (sc *scanState) secretWord(line string, i, j int) bool {
+	if awsKeyID(line[i:j]) {
+		return true
+	}
+	if j-i != len("-----BEGIN") {
+		return false
+	}
+	hdr, body, _, ok := privateKeyBlock(line, i)
+	if !ok {
+		return false
+	}
+	sc.fields(line[i:hdr])
+	sc.space()
+	for body > hdr && isSpaceByte(line[body-1]) {
+		body-- // the separator before the END line is scan's to write
+	}
+	sc.skip = body - j
+	return true
+}
+
+// fields writes the whitespace-separated words of s, one space apart.
+func (sc *scanState) fields(s string) {
+	first := true
+	for q := 0; q < len(s); {
+		for q < len(s) && isSpaceByte(s[q]) {
+			q++
+		}
+		r := q
+		for r < len(s) && !isSpaceByte(s[r]) {
+			r++
+		}
+		if r > q {
+			if !first {
+				sc.space()
+			}
+			sc.word(s[q:r])
+			first = false
+		}
+		q = r
+	}
 }
 
 // isJWT: three base64url segments, the first starting "eyJ" ({" in base64).
@@ -699,6 +823,13 @@ func isJWT(s string, i int) bool {
 		}
 	}
 	return dots == 2
+}
+
+// emailInside reports an e-mail address inside the word line[i:k] that
+// does not start it ("<alice@example.com>").
+func emailInside(line string, i, k int) bool {
+	_, _, ok := emailIn(line, i, k)
+	return ok
 }
 
 // isEmail: local@domain.tld at i.
@@ -1136,7 +1267,7 @@ func isVarWord(w string) bool {
 			st = k + 1
 		}
 	}
-	return false
+	return len(w) == 20 && w[0] == 'A' && awsKeyID(w)
 }
 
 // plainNumber reports whether the word line[i:k], of digit-class bytes only

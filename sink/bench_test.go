@@ -85,7 +85,7 @@ func BenchmarkTemplate(b *testing.B) {
 // BenchmarkPGUpsert: one batch of 1000 new templates plus 1000 hit counts
 // in one transaction, on the shared server; reports rows/s.
 func BenchmarkPGUpsert(b *testing.B) {
-	w, err := newPGWriter(poolConfig(b, testutil.SharedDSN), pgSchema(b, testutil.SharedDSN), "bench")
+	w, err := newPGWriter(poolConfig(b, testutil.SharedDSN), pgSchema(b, testutil.SharedDSN), "", "bench")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -17,7 +17,8 @@ type spillRecord struct {
 	Store  string    `json:"store"` // "postgres" | "redis" | "events"
 	Item   *Template `json:"item,omitempty"`
 	Shadow bool      `json:"shadow,omitempty"`
-	ID     string    `json:"id,omitempty"` // hit count
+	Muted  bool      `json:"muted,omitempty"` // an event that was on the mute list
+	ID     string    `json:"id,omitempty"`    // hit count
 	N      int64     `json:"n,omitempty"`
 	Last   int64     `json:"last,omitempty"` // Unix microseconds
 	// Batch is the token of the batch the entry was part of when a write
@@ -111,7 +112,7 @@ func (s *Sink) spill() error {
 		s.drainStore(st, func(it *item, id string, h hitEntry, token string) {
 			r := spillRecord{Store: st.name, Batch: token}
 			if it != nil {
-				r.Item, r.Shadow = &it.t, it.shadow
+				r.Item, r.Shadow, r.Muted = &it.t, it.shadow, it.muted
 			} else {
 				r.ID, r.N, r.Last = id, h.n, h.last
 			}
@@ -192,7 +193,7 @@ func (s *Sink) replay() {
 				dst = s.announce
 			}
 			for _, st := range dst {
-				it := &item{t: t, shadow: r.Shadow}
+				it := &item{t: t, shadow: r.Shadow, muted: r.Muted}
 				if st.addItem(t.ID, it) {
 					s.units.Add(1)
 					if b := inBatch(st, r); b != nil {

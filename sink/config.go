@@ -38,6 +38,12 @@ type Config struct {
 	// part matching [A-Za-z_][A-Za-z0-9_]* and at most 63 bytes. Default
 	// "log_templates".
 	PGTable string
+	// PGCompatView names a read-only view over the table with the column
+	// names of the seed service's LogClusterRecord (cluster_id, template,
+	// size, source, sample_log, first_seen_at, last_seen_at), for its
+	// downstream readers [PG_Compat_View]; created with the schema when
+	// missing. Same syntax as PGTable; empty means no view.
+	PGCompatView string
 
 	// RedisAddr is host:port of Redis [Redis_Addr]. Empty means no Redis.
 	RedisAddr string
@@ -190,14 +196,17 @@ var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
 
 // tableIdent validates a configured table name and returns it as an
 // identifier safe to splice into SQL, and its bare table part.
-func tableIdent(name string) (pgx.Identifier, error) {
+func tableIdent(name string) (pgx.Identifier, error) { return relIdent("PG_Table", name) }
+
+// relIdent validates the relation name of configuration key key.
+func relIdent(key, name string) (pgx.Identifier, error) {
 	parts := strings.Split(name, ".")
 	if len(parts) > 2 {
-		return nil, fmt.Errorf("sink: PG_Table %q: want table or schema.table", name)
+		return nil, fmt.Errorf("sink: %s %q: want name or schema.name", key, name)
 	}
 	for _, p := range parts {
 		if !identRE.MatchString(p) {
-			return nil, fmt.Errorf("sink: PG_Table %q: %q is not a plain identifier ([A-Za-z_][A-Za-z0-9_]*, at most 63 bytes)", name, p)
+			return nil, fmt.Errorf("sink: %s %q: %q is not a plain identifier ([A-Za-z_][A-Za-z0-9_]*, at most 63 bytes)", key, name, p)
 		}
 	}
 	return pgx.Identifier(parts), nil

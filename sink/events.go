@@ -23,6 +23,9 @@ func (e *eventWriter) write(_ context.Context, b *batch) error {
 	sortBySeen(items)
 	e.buf.Reset()
 	for _, it := range items {
+		if it.muted {
+			continue
+		}
 		e.buf.Write(it.json(e.node))
 		e.buf.WriteByte('\n')
 	}

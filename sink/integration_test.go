@@ -308,7 +308,7 @@ func TestConcurrentInsertOneWinner(t *testing.T) {
 	table := pgSchema(t, testutil.SharedDSN)
 	var ws [2]*pgWriter
 	for i := range ws {
-		w, err := newPGWriter(poolConfig(t, testutil.SharedDSN), table, "node-"+strconv.Itoa(i))
+		w, err := newPGWriter(poolConfig(t, testutil.SharedDSN), table, "", "node-"+strconv.Itoa(i))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -166,7 +166,7 @@ func TestPGLedgerSameBatchOnce(t *testing.T) {
 	table := pgSchema(t, testutil.SharedDSN)
 	ws := map[string]*pgWriter{}
 	for _, node := range []string{"node-a", "node-b"} {
-		w, err := newPGWriter(poolConfig(t, testutil.SharedDSN), table, node)
+		w, err := newPGWriter(poolConfig(t, testutil.SharedDSN), table, "", node)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -23,6 +23,7 @@ type pgWriter struct {
 	table    string // quoted identifier
 	bare     string // table name without schema, for index names
 	ledger   string // quoted identifier of the batch ledger, <table>_batches
+	view     string // quoted identifier of the compatibility view, "" for none
 	node     string
 	schemaOK bool
 	logf     func(format string, args ...any)
@@ -57,10 +58,20 @@ func ledgerName(bare string) string {
 
 // newPGWriter creates the pool without dialing: MinConns is 0, so the first
 // connection is made by the first write or LoadKnown.
-func newPGWriter(pc *pgxpool.Config, table, node string) (*pgWriter, error) {
+func newPGWriter(pc *pgxpool.Config, table, view, node string) (*pgWriter, error) {
 	ident, err := tableIdent(table)
 	if err != nil {
 		return nil, err
+	}
+	var vq string
+	if view != "" {
+		vid, err := relIdent("PG_Compat_View", view)
+		if err != nil {
+			return nil, err
+		}
+		if vq = vid.Sanitize(); vq == ident.Sanitize() {
+			return nil, fmt.Errorf("sink: PG_Compat_View %q: names the table itself", view)
+		}
 	}
 	q := ident.Sanitize()
 	lid := append(pgx.Identifier{}, ident...)
@@ -77,6 +88,7 @@ func newPGWriter(pc *pgxpool.Config, table, node string) (*pgWriter, error) {
 		table:   q,
 		bare:    ident[len(ident)-1],
 		ledger:  lq,
+		view:    vq,
 		node:    node,
 		logf:    func(string, ...any) {},
 		recheck: ledgerRecheck,
@@ -147,6 +159,19 @@ func schemaSQL(q, bare string) []string {
 	}
 }
 
+// viewSQL creates the compatibility view: the seed service's
+// LogClusterRecord column names over the table. The join with a one-row
+// VALUES makes it read-only (a view over two relations is not
+// automatically updatable, so a reader cannot write through it by
+// mistake); the planner removes the join, so filters still use the
+// table's indexes.
+func viewSQL(vq, q string) string {
+	return `CREATE VIEW ` + vq + ` AS
+SELECT t.template_id AS cluster_id, t.template, t.hits AS size, t.source, t.sample AS sample_log,
+	t.first_seen_at, t.last_seen_at
+FROM ` + q + ` AS t CROSS JOIN (VALUES (true)) AS read_only(ok)`
+}
+
 // ledgerSQL creates the batch ledger: one row per node, the token of its
 // last batch of hit counts applied (build/sql/log_templates.sql has it too).
 func ledgerSQL(lq string) string {
@@ -186,6 +211,11 @@ func (w *pgWriter) ensureSchema(ctx context.Context) error {
 			}
 		}
 	}
+	if w.view != "" {
+		if err := w.ensureView(ctx, tx); err != nil {
+			return err
+		}
+	}
 	var ledgerExists, writable bool
 	if err := tx.QueryRow(ctx, `SELECT r IS NOT NULL, coalesce(has_table_privilege(r, 'SELECT')
 	AND has_table_privilege(r, 'INSERT') AND has_table_privilege(r, 'UPDATE'), false)
@@ -222,6 +252,32 @@ FROM to_regclass($1) AS r`, w.ledger).Scan(&ledgerExists, &writable); err != nil
 	w.schemaOK = true
 	w.setLedger(why)
 	return nil
+}
+
+// ensureView creates the compatibility view unless a relation of its name
+// exists. A role without CREATE goes on without it, logged: the view is for
+// other readers, the plugin does not need it.
+func (w *pgWriter) ensureView(ctx context.Context, tx pgx.Tx) error {
+	var exists bool
+	if err := tx.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, w.view).Scan(&exists); err != nil {
+		return err
+	}
+	if exists {
+		return nil
+	}
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := sp.Exec(ctx, viewSQL(w.view, w.table)); err != nil {
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "42501" { // insufficient_privilege
+			return err
+		}
+		w.logf("postgres: compatibility view %s is missing and this role cannot create it (%s); create it as in build/sql/log_templates.sql", w.view, pe.Message)
+		return sp.Rollback(ctx)
+	}
+	return sp.Commit(ctx)
 }
 
 // setLedger records whether the batch ledger can be used (why is empty) or

@@ -21,6 +21,7 @@ type redisWriter struct {
 	rdb                         *redis.Client
 	keyNew, keyAlerts, keyFlags string
 	keyFloods                   string // <prefix>:floods, flood notices (flood.go)
+	keyMuted                    string // <prefix>:muted, the mute list
 	keyCluster                  string // prefix of <prefix>:clusters:<id>
 	keyBatch                    string // <prefix>:batch:<node>: token of the last batch applied
 	listMax                     int64
@@ -68,6 +69,7 @@ func newRedisWriter(cfg *Config, password string, d *tiedDialer) *redisWriter {
 		keyAlerts:  p + ":alerts",
 		keyFlags:   p + ":flags",
 		keyFloods:  p + ":floods",
+		keyMuted:   p + ":muted",
 		keyCluster: p + ":clusters:",
 		keyBatch:   p + ":batch:" + cfg.NodeName,
 		listMax:    int64(cfg.NewListMax),
@@ -99,20 +101,27 @@ func (w *redisWriter) write(ctx context.Context, b *batch) error {
 		if len(b.items) > 0 {
 			items := slices.Clone(b.items)
 			sortBySeen(items)
-			vals := make([]any, len(items))
-			for i, it := range items {
-				js := it.json(w.node)
-				vals[i] = js
-				if !it.shadow {
-					p.XAdd(ctx, &redis.XAddArgs{Stream: w.keyAlerts, MaxLen: w.alertMax, Approx: true, Values: []any{"event", js}})
-				}
+			vals := make([]any, 0, len(items))
+			for _, it := range items {
+				// A muted template keeps its cluster hash (hits go on
+				// counting there) but is neither listed nor alerted.
 				key := w.keyCluster + it.t.ID
 				p.HSet(ctx, key, "template", it.t.Template, "partition", it.t.Partition, "kind", it.t.Kind)
 				p.Expire(ctx, key, w.ttl)
+				if it.muted {
+					continue
+				}
+				js := it.json(w.node)
+				vals = append(vals, js)
+				if !it.shadow {
+					p.XAdd(ctx, &redis.XAddArgs{Stream: w.keyAlerts, MaxLen: w.alertMax, Approx: true, Values: []any{"event", js}})
+				}
 			}
-			p.LPush(ctx, w.keyNew, vals...)
-			p.LTrim(ctx, w.keyNew, 0, w.listMax-1)
-			p.Expire(ctx, w.keyNew, w.ttl)
+			if len(vals) > 0 {
+				p.LPush(ctx, w.keyNew, vals...)
+				p.LTrim(ctx, w.keyNew, 0, w.listMax-1)
+				p.Expire(ctx, w.keyNew, w.ttl)
+			}
 		}
 		for i, id := range b.hitIDs {
 			key := w.keyCluster + id
@@ -170,16 +179,17 @@ func parseBool(v string) (bool, bool) {
 	return false, false
 }
 
-// pollFlags refreshes the run-time flags from <prefix>:flags every
-// FlagsInterval until Close. A field absent or unreadable keeps the static
+// pollFlags refreshes the run-time flags from <prefix>:flags, and the mute
+// list from <prefix>:muted, every FlagsInterval until Close. A field absent or unreadable keeps the static
 // value; Redis being away keeps the last value read.
 func (s *Sink) pollFlags() {
 	defer close(s.pollDn)
 	t := time.NewTicker(s.cfg.FlagsInterval)
 	defer t.Stop()
-	warned := ""
+	warned, mutedWarned := "", ""
 	for {
 		s.pollOnce(&warned)
+		s.pollMuted(&mutedWarned)
 		select {
 		case <-t.C:
 		case <-s.drain:

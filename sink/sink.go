@@ -80,6 +80,7 @@ type Sink struct {
 
 	fl     floods // flood notices (flood.go)
 	flags  atomic.Uint32
+	mute   atomic.Pointer[muteList] // <prefix>:muted, read with the flags
 	units  atomic.Int64
 	c      counters
 	pgC    storeCounters
@@ -142,7 +143,7 @@ func New(cfg Config, log Logger) (*Sink, error) {
 	if pc != nil {
 		s.secrets = append(s.secrets, dsn, pc.ConnConfig.Password)
 		pc.ConnConfig.DialFunc = newTiedDialer(s.ctx, cfg.CallTimeout, nil).DialContext
-		if s.pg, err = newPGWriter(pc, cfg.PGTable, cfg.NodeName); err != nil {
+		if s.pg, err = newPGWriter(pc, cfg.PGTable, cfg.PGCompatView, cfg.NodeName); err != nil {
 			s.cancel()
 			return nil, err
 		}
@@ -347,6 +348,7 @@ func (s *Sink) Stats() Stats {
 		Panics:           s.c.panics.Load(),
 		Floods:           s.fl.sent.Load(),
 		FloodsLost:       s.fl.dropped.Load(),
+		Muted:            s.c.muted.Load(),
 		QueueDepth:       s.c.queueDepth.Load(),
 		Pending:          s.units.Load(),
 		PendingTemplates: s.c.frontTemplates.Load() + s.pgC.items.Load() + s.rdC.items.Load() + s.evC.items.Load(),
@@ -460,6 +462,9 @@ func (s *Sink) move() {
 	for id, it := range tmpls {
 		s.cleanTemplate(&it.t)
 		it.shadow = shadow
+		if s.pg == nil {
+			s.markMuted(it) // announced now: without PostgreSQL, first = announce
+		}
 		for i, st := range s.first {
 			cp := it
 			if i > 0 {
@@ -499,6 +504,7 @@ func (s *Sink) afterPG(b *batch) {
 		s.c.unguarded.Add(1)
 	}
 	for _, it := range b.created {
+		s.markMuted(it)
 		for i, st := range s.announce {
 			cp := it
 			if i > 0 {

@@ -44,6 +44,7 @@ type Stats struct {
 	Panics      uint64 // panics recovered in the sink's goroutines (writers, dispatcher, poller)
 	Floods      uint64 // flood notices written (flood.go)
 	FloodsLost  uint64 // flood notices dropped: queue full or a write failed
+	Muted       uint64 // templates recorded but not announced: the mute list <prefix>:muted holds them
 
 	AlreadyApplied uint64 // retried batches whose earlier attempt was applied but its reply lost (PostgreSQL COMMIT, Redis EXEC): found by token, not applied again
 	Unguarded      uint64 // PostgreSQL batches of hit counts written without the batch ledger (missing and not creatable, or not writable): a lost COMMIT reply could count them twice
@@ -92,6 +93,6 @@ func (c *storeCounters) snapshot() StoreStats {
 type counters struct {
 	templates, hits, coalesced, dropped, droppedHits, invalid, truncated atomic.Uint64
 	created, known, announced, buffered, replayed, lost                  atomic.Uint64
-	unmatched, panics, alreadyApplied, unguarded                         atomic.Uint64
+	unmatched, panics, alreadyApplied, unguarded, muted                  atomic.Uint64
 	queueDepth, frontTemplates                                           atomic.Int64
 }

@@ -401,7 +401,13 @@ func (s *Sink) flush(st *store) error {
 		s.c.alreadyApplied.Add(1)
 	}
 	if st.primary {
-		s.c.announced.Add(uint64(len(b.items)))
+		n := 0
+		for _, it := range b.items {
+			if !it.muted {
+				n++
+			}
+		}
+		s.c.announced.Add(uint64(n))
 	}
 	if st.after != nil {
 		st.after(b)

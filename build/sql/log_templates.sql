@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS log_templates (
 	partition     text NOT NULL,               -- miner partition (e.g. namespace/container)
 	source        text NOT NULL DEFAULT '',    -- k8s_pod | host_syslog | journald | app_log
 	template      text NOT NULL,
-	sample        text NOT NULL DEFAULT '',    -- one masked line, truncated
+	sample        text NOT NULL DEFAULT '',    -- one real line, secrets redacted, truncated
 	hits          bigint NOT NULL DEFAULT 0,   -- lines counted, all nodes
 	first_seen_at timestamptz NOT NULL,
 	last_seen_at  timestamptz NOT NULL,
@@ -45,3 +45,13 @@ CREATE TABLE IF NOT EXISTS log_templates_batches (
 	token      text NOT NULL,                  -- random per batch, kept across retries and the buffer file
 	applied_at timestamptz NOT NULL            -- when that batch was committed
 );
+
+-- Optional (PG_Compat_View log_cluster_records): the seed service's
+-- LogClusterRecord column names over the table, for its downstream readers.
+-- Read-only: a view over two relations is not automatically updatable (the
+-- planner drops the one-row join, so filters still use the indexes). The
+-- plugin creates it when the key names it and it is missing.
+CREATE OR REPLACE VIEW log_cluster_records AS
+SELECT t.template_id AS cluster_id, t.template, t.hits AS size, t.source, t.sample AS sample_log,
+	t.first_seen_at, t.last_seen_at
+FROM log_templates AS t CROSS JOIN (VALUES (true)) AS read_only(ok);

@@ -82,6 +82,7 @@ static struct {
     size_t stack;
     bool per_tag, poison, def32, resignal, reload, hot_reload_flag, quiet, trace;
     long repeat;
+    long pace_ms; /* pause before each chunk but the first */
     const char *dump_dir;
     const char *fixtures_dir;
     bool fixed_time;
@@ -1243,6 +1244,8 @@ static void *engine_main(void *arg)
             for (size_t i = 0; i < n_chunks && !exit_requested; i++) {
                 if (atomic_load(&g->stop_feeding))
                     break;
+                if (opt.pace_ms > 0 && (pass > 0 || i > 0))
+                    usleep((useconds_t)opt.pace_ms * 1000);
                 dispatch(g, &chunks[i]);
             }
             if (atomic_load(&g->stop_feeding))
@@ -1369,6 +1372,8 @@ static const char usage[] =
     "                      int (seconds), float (float64 seconds)\n"
     "  --time SEC[.NSEC]   fixed event time instead of the clock (reproducible bytes)\n"
     "  --repeat K          feed all chunks K times (soak, bench)\n"
+    "  --pace MS           pause MS milliseconds before each chunk but the first, so the\n"
+    "                      inputs arrive over time (tests that change something mid-run)\n"
     "  --dump-chunks DIR   also write every chunk to DIR/chunk-NNNNNN.msgpack + DIR/index.tsv\n"
     "  --write-fixtures DIR  write the chunk fixtures (docs/fluent-bit.md#fixtures) to DIR (*.msgpack +\n"
     "                      index.tsv: file, tag, events, records, description); PATH.so optional\n"
@@ -1424,6 +1429,7 @@ enum {
     OPT_TIME,
     OPT_FIXTURES,
     OPT_PER_TAG,
+    OPT_PACE,
 };
 
 static long parse_long(const char *s, const char *what, long min, long max)
@@ -1457,6 +1463,7 @@ static void parse_args(int argc, char **argv)
         {"time", required_argument, NULL, OPT_TIME},
         {"write-fixtures", required_argument, NULL, OPT_FIXTURES},
         {"per-tag", no_argument, NULL, OPT_PER_TAG},
+        {"pace", required_argument, NULL, OPT_PACE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -1575,6 +1582,9 @@ static void parse_args(int argc, char **argv)
             break;
         case OPT_PER_TAG:
             opt.per_tag = true;
+            break;
+        case OPT_PACE:
+            opt.pace_ms = parse_long(optarg, "--pace", 0, 60000);
             break;
         case OPT_TIME: {
             char *e;

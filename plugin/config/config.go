@@ -85,8 +85,13 @@ const (
 	KeyQueueSize         = "Queue_Size"
 	KeyExitTimeout       = "Exit_Timeout"
 	KeySampleBytes       = "Sample_Bytes"
+	KeySampleRedact      = "Sample_Redact"
+	KeyPGCompatView      = "PG_Compat_View"
 	// KeyTestPanic is read only in builds with the drain_testhooks tag.
 	KeyTestPanic = "_test_panic"
+	// KeyTestFlagsInterval sets how often the Redis flags and mute list are
+	// polled (10 s otherwise); read only with drain_testhooks.
+	KeyTestFlagsInterval = "_test_flags_interval"
 )
 
 // Sources a record can come from (the `source` column of the template table).
@@ -113,6 +118,16 @@ const (
 	DefaultQueueSize     = sink.DefaultQueueBudget
 	DefaultExitTimeout   = 5 * time.Second
 	DefaultSampleBytes   = sink.DefaultSampleBytes
+	DefaultSampleRedact  = SampleRedactSecrets
+)
+
+// Values of Sample_Redact: what of the line a stored sample keeps.
+const (
+	// SampleRedactSecrets keeps the real line, its secrets redacted.
+	SampleRedactSecrets = "secrets"
+	// SampleRedactValues stores the line masked as its template is (every
+	// variable, not only secrets): for privacy-strict clusters.
+	SampleRedactValues = "values"
 )
 
 // Limits on the lists and on what they produce.
@@ -142,8 +157,10 @@ type Config struct {
 	Drain      drain.Config // preset + overrides + user masks, validated
 	UserMasks  []drain.Mask // the Mask key's rules (already in Drain.Masks, first)
 	SampleSize int          // Sample_Bytes
+	// SampleRedact is Sample_Redact: SampleRedactSecrets or SampleRedactValues.
+	SampleRedact string
 
-	PGDSN, PGDSNFile, PGTable                                  string
+	PGDSN, PGDSNFile, PGTable, PGCompatView                    string
 	RedisAddr, RedisUsername, RedisPassword, RedisPasswordFile string
 	RedisDB                                                    int
 	RedisTLS                                                   bool
@@ -162,6 +179,9 @@ type Config struct {
 	// dereference a nil pointer, to test recovery. Only settable in builds
 	// with the drain_testhooks tag.
 	TestPanic string
+	// TestFlagsInterval overrides the sink's flags poll interval (0: its
+	// default). Only settable in builds with the drain_testhooks tag.
+	TestFlagsInterval time.Duration
 }
 
 // Parse reads and validates every key. The error names the first invalid
@@ -244,6 +264,13 @@ func Parse(g Getter) (*Config, error) {
 	if !tableRE.MatchString(c.PGTable) {
 		check(fmt.Errorf("%s: %q is not a table name (want table or schema.table, each [A-Za-z_][A-Za-z0-9_]*, at most 63 bytes)", KeyPGTable, c.PGTable))
 	}
+	if c.PGCompatView = get(KeyPGCompatView); c.PGCompatView != "" {
+		if !tableRE.MatchString(c.PGCompatView) {
+			check(fmt.Errorf("%s: %q is not a view name (want view or schema.view, each [A-Za-z_][A-Za-z0-9_]*, at most 63 bytes)", KeyPGCompatView, c.PGCompatView))
+		} else if c.PGCompatView == c.PGTable {
+			check(fmt.Errorf("%s: %q is the table itself (%s)", KeyPGCompatView, c.PGCompatView, KeyPGTable))
+		}
+	}
 	c.RedisAddr = get(KeyRedisAddr)
 	if c.RedisAddr != "" {
 		if _, err := parseListen(KeyRedisAddr, c.RedisAddr); err != nil {
@@ -285,6 +312,11 @@ func Parse(g Getter) (*Config, error) {
 	check(err)
 	c.SampleSize, err = parseSize(KeySampleBytes, get(KeySampleBytes), DefaultSampleBytes, 1, 64<<10)
 	check(err)
+	switch c.SampleRedact = strings.ToLower(or(get(KeySampleRedact), DefaultSampleRedact)); c.SampleRedact {
+	case SampleRedactSecrets, SampleRedactValues:
+	default:
+		check(fmt.Errorf("%s: %q (want secrets or values)", KeySampleRedact, c.SampleRedact))
+	}
 
 	if testHooks {
 		switch v := get(KeyTestPanic); v {
@@ -293,6 +325,8 @@ func Parse(g Getter) (*Config, error) {
 		default:
 			check(fmt.Errorf("%s: %q (want panic or nil)", KeyTestPanic, v))
 		}
+		c.TestFlagsInterval, err = parseDuration(KeyTestFlagsInterval, get(KeyTestFlagsInterval), 0, 0, time.Hour)
+		check(err)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

@@ -66,6 +66,7 @@ func (c *Config) String() string {
 	kv(KeyPGDSN, orNone(RedactDSN(c.PGDSN)))
 	kv(KeyPGDSNFile, orNone(c.PGDSNFile))
 	kv(KeyPGTable, c.PGTable)
+	kv(KeyPGCompatView, orNone(c.PGCompatView))
 	kv(KeyRedisAddr, orNone(c.RedisAddr))
 	kv(KeyRedisUsername, orNone(c.RedisUsername))
 	if c.RedisPassword != "" {
@@ -87,8 +88,12 @@ func (c *Config) String() string {
 	kv(KeyQueueSize, c.QueueSize)
 	kv(KeyExitTimeout, c.ExitTimeout)
 	kv(KeySampleBytes, c.SampleSize)
+	kv(KeySampleRedact, c.SampleRedact)
 	if c.TestPanic != "" {
 		kv(KeyTestPanic, c.TestPanic)
+	}
+	if c.TestFlagsInterval > 0 {
+		kv(KeyTestFlagsInterval, c.TestFlagsInterval)
 	}
 	return strings.TrimPrefix(b.String(), " ")
 }

@@ -130,6 +130,7 @@ func sinkConfig(c *config.Config) sink.Config {
 		PGDSN:             c.PGDSN,
 		PGDSNFile:         c.PGDSNFile,
 		PGTable:           c.PGTable,
+		PGCompatView:      c.PGCompatView,
 		RedisAddr:         c.RedisAddr,
 		RedisUsername:     c.RedisUsername,
 		RedisPassword:     c.RedisPassword,
@@ -146,6 +147,7 @@ func sinkConfig(c *config.Config) sink.Config {
 		Flags:             sink.Flags{Enabled: c.Enabled, ShadowMode: c.ShadowMode},
 		QueueBudget:       c.QueueSize,
 		SampleBytes:       c.SampleSize,
+		FlagsInterval:     c.TestFlagsInterval,
 	}
 }
 
@@ -577,8 +579,10 @@ func (p *pending) release() {
 }
 
 // template hands a new or generalized template to the sink. line aliases
-// Fluent Bit's chunk: the sample is masked from a copy, of no more than
-// the miner would read (MaskSample cuts there too).
+// Fluent Bit's chunk: the sink copies the sample once cut to Sample_Bytes.
+// The template text is redacted too, a second guard (a no-op on the
+// default preset's templates, whose scanner masked the secrets already;
+// the drain3 preset masks nothing).
 func (in *Instance) template(res drain.Result, src, line string, seen time.Time) {
 	if res.Kind == drain.Created {
 		in.c.templatesNew.Add(1)
@@ -590,8 +594,8 @@ func (in *Instance) template(res drain.Result, src, line string, seen time.Time)
 		ParentID:  res.ParentID,
 		Partition: res.Partition,
 		Source:    src,
-		Template:  res.Template,
-		Sample:    in.miner.MaskSample(strings.Clone(line[:min(len(line), in.cfg.Drain.MaxLineBytes)])),
+		Template:  drain.Redact(res.Template, "<*>"),
+		Sample:    in.sample(line),
 		Kind:      res.Kind.String(),
 		SeenAt:    seen,
 		Hits:      int64(res.Size),
@@ -617,6 +621,20 @@ func (in *Instance) flood(res drain.Result, src, line string, now time.Time) {
 		PerMinute: d.NewTemplateRate,
 		SeenAt:    now,
 	})
+}
+
+// sample is what is stored of one line of a template: the line as read,
+// its secrets redacted, or with Sample_Redact values the line masked as
+// the miner masks it (and its secrets too: the drain3 preset masks
+// nothing). It is redacted whole (as far as the miner reads) and
+// cut to Sample_Bytes by the sink after, so a secret that straddles the
+// cut is still redacted. The result may alias line.
+func (in *Instance) sample(line string) string {
+	line = line[:min(len(line), in.cfg.Drain.MaxLineBytes)]
+	if in.cfg.SampleRedact == config.SampleRedactValues {
+		return drain.Redact(in.miner.MaskSample(strings.Clone(line)), "<*>")
+	}
+	return drain.Redact(line, "<redacted>")
 }
 
 // logDecodeError logs a malformed chunk, at most once a minute per instance

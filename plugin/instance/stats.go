@@ -113,6 +113,7 @@ func (in *Instance) collect(w *metrics.Writer) {
 		{"drain_sink_created_total", "Templates new to the cluster (this node created the row).", ss.Created},
 		{"drain_sink_known_total", "Templates already known to the cluster.", ss.Known},
 		{"drain_sink_announced_total", "Events announced.", ss.Announced},
+		{"drain_templates_muted_total", "Templates new to the cluster, recorded but not announced: the Redis mute list <prefix>:muted holds them.", ss.Muted},
 		{"drain_sink_buffered_total", "Entries written to the buffer file at exit.", ss.Buffered},
 		{"drain_sink_replayed_total", "Entries replayed from the buffer file.", ss.Replayed},
 		{"drain_sink_lost_total", "Pending entries given up.", ss.Lost},
