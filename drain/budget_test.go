@@ -61,6 +61,7 @@ func TestFloodBoundedWork(t *testing.T) {
 				cfg, _ := Preset(preset)
 				cfg.MaxClusters = 8000
 				if !budget {
+					cfg.MaxScored = 64 // leaves of a few hundred: the window bites
 					cfg.NewTemplateBurst = 0
 					cfg.MaxPartitionClusters = 1 << 20 // evictions, not the cap, keep it to MaxClusters
 				}

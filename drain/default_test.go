@@ -1,6 +1,9 @@
 package drain
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestDefaultScorerPairs adds two lines of one length to a fresh default
 // miner and checks whether the second joins the first's cluster: values
@@ -56,5 +59,35 @@ func TestDefaultScorerPairs(t *testing.T) {
 				t.Errorf("second line %v (template %q), want merged %v", r.Kind, r.Template, tt.merge)
 			}
 		})
+	}
+}
+
+// TestIsValueKeyword: the length dispatch agrees with strings.EqualFold on
+// the keywords in every ASCII case and on words that are near them.
+func TestIsValueKeyword(t *testing.T) {
+	words := []string{"user", "USER", "User", "uSeR", "host", "HOST", "node", "Node", "domain", "DOMAIN", "for", "FOR", "For",
+		"users", "use", "hosts", "nod", "domains", "fo", "", "u$er", "{or", "f0r", "dom@in", "n0de", "FOr:", "[or"}
+	for _, w := range words {
+		want := false
+		for _, k := range valueKeywords {
+			want = want || strings.EqualFold(w, k)
+		}
+		if got := isValueKeyword(w); got != want {
+			t.Errorf("isValueKeyword(%q) = %v, want %v", w, got, want)
+		}
+	}
+}
+
+// TestIsUnit: isUnit agrees with the map lookup of the trimmed word, and
+// no unit is longer than the 7 bytes it looks up.
+func TestIsUnit(t *testing.T) {
+	words := []string{}
+	for u := range unitWords {
+		words = append(words, u, u+",", u+");", strings.ToLower(u), strings.ToUpper(u), u+"x", "x"+u, u[:len(u)-1])
+	}
+	for _, w := range append(words, "ms", "ms,", "ms);", "MB)", "seconds", "seconds,,", "secondss", "", ",", ")", "KiB;", "kb", "bytes)", "B", "x,ms") {
+		if got, want := isUnit(w), unitWords[strings.TrimRight(w, ",;)")]; got != want {
+			t.Errorf("isUnit(%q) = %v, want %v", w, got, want)
+		}
 	}
 }
