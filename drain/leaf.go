@@ -17,8 +17,9 @@ import (
 // up to MaxScored in all. A template that keeps matching stays hot however
 // many new ones arrive; a new one is scored until MaxScored/2 newer ones
 // push it out of the window, so its second line finds it and makes it hot.
-// When a leaf outgrows the bound, the templates that took most lines start
-// hot (seedHot). A template that took no line in the window's time is no
+// The hot list is kept from floodScored clusters on (the window of a
+// flooding partition, below); when a leaf grows past that, the templates
+// that took most lines start hot (seedHot). A template that took no line in the window's time is no
 // longer found: a line of it makes a new cluster (a seeded template in a
 // leaf loaded past the bound, or a rare one in a leaf that keeps growing).
 // The new-template budget (budget.go) keeps a flood from growing a leaf
@@ -27,28 +28,44 @@ import (
 // window changes nothing (the drain3 preset stays Drain3-exact) until a
 // leaf grows past it.
 
-// candidates returns the clusters of nd to score against a line: all of
-// them within the bound, else the window, built in m.winBuf (valid until
-// the next call, under mu). It counts what it hands out.
-func (m *Miner) candidates(nd *node) []*cluster {
+// floodScored is the window of a leaf in a flooding partition (budget.go):
+// its lines create nothing, so the newest clusters change only with the
+// reserve's rare admissions, and the templates its real events match are
+// hot. A flood that keeps one leaf per length (lines behind a masked
+// timestamp) then costs a fraction of MaxScored per line.
+const floodScored = 32
+
+// hotFrom is the leaf size from which the hot list is kept: the smaller of
+// the two windows.
+func (m *Miner) hotFrom() int { return min(m.cfg.MaxScored, floodScored) }
+
+// candidates returns the clusters of nd to score against a line of p: all
+// of them within the bound (MaxScored, or floodScored while p is
+// flooding), else the window, built in m.winBuf (valid until the next
+// call, under mu). It counts what it hands out.
+func (m *Miner) candidates(p *partition, nd *node) []*cluster {
 	cs := nd.clusters
-	if len(cs) <= m.cfg.MaxScored {
+	limit := m.cfg.MaxScored
+	if len(cs) > floodScored && m.flooding(p) {
+		limit = min(limit, floodScored)
+	}
+	if len(cs) <= limit {
 		m.scored += uint64(len(cs))
 		return cs
 	}
 	m.capped++
-	w := append(m.winBuf[:0], nd.hot...)
-	w = append(w, cs[len(cs)-(m.cfg.MaxScored-len(w)):]...)
+	w := append(m.winBuf[:0], nd.hot[:min(len(nd.hot), limit/2)]...)
+	w = append(w, cs[len(cs)-(limit-len(w)):]...)
 	m.winBuf = w
 	m.scored += uint64(len(w))
 	return w
 }
 
 // promote makes c, which just took a line, the first of its leaf's hot
-// clusters, when the leaf is scored through a window.
+// clusters, when the leaf may be scored through a window (hotFrom).
 func (m *Miner) promote(c *cluster) {
 	nd := c.leaf
-	if nd == nil || len(nd.clusters) <= m.cfg.MaxScored {
+	if nd == nil || len(nd.clusters) <= m.hotFrom() {
 		return
 	}
 	h := nd.hot
@@ -71,7 +88,7 @@ func (m *Miner) promote(c *cluster) {
 	nd.hot = h
 }
 
-// seedHot fills nd's hot list as it outgrows MaxScored: its clusters that
+// seedHot fills nd's hot list as it outgrows hotFrom: its clusters that
 // took most lines (at least two; ties to the newer), so the templates it
 // matched while it was scored whole stay in its window.
 func (m *Miner) seedHot(nd *node) {

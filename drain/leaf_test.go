@@ -90,8 +90,45 @@ func TestPromote(t *testing.T) {
 	if got := fmt.Sprint(ids()); got != "[4 3]" {
 		t.Errorf("hot %s after cluster 2 left the leaf, want [4 3]", got)
 	}
-	w := m.candidates(nd)
+	w := m.candidates(cs[0].part, nd)
 	if len(w) != 6 || w[0] != cs[4] || w[1] != cs[3] || w[5] != cs[7] {
 		t.Errorf("window %v, want the 2 hot then the 4 newest", w)
 	}
+}
+
+// TestFloodWindow: in a flooding partition a leaf past floodScored is
+// scored through the smaller window, and the templates its lines matched
+// before (hot) are still found there.
+func TestFloodWindow(t *testing.T) {
+	cfg, _ := Preset("default")
+	cfg.NewTemplateBurst, cfg.NewTemplateRate = 60, 0 // reserve 6
+	m, _ := New(cfg)
+	fakeClock(m)
+	event := func(i int) string { // one leaf: same first token and length; capitalised words stay apart
+		return fmt.Sprintf("svc Event%s stopped on worker %d now", letters(i+100), i)
+	}
+	for i := range 50 {
+		if r := m.Add("p", event(i)); r.Kind != Created {
+			t.Fatalf("event %d: %v", i, r.Kind)
+		}
+	}
+	for _, i := range []int{3, 7} { // matched again: hot
+		if r := m.Add("p", event(i)); r.Kind != Known {
+			t.Fatalf("event %d again: %v", i, r.Kind)
+		}
+	}
+	for i := 50; !m.flooding(m.parts["p"]); i++ {
+		m.Add("p", event(i))
+	}
+	st0 := m.Stats()
+	for _, i := range []int{3, 7, 3} {
+		if r := m.Add("p", event(i)); r.Kind != Known {
+			t.Errorf("hot event %d in the flooding partition: %v, want known", i, r.Kind)
+		}
+	}
+	st := m.Stats()
+	if per := (st.Scored - st0.Scored) / 3; per > floodScored+maxCross/4 || st.ScoreCapped == st0.ScoreCapped {
+		t.Errorf("%d clusters scored a line (bound %d), %d lines windowed", per, floodScored+maxCross/4, st.ScoreCapped-st0.ScoreCapped)
+	}
+	checkTree(t, m)
 }

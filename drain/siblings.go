@@ -91,7 +91,7 @@ func (m *Miner) mergeSiblings(p *partition, toks []string, leaf *node) (*cluster
 		}
 	}
 	if leaf != nil {
-		for _, c := range m.candidates(leaf) {
+		for _, c := range m.candidates(p, leaf) {
 			add(c)
 		}
 	}

@@ -136,7 +136,7 @@ func (m *Miner) search(p *partition, toks []string) (*node, *cluster, bool) {
 		nd = ch
 		depth++
 	}
-	c, covered := m.score.best(m.candidates(nd), toks, m.cfg.SimTh)
+	c, covered := m.score.best(m.candidates(p, nd), toks, m.cfg.SimTh)
 	return nd, c, covered
 }
 
@@ -216,7 +216,7 @@ func (m *Miner) insert(p *partition, c *cluster, seeded bool) {
 	}
 	nd.clusters = append(nd.clusters, c)
 	c.leaf = nd
-	if len(nd.clusters) == m.cfg.MaxScored+1 {
+	if len(nd.clusters) == m.hotFrom()+1 {
 		m.seedHot(nd)
 	}
 }
