@@ -5,7 +5,8 @@
 //
 // Inputs: "loghub", the raw lines of every ../shared/data/loghub-2k dataset interleaved
 // (line i of each set in turn) and repeated to -lines, tailed as one app_log tag (one
-// partition); "cri", CRI container lines of several services through the cri multiline
+// partition); "loghub-split", the same lines in one file per dataset, so one tag and one
+// partition per dataset, as a node's containers are partitioned; "cri", CRI container lines of several services through the cri multiline
 // parser and the kubernetes filter (pod metadata from Kube_Meta_Preload_Cache_Dir), as
 // the repository's fluent-bit.conf reads container logs.
 //
@@ -48,7 +49,7 @@ func main() {
 	flag.StringVar(&o.data, "data", "../shared/data/loghub-2k", "Loghub-2k directory")
 	flag.IntVar(&o.lines, "lines", 1_000_000, "lines per input")
 	flag.IntVar(&o.rounds, "rounds", 5, "alternating rounds")
-	flag.StringVar(&inputs, "inputs", "loghub,cri", "inputs to run: loghub, cri")
+	flag.StringVar(&inputs, "inputs", "loghub,loghub-split,cri", "inputs to run: loghub, loghub-split, cri")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (inputs, configurations, logs)")
 	flag.Parse()
 	log.SetFlags(0)
@@ -111,6 +112,8 @@ func run(o options) error {
 		switch in {
 		case "loghub":
 			b, err = loghubInput(o, dir)
+		case "loghub-split":
+			b, err = loghubSplitInput(o, dir)
 		case "cri":
 			b, err = criInput(o, dir)
 		default:
@@ -279,18 +282,18 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// loghubInput writes the interleaved Loghub corpus, repeated to o.lines lines.
-func loghubInput(o options, dir string) (bench, error) {
+// loghubSets reads the raw lines of every dataset, trailing CR cut.
+func loghubSets(o options) ([]string, [][]string, error) {
 	sets, err := filepath.Glob(filepath.Join(o.data, "*", "*_2k.log"))
 	if err != nil || len(sets) == 0 {
-		return bench{}, fmt.Errorf("no */*_2k.log under %s", o.data)
+		return nil, nil, fmt.Errorf("no */*_2k.log under %s", o.data)
 	}
 	sort.Strings(sets)
 	var all [][]string
 	for _, s := range sets {
 		b, err := os.ReadFile(s)
 		if err != nil {
-			return bench{}, err
+			return nil, nil, err
 		}
 		var lines []string
 		for _, l := range strings.Split(string(b), "\n") {
@@ -299,6 +302,15 @@ func loghubInput(o options, dir string) (bench, error) {
 			}
 		}
 		all = append(all, lines)
+	}
+	return sets, all, nil
+}
+
+// loghubInput writes the interleaved Loghub corpus, repeated to o.lines lines.
+func loghubInput(o options, dir string) (bench, error) {
+	sets, all, err := loghubSets(o)
+	if err != nil {
+		return bench{}, err
 	}
 	var corpus []string
 	for i := 0; ; i++ {
@@ -319,12 +331,45 @@ func loghubInput(o options, dir string) (bench, error) {
 		return bench{}, err
 	}
 	return bench{
-		name:    fmt.Sprintf("loghub (%d sets interleaved, %d distinct lines)", len(sets), len(corpus)),
+		name:    fmt.Sprintf("loghub (%d sets interleaved in one file, one partition, %d distinct lines)", len(sets), len(corpus)),
 		records: n,
 		sections: `[INPUT]
     Name            tail
     Path            ` + path + `
     Tag             loghub
+    Read_From_Head  On
+    Buffer_Max_Size 1M
+`,
+	}, nil
+}
+
+// loghubSplitInput writes each dataset to a file of its own, repeated to o.lines lines
+// in all; tail tags each file by its path, so each dataset is a partition.
+func loghubSplitInput(o options, dir string) (bench, error) {
+	sets, all, err := loghubSets(o)
+	if err != nil {
+		return bench{}, err
+	}
+	sub := filepath.Join(dir, "loghub-split")
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		return bench{}, err
+	}
+	total := 0
+	for i, lines := range all {
+		name := strings.TrimSuffix(filepath.Base(sets[i]), "_2k.log") + ".log"
+		n, err := writeRepeated(filepath.Join(sub, name), lines, o.lines/len(all))
+		if err != nil {
+			return bench{}, err
+		}
+		total += n
+	}
+	return bench{
+		name:    fmt.Sprintf("loghub-split (%d sets, one file and partition each)", len(sets)),
+		records: total,
+		sections: `[INPUT]
+    Name            tail
+    Path            ` + sub + `/*.log
+    Tag             loghub.*
     Read_From_Head  On
     Buffer_Max_Size 1M
 `,

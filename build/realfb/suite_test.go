@@ -338,7 +338,7 @@ func TestShutdownDuringOutageAndReload(t *testing.T) {
 	// output (flb_proxy_output_cb_init and flb_output_init_all both call
 	// flb_output_enable_multi_threading) and never stops the first; after a second
 	// reload that orphaned worker crashes the process in flb_upstream_conn_timeouts
-	// (SIGSEGV, seen in 2 of 3 runs here). README "Inside a real Fluent Bit".
+	// (SIGSEGV, 4 of 5 runs here). README "Inside a real Fluent Bit".
 	if err := n.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
