@@ -323,6 +323,36 @@ func (n *node) get(port int, path string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// listeners counts the process's listening TCP sockets: its sockets (/proc/<pid>/fd) that
+// /proc/<pid>/net/tcp{,6} lists in state LISTEN.
+func (n *node) listeners() int {
+	pid := n.cmd.Process.Pid
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	own := map[string]bool{}
+	for _, fd := range fds {
+		if l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); err == nil && strings.HasPrefix(l, "socket:[") {
+			own[strings.TrimSuffix(strings.TrimPrefix(l, "socket:["), "]")] = true
+		}
+	}
+	count := 0
+	for _, f := range []string{"tcp", "tcp6"} {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/%s", pid, f))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			// sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+			if fs := strings.Fields(line); len(fs) > 9 && fs[3] == "0A" && own[fs[9]] {
+				count++
+			}
+		}
+	}
+	return count
+}
+
 // reloads is Fluent Bit's count of hot reloads (GET /api/v2/reload), -1 if it does not answer.
 func (n *node) reloads() int {
 	code, body := n.get(n.httpPort, "/api/v2/reload")

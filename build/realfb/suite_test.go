@@ -283,7 +283,8 @@ func TestTwoNodes(t *testing.T) {
 
 // TestShutdownDuringOutageAndReload: SIGTERM while both stores are down ends Fluent Bit
 // within Grace, what was pending lands in Buffer_Path, and the next start replays it;
-// then a SIGHUP hot reload (-Y): the plugin goes on mining and serving /metrics.
+// then a SIGHUP hot reload (-Y): the plugin goes on mining and serving /metrics, and the
+// process listens on as many sockets as before.
 func TestShutdownDuringOutageAndReload(t *testing.T) {
 	needFB(t)
 	st, pg, rs := privateStores(t)
@@ -339,6 +340,10 @@ func TestShutdownDuringOutageAndReload(t *testing.T) {
 	// flb_output_enable_multi_threading) and never stops the first; after a second
 	// reload that orphaned worker crashes the process in flb_upstream_conn_timeouts
 	// (SIGSEGV, 4 of 5 runs here). README "Inside a real Fluent Bit".
+	listening := n.listeners() // Fluent Bit's HTTP server and the plugin's /metrics
+	if listening != 2 {
+		t.Errorf("%d listening sockets before the reload, want 2 (HTTP server, /metrics)", listening)
+	}
 	if err := n.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
@@ -356,6 +361,9 @@ func TestShutdownDuringOutageAndReload(t *testing.T) {
 		m := n.metrics()
 		return m != nil && m["drain_miner_lines_total"] == float64(len(rest))
 	})
+	if got := n.listeners(); got != listening {
+		t.Errorf("%d listening sockets after the reload, %d before: a listener leaked", got, listening)
+	}
 	n.stopClean()
 }
 
