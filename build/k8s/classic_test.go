@@ -3,6 +3,7 @@ package k8s
 import (
 	"bufio"
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -78,4 +79,19 @@ func parseClassic(text string) ([]section, error) {
 		secs[len(secs)-1].entries = append(secs[len(secs)-1].entries, entry{f[0], val})
 	}
 	return secs, sc.Err()
+}
+
+var envDefault = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*):-([^}]*)\}`)
+
+// expandDefaults replaces each ${VAR:-default} of v the way Fluent Bit 4.2.8 does: by
+// lookup(VAR) when it is set and not empty, else by default. ${VAR} without a default is
+// left as it is.
+func expandDefaults(v string, lookup func(string) (string, bool)) string {
+	return envDefault.ReplaceAllStringFunc(v, func(ref string) string {
+		m := envDefault.FindStringSubmatch(ref)
+		if val, ok := lookup(m[1]); ok {
+			return val
+		}
+		return m[2]
+	})
 }

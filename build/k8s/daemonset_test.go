@@ -37,6 +37,16 @@ func loadDeployed(t *testing.T) deployed {
 	if err != nil {
 		t.Fatalf("ConfigMap fluent-bit.conf: %v", err)
 	}
+	d := deployed{ds: ds, c: ds.Spec.Template.Spec.Containers[0]}
+	// The pod sees ${VAR:-default} as the container env's value, else the default.
+	for i := range conf {
+		for j := range conf[i].entries {
+			conf[i].entries[j].value = expandDefaults(conf[i].entries[j].value, func(name string) (string, bool) {
+				e, ok := d.env(name)
+				return e.Value, ok && e.Value != ""
+			})
+		}
+	}
 	svc := sectionsNamed(conf, "SERVICE")
 	if len(svc) != 1 {
 		t.Fatalf("want one [SERVICE], got %d", len(svc))

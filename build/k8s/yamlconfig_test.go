@@ -148,3 +148,18 @@ func TestYAMLMatchesClassic(t *testing.T) {
 		t.Error("[PLUGINS] in fluent-bit.conf: it belongs in plugins.conf")
 	}
 }
+
+func TestExpandDefaults(t *testing.T) {
+	env := map[string]string{"DRAIN_LOG_DIR": "/tmp/logs", "EMPTY": ""}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok && v != "" }
+	for _, tt := range []struct{ in, want string }{
+		{"${DRAIN_LOG_DIR:-/var/log}/syslog,${DRAIN_LOG_DIR:-/var/log}/kern.log", "/tmp/logs/syslog,/tmp/logs/kern.log"},
+		{"${DRAIN_STATE_DIR:-/var/log}/flb_kube.db", "/var/log/flb_kube.db"},
+		{"${EMPTY:-x}", "x"},
+		{"${NODE_NAME}", "${NODE_NAME}"},
+	} {
+		if got := expandDefaults(tt.in, lookup); got != tt.want {
+			t.Errorf("expandDefaults(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

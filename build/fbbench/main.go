@@ -1,0 +1,490 @@
+// Command fbbench measures the CPU the drain output adds inside a real Fluent Bit: the same
+// input through the `null` output and through `drain` (presets default and drain3), in
+// alternating rounds, as CPU seconds (user + system, from the child's rusage) of the whole
+// fluent-bit process, from its start until it has flushed every record and exited.
+//
+// Inputs: "loghub", the raw lines of every ../shared/data/loghub-2k dataset interleaved
+// (line i of each set in turn) and repeated to -lines, tailed as one app_log tag (one
+// partition); "loghub-split", the same lines in one file per dataset, so one tag and one
+// partition per dataset, as a node's containers are partitioned; "cri", CRI container lines of several services through the cri multiline
+// parser and the kubernetes filter (pod metadata from Kube_Meta_Preload_Cache_Dir), as
+// the repository's fluent-bit.conf reads container logs.
+//
+// Run it with `make bench-fluent-bit FLUENT_BIT=/path/to/fluent-bit`.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type options struct {
+	fluentBit, so, data string
+	lines, rounds       int
+	inputs              []string
+	keep                bool
+}
+
+func main() {
+	var o options
+	var inputs string
+	flag.StringVar(&o.fluentBit, "fluent-bit", os.Getenv("FLUENT_BIT"), "fluent-bit binary")
+	flag.StringVar(&o.so, "so", "out/out_drain.so", "the plugin")
+	flag.StringVar(&o.data, "data", "../shared/data/loghub-2k", "Loghub-2k directory")
+	flag.IntVar(&o.lines, "lines", 1_000_000, "lines per input")
+	flag.IntVar(&o.rounds, "rounds", 5, "alternating rounds")
+	flag.StringVar(&inputs, "inputs", "loghub,loghub-split,cri", "inputs to run: loghub, loghub-split, cri")
+	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (inputs, configurations, logs)")
+	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("fbbench: ")
+	o.inputs = strings.Split(inputs, ",")
+	if err := run(o); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// output is one way of consuming the input.
+type output struct {
+	name, section string
+}
+
+func outputs() []output {
+	drain := func(preset string) string {
+		return `[OUTPUT]
+    Name            drain
+    Match           *
+    Workers         1
+    Preset          ` + preset + `
+    Message_Key     log,message,MESSAGE,msg
+    Source_Map      kube.=k8s_pod,host.=journald,node.=host_syslog
+    Node_Name       bench
+`
+	}
+	return []output{
+		{"null", "[OUTPUT]\n    Name    null\n    Match   *\n    Workers 1\n"},
+		{"drain default", drain("default")},
+		{"drain drain3", drain("drain3")},
+	}
+}
+
+func run(o options) error {
+	if o.fluentBit == "" {
+		return errors.New("set -fluent-bit or FLUENT_BIT to a fluent-bit binary")
+	}
+	so, err := filepath.Abs(o.so)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(so); err != nil {
+		return fmt.Errorf("the plugin: %w (make build)", err)
+	}
+	dir, err := os.MkdirTemp("", "fbbench-")
+	if err != nil {
+		return err
+	}
+	if o.keep {
+		log.Printf("work directory %s", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "plugins.conf"), []byte("[PLUGINS]\n    Path "+so+"\n"), 0o644); err != nil {
+		return err
+	}
+	for _, in := range o.inputs {
+		var b bench
+		switch in {
+		case "loghub":
+			b, err = loghubInput(o, dir)
+		case "loghub-split":
+			b, err = loghubSplitInput(o, dir)
+		case "cri":
+			b, err = criInput(o, dir)
+		default:
+			err = fmt.Errorf("unknown input %q", in)
+		}
+		if err != nil {
+			return err
+		}
+		if err := b.measure(o, dir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// bench is one input: its [INPUT]/[FILTER] sections and the records it yields.
+type bench struct {
+	name, sections string
+	records        int
+}
+
+func (b bench) measure(o options, dir string) error {
+	outs := outputs()
+	cpu := make([][]float64, len(outs))
+	fmt.Printf("== %s: %d records, %d rounds (CPU s of the fluent-bit process, user+sys)\n", b.name, b.records, o.rounds)
+	for r := 0; r < o.rounds; r++ {
+		var row []string
+		for i, out := range outs {
+			s, err := b.once(o, dir, out, r)
+			if err != nil {
+				return fmt.Errorf("%s through %s: %w", b.name, out.name, err)
+			}
+			cpu[i] = append(cpu[i], s)
+			row = append(row, fmt.Sprintf("%s %.2f", out.name, s))
+		}
+		fmt.Printf("round %d: %s\n", r+1, strings.Join(row, ", "))
+	}
+	base := median(cpu[0])
+	fmt.Printf("%-14s %8s %8s %12s %10s\n", "output", "median", "fastest", "µs/record", "vs null")
+	for i, out := range outs {
+		m := median(cpu[i])
+		fmt.Printf("%-14s %8.2f %8.2f %12.2f %9.2fx\n", out.name, m, fastest(cpu[i]), m/float64(b.records)*1e6, m/base)
+	}
+	return nil
+}
+
+func median(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func fastest(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	return s[0]
+}
+
+// once runs Fluent Bit over the input into out until the output has processed every
+// record (Fluent Bit's own counters), stops it with SIGTERM and returns its CPU seconds.
+func (b bench) once(o options, dir string, out output, round int) (float64, error) {
+	port, err := freePort()
+	if err != nil {
+		return 0, err
+	}
+	run := filepath.Join(dir, fmt.Sprintf("run-%s-%d", strings.ReplaceAll(out.name, " ", "-"), round))
+	if err := os.MkdirAll(run, 0o755); err != nil {
+		return 0, err
+	}
+	conf := fmt.Sprintf(`[SERVICE]
+    Flush           1
+    Grace           30
+    Log_Level       warn
+    Coro_Stack_Size 131072
+    HTTP_Server     On
+    HTTP_Listen     127.0.0.1
+    HTTP_Port       %d
+    Plugins_File    %s
+
+%s
+%s`, port, filepath.Join(dir, "plugins.conf"), b.sections, out.section)
+	cf := filepath.Join(run, "fluent-bit.conf")
+	if err := os.WriteFile(cf, []byte(conf), 0o644); err != nil {
+		return 0, err
+	}
+	lf, err := os.Create(filepath.Join(run, "fluent-bit.log"))
+	if err != nil {
+		return 0, err
+	}
+	defer lf.Close()
+	cmd := exec.Command(o.fluentBit, "-c", cf)
+	cmd.Stdout, cmd.Stderr = lf, lf
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	deadline := time.Now().Add(10 * time.Minute)
+	for {
+		select {
+		case err := <-done:
+			return 0, fmt.Errorf("fluent-bit exited early (%v); log %s", err, lf.Name())
+		case <-time.After(250 * time.Millisecond):
+		}
+		if n, ok := processed(port); ok && n >= b.records {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			<-done
+			return 0, fmt.Errorf("not every record processed after 10 minutes; log %s", lf.Name())
+		}
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-done:
+		if err != nil {
+			return 0, fmt.Errorf("fluent-bit: %v; log %s", err, lf.Name())
+		}
+	case <-time.After(time.Minute):
+		cmd.Process.Kill()
+		<-done
+		return 0, fmt.Errorf("fluent-bit did not exit a minute after SIGTERM; log %s", lf.Name())
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return 0, errors.New("no rusage for the child")
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds(), nil
+}
+
+// processed is the records the output has processed, from GET /api/v1/metrics.
+func processed(port int) (int, bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/api/v1/metrics", port), nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, false
+	}
+	defer resp.Body.Close()
+	var m struct {
+		Output map[string]struct {
+			ProcRecords int `json:"proc_records"`
+		} `json:"output"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+		return 0, false
+	}
+	n := 0
+	for _, o := range m.Output {
+		n += o.ProcRecords
+	}
+	return n, true
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// loghubSets reads the raw lines of every dataset, trailing CR cut.
+func loghubSets(o options) ([]string, [][]string, error) {
+	sets, err := filepath.Glob(filepath.Join(o.data, "*", "*_2k.log"))
+	if err != nil || len(sets) == 0 {
+		return nil, nil, fmt.Errorf("no */*_2k.log under %s", o.data)
+	}
+	sort.Strings(sets)
+	var all [][]string
+	for _, s := range sets {
+		b, err := os.ReadFile(s)
+		if err != nil {
+			return nil, nil, err
+		}
+		var lines []string
+		for _, l := range strings.Split(string(b), "\n") {
+			if l = strings.TrimSuffix(l, "\r"); l != "" {
+				lines = append(lines, l)
+			}
+		}
+		all = append(all, lines)
+	}
+	return sets, all, nil
+}
+
+// loghubInput writes the interleaved Loghub corpus, repeated to o.lines lines.
+func loghubInput(o options, dir string) (bench, error) {
+	sets, all, err := loghubSets(o)
+	if err != nil {
+		return bench{}, err
+	}
+	var corpus []string
+	for i := 0; ; i++ {
+		more := false
+		for _, lines := range all {
+			if i < len(lines) {
+				corpus = append(corpus, lines[i])
+				more = true
+			}
+		}
+		if !more {
+			break
+		}
+	}
+	path := filepath.Join(dir, "loghub.log")
+	n, err := writeRepeated(path, corpus, o.lines)
+	if err != nil {
+		return bench{}, err
+	}
+	return bench{
+		name:    fmt.Sprintf("loghub (%d sets interleaved in one file, one partition, %d distinct lines)", len(sets), len(corpus)),
+		records: n,
+		sections: `[INPUT]
+    Name            tail
+    Path            ` + path + `
+    Tag             loghub
+    Read_From_Head  On
+    Buffer_Max_Size 1M
+`,
+	}, nil
+}
+
+// loghubSplitInput writes each dataset to a file of its own, repeated to o.lines lines
+// in all; tail tags each file by its path, so each dataset is a partition.
+func loghubSplitInput(o options, dir string) (bench, error) {
+	sets, all, err := loghubSets(o)
+	if err != nil {
+		return bench{}, err
+	}
+	sub := filepath.Join(dir, "loghub-split")
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		return bench{}, err
+	}
+	total := 0
+	for i, lines := range all {
+		name := strings.TrimSuffix(filepath.Base(sets[i]), "_2k.log") + ".log"
+		n, err := writeRepeated(filepath.Join(sub, name), lines, o.lines/len(all))
+		if err != nil {
+			return bench{}, err
+		}
+		total += n
+	}
+	return bench{
+		name:    fmt.Sprintf("loghub-split (%d sets, one file and partition each)", len(sets)),
+		records: total,
+		sections: `[INPUT]
+    Name            tail
+    Path            ` + sub + `/*.log
+    Tag             loghub.*
+    Read_From_Head  On
+    Buffer_Max_Size 1M
+`,
+	}, nil
+}
+
+func writeRepeated(path string, lines []string, total int) (int, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return 0, err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	n := 0
+	for n < total {
+		for _, l := range lines {
+			if n == total {
+				break
+			}
+			w.WriteString(l)
+			w.WriteByte('\n')
+			n++
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return 0, err
+	}
+	return n, f.Close()
+}
+
+// services are the containers of the cri input, each with message shapes of its own.
+var services = []struct {
+	ns, pod, container string
+	shapes             []string // fmt formats taking three ints
+}{
+	{"shop", "web-7f9c6d8b5-qwert", "nginx", []string{
+		`10.0.%d.%d - - "GET /api/products/%d HTTP/1.1" 200 512`,
+		`10.0.%d.%d - - "POST /api/cart HTTP/1.1" 201 %d`,
+	}},
+	{"payments", "api-5d4f8c9b7-zx2lp", "api", []string{
+		`payment %d authorized for order %d in %d ms`,
+		`refund %d queued (attempt %d, backoff %d ms)`,
+	}},
+	{"kube-system", "coredns-76f75df574-abcde", "coredns", []string{
+		`[INFO] 10.244.%d.%d:53 - %d "A IN api.shop.svc.cluster.local. udp 44 false 512" NOERROR qr,aa,rd 106 0.000123s`,
+	}},
+	{"data", "postgres-0", "postgres", []string{
+		`LOG:  checkpoint complete: wrote %d buffers (%d.0%%); %d WAL file(s) added`,
+		`LOG:  duration: %d.%d ms  statement: SELECT * FROM orders WHERE id = %d`,
+	}},
+	{"ingest", "worker-6b8f9d7c5-pqrst", "worker", []string{
+		`{"level":"info","msg":"batch %d done","rows":%d,"took_ms":%d}`,
+		`processed partition %d of topic events at offset %d lag %d`,
+	}},
+}
+
+// criInput writes CRI lines of the services (one file per container, named as the
+// kubelet names them) and their pod metadata for the kubernetes filter.
+func criInput(o options, dir string) (bench, error) {
+	logs, meta := filepath.Join(dir, "containers"), filepath.Join(dir, "kube-meta")
+	for _, d := range []string{logs, meta} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return bench{}, err
+		}
+	}
+	per := o.lines / len(services)
+	total := 0
+	ts := time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC)
+	for si, s := range services {
+		id := strings.Repeat(fmt.Sprintf("%02x", si+1), 32)
+		var buf bytes.Buffer
+		for i := 0; i < per; i++ {
+			shape := s.shapes[i%len(s.shapes)]
+			msg := fmt.Sprintf(shape, i%251, i%17, i)
+			fmt.Fprintf(&buf, "%s stdout F %s\n", ts.Add(time.Duration(i)*time.Millisecond).Format("2006-01-02T15:04:05.000000000Z"), msg)
+		}
+		total += per
+		name := fmt.Sprintf("%s_%s_%s-%s.log", s.pod, s.ns, s.container, id)
+		if err := os.WriteFile(filepath.Join(logs, name), buf.Bytes(), 0o644); err != nil {
+			return bench{}, err
+		}
+		m, _ := json.Marshal(map[string]any{"apiVersion": "v1", "kind": "Pod",
+			"metadata": map[string]any{"name": s.pod, "namespace": s.ns, "labels": map[string]string{"app": s.container}},
+			"spec":     map[string]any{"nodeName": "bench", "containers": []map[string]string{{"name": s.container, "image": s.container}}}})
+		if err := os.WriteFile(filepath.Join(meta, s.ns+"_"+s.pod+".meta"), m, 0o644); err != nil {
+			return bench{}, err
+		}
+	}
+	prefix := "kube." + strings.ReplaceAll(strings.TrimPrefix(logs, "/"), "/", ".") + "."
+	closed, err := freePort()
+	if err != nil {
+		return bench{}, err
+	}
+	return bench{
+		name:    fmt.Sprintf("cri (%d containers, kubernetes filter)", len(services)),
+		records: total,
+		sections: `[INPUT]
+    Name             tail
+    Path             ` + logs + `/*.log
+    multiline.parser docker, cri
+    Tag              kube.*
+    Read_From_Head   On
+    Buffer_Max_Size  1M
+
+[FILTER]
+    Name                        kubernetes
+    Match                       kube.*
+    Kube_URL                    http://127.0.0.1:` + strconv.Itoa(closed) + `
+    Kube_Tag_Prefix             ` + prefix + `
+    Kube_Meta_Preload_Cache_Dir ` + meta + `
+    Merge_Log                   On
+    Keep_Log                    Off
+    K8S-Logging.Parser          Off
+    K8S-Logging.Exclude         On
+    Annotations                 Off
+`,
+	}, nil
+}
