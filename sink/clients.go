@@ -3,12 +3,12 @@ package sink
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
-	"github.com/redis/go-redis/v9/maintnotifications"
 )
 
 // Clients are connections to the stores a sink with the same Config writes,
@@ -23,9 +23,9 @@ type Clients struct {
 	PGAddr string
 	Table  string
 	// Redis is nil without Redis; RedisAddr is Config.RedisAddr.
-	Redis     *redis.Client
+	Redis     redis.UniversalClient
 	RedisAddr string
-	// Prefix is Config.RedisPrefix, defaulted.
+	// Prefix is what every key starts with (Config.RedisKeyPrefix).
 	Prefix string
 
 	secrets []string
@@ -34,7 +34,7 @@ type Clients struct {
 // OpenClients resolves cfg's stores. Its errors never quote a secret.
 func OpenClients(cfg Config) (*Clients, error) {
 	cfg.setDefaults()
-	c := &Clients{Prefix: cfg.RedisPrefix}
+	c := &Clients{Prefix: cfg.RedisKeyPrefix()}
 	ident, err := tableIdent(cfg.PGTable)
 	if err != nil {
 		return nil, err
@@ -67,23 +67,13 @@ func OpenClients(cfg Config) (*Clients, error) {
 		}
 		quietOnce.Do(func() { redis.SetLogger(quietLogger{}) })
 		c.RedisAddr = cfg.RedisAddr
-		c.Redis = redis.NewClient(&redis.Options{
-			Addr:                     cfg.RedisAddr,
-			Username:                 cfg.RedisUsername,
-			Password:                 pw,
-			DB:                       cfg.RedisDB,
-			TLSConfig:                tc,
-			Protocol:                 2,
-			DisableIdentity:          true,
-			MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
-			MaxRetries:               -1,
-			DialTimeout:              cfg.CallTimeout,
-			ReadTimeout:              cfg.CallTimeout,
-			WriteTimeout:             cfg.CallTimeout,
-			ContextTimeoutEnabled:    true,
-			PoolSize:                 1,
-			ConnMaxIdleTime:          time.Minute,
-		})
+		var dial func(context.Context, string, string) (net.Conn, error)
+		if tc != nil {
+			dial = newTiedDialer(context.Background(), cfg.CallTimeout, tc).DialContext
+		}
+		o := cfg.redisOptions(pw, dial, 1)
+		o.ConnMaxIdleTime = time.Minute
+		c.Redis = redis.NewUniversalClient(o)
 	}
 	return c, nil
 }

@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
 )
 
 // Config configures a Sink. The zero value is a valid log-only sink that
@@ -45,8 +48,19 @@ type Config struct {
 	// missing. Same syntax as PGTable; empty means no view.
 	PGCompatView string
 
-	// RedisAddr is host:port of Redis [Redis_Addr]. Empty means no Redis.
+	// RedisAddr is host:port of Redis [Redis_Addr], or a comma list:
+	// several addresses are the seed nodes of a Redis Cluster, or, with
+	// RedisMasterName, the Sentinels. Empty means no Redis.
 	RedisAddr string
+	// RedisMasterName is the name of the master the Sentinels at RedisAddr
+	// watch [Redis_Master_Name]; the sink follows its failovers.
+	RedisMasterName string
+	// RedisMinReplicas is how many replicas must hold a batch before it
+	// counts as written [Redis_Min_Replicas] (WAIT after the batch's
+	// MULTI/EXEC on its master): a master killed before replicating does
+	// not lose it, as the batch is retried and its token makes the retry
+	// apply it at most once. 0 (the default) does not wait.
+	RedisMinReplicas int
 	// RedisUsername is the ACL user [Redis_Username]; empty for the default user.
 	RedisUsername string
 	// RedisPassword is the password [Redis_Password].
@@ -256,13 +270,74 @@ func (c *Config) pgConfig() (*pgxpool.Config, string, error) {
 	return pc, dsn, nil
 }
 
+// redisAddrs returns the addresses of RedisAddr's comma list.
+func (c *Config) redisAddrs() []string {
+	var out []string
+	for _, a := range strings.Split(c.RedisAddr, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// RedisCluster reports whether RedisAddr names a Redis Cluster: several
+// addresses and no RedisMasterName.
+func (c *Config) RedisCluster() bool {
+	return c.RedisMasterName == "" && len(c.redisAddrs()) > 1
+}
+
+// RedisKeyPrefix is what every Redis key starts with: RedisPrefix, in
+// braces on a Redis Cluster ("{log_anomaly}:new"), so that every key
+// shares one hash slot: a batch is one MULTI/EXEC over the lists, the
+// stream and the template hashes, which a cluster runs only within a slot.
+func (c *Config) RedisKeyPrefix() string {
+	if c.RedisCluster() {
+		return "{" + c.RedisPrefix + "}"
+	}
+	return c.RedisPrefix
+}
+
+// redisOptions are the client options every Redis client of the sink
+// shares: one server, a Redis Cluster or a Sentinel-watched master
+// (go-redis' universal client picks by the addresses and the master name).
+// The driver's own retries are off: the sink retries whole batches itself,
+// and a silent driver retry of a MULTI could announce an event twice.
+func (c *Config) redisOptions(password string, dial func(context.Context, string, string) (net.Conn, error), pool int) *redis.UniversalOptions {
+	return &redis.UniversalOptions{
+		Addrs:                    c.redisAddrs(),
+		MasterName:               c.RedisMasterName,
+		Username:                 c.RedisUsername,
+		Password:                 password,
+		DB:                       c.RedisDB,
+		Dialer:                   dial,
+		Protocol:                 2,
+		DisableIdentity:          true,
+		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
+		MaxRetries:               -1,
+		DialerRetries:            1,
+		DialTimeout:              c.CallTimeout,
+		ReadTimeout:              c.CallTimeout,
+		WriteTimeout:             c.CallTimeout,
+		ContextTimeoutEnabled:    true,
+		PoolSize:                 pool,
+		MaxActiveConns:           pool,
+		PoolTimeout:              c.CallTimeout,
+		ConnMaxIdleTime:          5 * time.Minute,
+	}
+}
+
 func (c *Config) redisTLS() (*tls.Config, error) {
 	if !c.RedisTLS && c.RedisCAFile == "" {
 		return nil, nil
 	}
 	tc := &tls.Config{MinVersion: tls.VersionTLS12}
-	if host, _, ok := strings.Cut(c.RedisAddr, ":"); ok && host != "" {
-		tc.ServerName = host
+	// One server: its name. Several: each connection verifies the name
+	// it dials (tiedDialer).
+	if addrs := c.redisAddrs(); len(addrs) == 1 {
+		if host, _, ok := strings.Cut(addrs[0], ":"); ok && host != "" {
+			tc.ServerName = host
+		}
 	}
 	if c.RedisCAFile != "" {
 		pem, err := os.ReadFile(c.RedisCAFile)

@@ -3,6 +3,7 @@ package sink
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"slices"
 	"strconv"
@@ -11,14 +12,13 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/redis/go-redis/v9/maintnotifications"
 )
 
 // redisWriter writes events and counters to Redis. go-redis dials lazily
 // and its own retries are off: the sink retries whole batches itself, and a
 // silent driver retry of a MULTI could announce an event twice.
 type redisWriter struct {
-	rdb                         *redis.Client
+	rdb                         redis.UniversalClient
 	keyNew, keyAlerts, keyFlags string
 	keyFloods                   string // <prefix>:floods, flood notices (flood.go)
 	keyMuted                    string // <prefix>:muted, the mute list
@@ -28,6 +28,8 @@ type redisWriter struct {
 	ttl                         time.Duration
 	alertMax                    int64
 	node                        string
+	minReplicas                 int           // WAIT for this many replicas after a batch
+	waitFor                     time.Duration // their deadline
 }
 
 // quietLogger silences go-redis's process-wide logger, which would print
@@ -43,39 +45,22 @@ var quietOnce sync.Once
 // ties every connection to the sink's life.
 func newRedisWriter(cfg *Config, password string, d *tiedDialer) *redisWriter {
 	quietOnce.Do(func() { redis.SetLogger(quietLogger{}) })
-	p := cfg.RedisPrefix
+	p := cfg.RedisKeyPrefix()
 	return &redisWriter{
-		rdb: redis.NewClient(&redis.Options{
-			Addr:                     cfg.RedisAddr,
-			Username:                 cfg.RedisUsername,
-			Password:                 password,
-			DB:                       cfg.RedisDB,
-			Dialer:                   d.DialContext,
-			Protocol:                 2,
-			DisableIdentity:          true,
-			MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
-			MaxRetries:               -1,
-			DialerRetries:            1,
-			DialTimeout:              cfg.CallTimeout,
-			ReadTimeout:              cfg.CallTimeout,
-			WriteTimeout:             cfg.CallTimeout,
-			ContextTimeoutEnabled:    true,
-			PoolSize:                 cfg.RedisPoolSize,
-			MaxActiveConns:           cfg.RedisPoolSize,
-			PoolTimeout:              cfg.CallTimeout,
-			ConnMaxIdleTime:          5 * time.Minute,
-		}),
-		keyNew:     p + ":new",
-		keyAlerts:  p + ":alerts",
-		keyFlags:   p + ":flags",
-		keyFloods:  p + ":floods",
-		keyMuted:   p + ":muted",
-		keyCluster: p + ":clusters:",
-		keyBatch:   p + ":batch:" + cfg.NodeName,
-		listMax:    int64(cfg.NewListMax),
-		ttl:        cfg.NewListTTL,
-		alertMax:   cfg.AlertStreamMaxLen,
-		node:       cfg.NodeName,
+		rdb:         redis.NewUniversalClient(cfg.redisOptions(password, d.DialContext, cfg.RedisPoolSize)),
+		keyNew:      p + ":new",
+		keyAlerts:   p + ":alerts",
+		keyFlags:    p + ":flags",
+		keyFloods:   p + ":floods",
+		keyMuted:    p + ":muted",
+		keyCluster:  p + ":clusters:",
+		keyBatch:    p + ":batch:" + cfg.NodeName,
+		listMax:     int64(cfg.NewListMax),
+		ttl:         cfg.NewListTTL,
+		alertMax:    cfg.AlertStreamMaxLen,
+		node:        cfg.NodeName,
+		minReplicas: cfg.RedisMinReplicas,
+		waitFor:     cfg.CallTimeout,
 	}
 }
 
@@ -93,6 +78,11 @@ func (w *redisWriter) write(ctx context.Context, b *batch) error {
 			return err
 		}
 		if last == b.token {
+			// Applied, but perhaps not replicated yet (the WAIT that
+			// failed): confirm before it counts as written.
+			if err := w.replicated(ctx); err != nil {
+				return err
+			}
 			b.applied = true
 			return nil
 		}
@@ -132,7 +122,39 @@ func (w *redisWriter) write(ctx context.Context, b *batch) error {
 		p.Set(ctx, w.keyBatch, b.token, w.ttl)
 		return nil
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	return w.replicated(ctx)
+}
+
+// replicated waits until RedisMinReplicas replicas acknowledge the writes
+// so far on the master of the sink's keys (all in one slot on a cluster).
+func (w *redisWriter) replicated(ctx context.Context) error {
+	if w.minReplicas <= 0 {
+		return nil
+	}
+	var master *redis.Client // one server, or the Sentinels' current master
+	switch c := w.rdb.(type) {
+	case *redis.Client:
+		master = c
+	case *redis.ClusterClient:
+		m, err := c.MasterForKey(ctx, w.keyBatch)
+		if err != nil {
+			return err
+		}
+		master = m
+	default:
+		return fmt.Errorf("redis: Redis_Min_Replicas: cannot WAIT through a %T", c)
+	}
+	n, err := master.Wait(ctx, w.minReplicas, w.waitFor).Result()
+	if err != nil {
+		return err
+	}
+	if n < int64(w.minReplicas) {
+		return fmt.Errorf("redis: the batch reached %d of %d replicas (Redis_Min_Replicas) in %v", n, w.minReplicas, w.waitFor)
+	}
+	return nil
 }
 
 // flags reads the run-time flags hash <prefix>:flags.

@@ -69,6 +69,8 @@ const (
 	KeyPGDSNFile         = "PG_DSN_File"
 	KeyPGTable           = "PG_Table"
 	KeyRedisAddr         = "Redis_Addr"
+	KeyRedisMasterName   = "Redis_Master_Name"
+	KeyRedisMinReplicas  = "Redis_Min_Replicas"
 	KeyRedisUsername     = "Redis_Username"
 	KeyRedisPassword     = "Redis_Password"
 	KeyRedisPasswordFile = "Redis_Password_File"
@@ -165,6 +167,8 @@ type Config struct {
 	RedisDB                                                    int
 	RedisTLS                                                   bool
 	RedisCAFile, RedisPrefix                                   string
+	RedisMasterName                                            string // Sentinel: the master's name; Redis_Addr lists the Sentinels
+	RedisMinReplicas                                           int    // replicas that must hold a batch (WAIT); 0: none
 	NewListMax                                                 int
 	NewListTTL                                                 time.Duration
 
@@ -271,11 +275,23 @@ func Parse(g Getter) (*Config, error) {
 			check(fmt.Errorf("%s: %q is the table itself (%s)", KeyPGCompatView, c.PGCompatView, KeyPGTable))
 		}
 	}
+	// One host:port, or a comma list: a Redis Cluster's seed nodes, or
+	// the Sentinels of Redis_Master_Name.
 	c.RedisAddr = get(KeyRedisAddr)
-	if c.RedisAddr != "" {
-		if _, err := parseListen(KeyRedisAddr, c.RedisAddr); err != nil {
-			check(fmt.Errorf("%s: %q is not host:port", KeyRedisAddr, c.RedisAddr))
+	for _, a := range strings.Split(c.RedisAddr, ",") {
+		if a = strings.TrimSpace(a); a == "" && c.RedisAddr != "" {
+			check(fmt.Errorf("%s: %q has an empty address in its list", KeyRedisAddr, c.RedisAddr))
+		} else if a != "" {
+			if _, err := parseListen(KeyRedisAddr, a); err != nil {
+				check(fmt.Errorf("%s: %q is not host:port", KeyRedisAddr, a))
+			}
 		}
+	}
+	c.RedisMinReplicas, err = parseInt(KeyRedisMinReplicas, get(KeyRedisMinReplicas), 0, 0, 16)
+	check(err)
+	c.RedisMasterName = get(KeyRedisMasterName)
+	if c.RedisMasterName != "" && c.RedisAddr == "" {
+		check(fmt.Errorf("%s: %q needs the Sentinels' addresses in %s", KeyRedisMasterName, c.RedisMasterName, KeyRedisAddr))
 	}
 	c.RedisUsername = get(KeyRedisUsername)
 	c.RedisPassword = g.Get(KeyRedisPassword) // a password may have edge blanks

@@ -68,6 +68,8 @@ func (c *Config) String() string {
 	kv(KeyPGTable, c.PGTable)
 	kv(KeyPGCompatView, orNone(c.PGCompatView))
 	kv(KeyRedisAddr, orNone(c.RedisAddr))
+	kv(KeyRedisMasterName, orNone(c.RedisMasterName))
+	kv(KeyRedisMinReplicas, c.RedisMinReplicas)
 	kv(KeyRedisUsername, orNone(c.RedisUsername))
 	if c.RedisPassword != "" {
 		kv(KeyRedisPassword, hidden)

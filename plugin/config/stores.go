@@ -7,7 +7,7 @@ import "github.com/awoooi/fluent-bit-drain/sink"
 // (the drain command) needs, parsed and validated by Parse like the rest.
 var StoreKeys = []string{
 	KeyPGDSN, KeyPGDSNFile, KeyPGTable,
-	KeyRedisAddr, KeyRedisUsername, KeyRedisPassword, KeyRedisPasswordFile,
+	KeyRedisAddr, KeyRedisMasterName, KeyRedisUsername, KeyRedisPassword, KeyRedisPasswordFile,
 	KeyRedisDB, KeyRedisTLS, KeyRedisCAFile, KeyRedisPrefix,
 }
 
@@ -19,6 +19,7 @@ func (c *Config) Stores() sink.Config {
 		PGDSNFile:         c.PGDSNFile,
 		PGTable:           c.PGTable,
 		RedisAddr:         c.RedisAddr,
+		RedisMasterName:   c.RedisMasterName,
 		RedisUsername:     c.RedisUsername,
 		RedisPassword:     c.RedisPassword,
 		RedisPasswordFile: c.RedisPasswordFile,

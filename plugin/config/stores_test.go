@@ -10,7 +10,7 @@ import (
 func TestStores(t *testing.T) {
 	m := Map{
 		KeyPGDSN: "postgres://h/x", KeyPGDSNFile: "/f", KeyPGTable: "s.t",
-		KeyRedisAddr: "r:1", KeyRedisUsername: "u", KeyRedisPassword: " pw ", KeyRedisPasswordFile: "/p",
+		KeyRedisAddr: "r:1,r:2", KeyRedisMasterName: "m", KeyRedisUsername: "u", KeyRedisPassword: " pw ", KeyRedisPasswordFile: "/p",
 		KeyRedisDB: "3", KeyRedisTLS: "on", KeyRedisCAFile: "/ca", KeyRedisPrefix: "pre",
 	}
 	if len(m) != len(StoreKeys) {
@@ -25,7 +25,7 @@ func TestStores(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := sink.Config{PGDSN: "postgres://h/x", PGDSNFile: "/f", PGTable: "s.t", RedisAddr: "r:1", RedisUsername: "u",
+	want := sink.Config{PGDSN: "postgres://h/x", PGDSNFile: "/f", PGTable: "s.t", RedisAddr: "r:1,r:2", RedisMasterName: "m", RedisUsername: "u",
 		RedisPassword: " pw ", RedisPasswordFile: "/p", RedisDB: 3, RedisTLS: true, RedisCAFile: "/ca", RedisPrefix: "pre"}
 	if got := c.Stores(); got != want {
 		t.Errorf("Stores() = %+v, want %+v", got, want)
@@ -37,5 +37,10 @@ func TestStores(t *testing.T) {
 	}
 	if _, err := Parse(Map{KeyRedisPrefix: "a b"}); err == nil || !strings.Contains(err.Error(), KeyRedisPrefix) {
 		t.Errorf("bad prefix: %v", err)
+	}
+	for _, bad := range []Map{{KeyRedisAddr: "r:1,,r:2"}, {KeyRedisAddr: "r:1,r"}, {KeyRedisMasterName: "m"}} {
+		if _, err := Parse(bad); err == nil {
+			t.Errorf("Parse(%v) accepted", bad)
+		}
 	}
 }

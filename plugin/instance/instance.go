@@ -132,6 +132,8 @@ func sinkConfig(c *config.Config) sink.Config {
 		PGTable:           c.PGTable,
 		PGCompatView:      c.PGCompatView,
 		RedisAddr:         c.RedisAddr,
+		RedisMasterName:   c.RedisMasterName,
+		RedisMinReplicas:  c.RedisMinReplicas,
 		RedisUsername:     c.RedisUsername,
 		RedisPassword:     c.RedisPassword,
 		RedisPasswordFile: c.RedisPasswordFile,
