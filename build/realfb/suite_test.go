@@ -339,7 +339,7 @@ func TestShutdownDuringOutageAndReload(t *testing.T) {
 	// output (flb_proxy_output_cb_init and flb_output_init_all both call
 	// flb_output_enable_multi_threading) and never stops the first; after a second
 	// reload that orphaned worker crashes the process in flb_upstream_conn_timeouts
-	// (SIGSEGV, 4 of 5 runs here). README "Inside a real Fluent Bit".
+	// (SIGSEGV, 4 of 5 runs here). docs/development.md, "Inside a real Fluent Bit".
 	listening := n.listeners() // Fluent Bit's HTTP server and the plugin's /metrics
 	if listening != 2 {
 		t.Errorf("%d listening sockets before the reload, want 2 (HTTP server, /metrics)", listening)
