@@ -99,7 +99,7 @@ func TestKeyTable(t *testing.T) {
 		case "off":
 			want = "false"
 		}
-		got := regexp.MustCompile(`(?:^| )`+regexp.QuoteMeta(k)+`=(\S*)`).FindStringSubmatch(eff)
+		got := regexp.MustCompile(`(?:^| )` + regexp.QuoteMeta(k) + `=(\S*)`).FindStringSubmatch(eff)
 		if got == nil {
 			t.Errorf("%s: not in the effective configuration %q", k, eff)
 			continue
