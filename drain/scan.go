@@ -12,19 +12,36 @@ import (
 // the template prints like the line. Runs of variables separated only by
 // spaces collapse into one "<*>", so lists of any length share a
 // template. Tokens are slices of s.buf.
+//
+// The operator's Config.Masks rules (the plugin's Mask key) run first, on
+// the repaired line, and their "<NAME>" replacements then pass through the
+// scanner as words. Without such rules the line goes to the scanner as it
+// is: the regexes cost nothing unless configured.
 type defaultTokenizer struct {
 	maxBytes  int
 	maxTokens int
+	masks     []compiledMask
 }
 
 func newDefaultTokenizer(cfg *Config) tokenizer {
-	return &defaultTokenizer{maxBytes: cfg.MaxLineBytes, maxTokens: cfg.MaxTokens}
+	return &defaultTokenizer{maxBytes: cfg.MaxLineBytes, maxTokens: cfg.MaxTokens, masks: compileMasks(cfg.Masks)}
 }
 
 func (t *defaultTokenizer) tokens(s *scratch, line string, mask bool) lineInfo {
 	var info lineInfo
 	if len(line) > t.maxBytes {
 		line, info = cutUTF8(line, t.maxBytes), infoCut
+	}
+	if mask && len(t.masks) > 0 {
+		// The operator's rules need a valid string: repair first.
+		clean, repaired := sanitize(line)
+		if repaired {
+			info |= infoRepaired
+			if len(clean) > t.maxBytes {
+				clean = cutUTF8(clean, t.maxBytes)
+			}
+		}
+		line = applyMasks(t.masks, clean)
 	}
 	if mask {
 		// Scan first: only a line whose kept text has a NUL or non-ASCII
@@ -120,6 +137,7 @@ func (s *scratch) cut() {
 
 func (t *defaultTokenizer) mask(line string) string {
 	clean, _ := sanitizeCut(line, t.maxBytes)
+	clean = applyMasks(t.masks, clean)
 	out, _ := appendMasked(nil, clean)
 	return string(out)
 }
