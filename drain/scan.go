@@ -646,8 +646,17 @@ var secretKeys = []string{"password", "passwd", "pwd", "pass", "token", "secret"
 // k is the end of the raw word at i, at whether it holds an '@';
 // line[ps:pe] is the word before.
 func secretValue(line string, st, i, k int, at bool, ps, pe int) (int, bool) {
-	if k-i > 20 && line[i] == 'e' && isJWT(line, i) || at && (isEmail(line, i) || emailInside(line, i, k)) {
+	if k-i > 20 && line[i] == 'e' && isJWT(line, i) || at && isEmail(line, i) {
 		return endOfValue(line, i), true
+	}
+	if at {
+		// An address inside the word ("<bob@example.org>"): to the end of
+		// the value, and at least past the address, since the word may
+		// start with a byte that ends a value ("&bob@example.org"), where
+		// the value alone would be empty and scan would loop forever.
+		if _, e, ok := emailIn(line, i, k); ok {
+			return max(e, endOfValue(line, i)), true
+		}
 	}
 	sep := line[st:i]
 	if sep == "" {
@@ -841,13 +850,6 @@ func isJWT(s string, i int) bool {
 		}
 	}
 	return dots == 2
-}
-
-// emailInside reports an e-mail address inside the word line[i:k] that
-// does not start it ("<alice@example.com>").
-func emailInside(line string, i, k int) bool {
-	_, _, ok := emailIn(line, i, k)
-	return ok
 }
 
 // isEmail: local@domain.tld at i.

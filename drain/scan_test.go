@@ -95,6 +95,7 @@ func TestScannerSecrets(t *testing.T) {
 		{"upper case key", "PASSWORD=Hunter2 next", "Hunter2"},
 		{"authorization basic", "Authorization: Basic dXNlcjpwYXNz", "dXNlcjpwYXNz"},
 		{"url query", "GET https://x.example/cb?token=abc123 done", "abc123"},
+		{"email after an ampersand", "x &bob@example.org y", "bob@"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got := maskedString(c.in)
