@@ -12,19 +12,36 @@ import (
 // the template prints like the line. Runs of variables separated only by
 // spaces collapse into one "<*>", so lists of any length share a
 // template. Tokens are slices of s.buf.
+//
+// The operator's Config.Masks rules (the plugin's Mask key) run first, on
+// the repaired line, and their "<NAME>" replacements then pass through the
+// scanner as words. Without such rules the line goes to the scanner as it
+// is: the regexes cost nothing unless configured.
 type defaultTokenizer struct {
 	maxBytes  int
 	maxTokens int
+	masks     []compiledMask
 }
 
 func newDefaultTokenizer(cfg *Config) tokenizer {
-	return &defaultTokenizer{maxBytes: cfg.MaxLineBytes, maxTokens: cfg.MaxTokens}
+	return &defaultTokenizer{maxBytes: cfg.MaxLineBytes, maxTokens: cfg.MaxTokens, masks: compileMasks(cfg.Masks)}
 }
 
 func (t *defaultTokenizer) tokens(s *scratch, line string, mask bool) lineInfo {
 	var info lineInfo
 	if len(line) > t.maxBytes {
 		line, info = cutUTF8(line, t.maxBytes), infoCut
+	}
+	if mask && len(t.masks) > 0 {
+		// The operator's rules need a valid string: repair first.
+		clean, repaired := sanitize(line)
+		if repaired {
+			info |= infoRepaired
+			if len(clean) > t.maxBytes {
+				clean = cutUTF8(clean, t.maxBytes)
+			}
+		}
+		line = applyMasks(t.masks, clean)
 	}
 	if mask {
 		// Scan first: only a line whose kept text has a NUL or non-ASCII
@@ -120,6 +137,7 @@ func (s *scratch) cut() {
 
 func (t *defaultTokenizer) mask(line string) string {
 	clean, _ := sanitizeCut(line, t.maxBytes)
+	clean = applyMasks(t.masks, clean)
 	out, _ := appendMasked(nil, clean)
 	return string(out)
 }
@@ -344,7 +362,7 @@ func (sc *scanState) scan(line string) (special bool) {
 			continue
 		}
 		switch {
-		case isVarWord(w):
+		case isVarWord(w) || len(w) == 5 && klogDate(line, i): // klogDate: "I1125 17:40:07.1"
 			sc.variable()
 		case nameNum(w) > 0:
 			// Names such as "an14": one stays a word (an interface, a
@@ -368,7 +386,7 @@ func (sc *scanState) scan(line string) (special bool) {
 			sc.listPend, sc.listLastVar, sc.listSepClean = sc.pend, sc.lastVar, sc.sepClean
 			sc.word(w)
 		default:
-			sc.word(w)
+			sc.otherWord(w)
 		}
 		i = j
 	}
@@ -628,8 +646,17 @@ var secretKeys = []string{"password", "passwd", "pwd", "pass", "token", "secret"
 // k is the end of the raw word at i, at whether it holds an '@';
 // line[ps:pe] is the word before.
 func secretValue(line string, st, i, k int, at bool, ps, pe int) (int, bool) {
-	if k-i > 20 && line[i] == 'e' && isJWT(line, i) || at && (isEmail(line, i) || emailInside(line, i, k)) {
+	if k-i > 20 && line[i] == 'e' && isJWT(line, i) || at && isEmail(line, i) {
 		return endOfValue(line, i), true
+	}
+	if at {
+		// An address inside the word ("<bob@example.org>"): to the end of
+		// the value, and at least past the address, since the word may
+		// start with a byte that ends a value ("&bob@example.org"), where
+		// the value alone would be empty and scan would loop forever.
+		if _, e, ok := emailIn(line, i, k); ok {
+			return max(e, endOfValue(line, i)), true
+		}
 	}
 	sep := line[st:i]
 	if sep == "" {
@@ -823,13 +850,6 @@ func isJWT(s string, i int) bool {
 		}
 	}
 	return dots == 2
-}
-
-// emailInside reports an e-mail address inside the word line[i:k] that
-// does not start it ("<alice@example.com>").
-func emailInside(line string, i, k int) bool {
-	_, _, ok := emailIn(line, i, k)
-	return ok
 }
 
 // isEmail: local@domain.tld at i.
@@ -1172,6 +1192,120 @@ func matchSyslogTime(s string, i int) (int, bool) {
 		j += 5
 	}
 	return j, true
+}
+
+// otherWord writes a word with a digit that every check of scan kept as a
+// word, after the rarer values tried only here: a kernel symbol with its
+// offset keeps its name ("do_page_fault+<*>"); a date with slashes and a
+// stack frame's bracketed address are values. It is a function of its own
+// so that scan keeps its line count, by which the PGO profile's call sites
+// are keyed.
+func (sc *scanState) otherWord(w string) {
+	if p := symbolOffset(w); p > 0 {
+		sc.word(w[:p+1])
+		sc.variableGlued()
+		return
+	}
+	if dateWord(w) || hexAddress(w) {
+		sc.variable()
+		return
+	}
+	sc.word(w)
+}
+
+// klogDate reports whether the 5-byte word at line[i:] is the date of a
+// klog header: a severity letter (I, W, E, F), a month and day as MMDD,
+// then a space and a clock ("I1125 17:40:07.123456"). Without the clock
+// after it such a word is a name (a class, a code) and stays.
+func klogDate(line string, i int) bool {
+	if c := line[i]; c != 'I' && c != 'W' && c != 'E' && c != 'F' {
+		return false
+	}
+	if !monthDay(line[i+1:i+5]) || i+8 > len(line) || line[i+5] != ' ' {
+		return false
+	}
+	_, ok := matchClock(line, i+6)
+	return ok
+}
+
+// monthDay reports whether s is 4 digits MMDD of a month 01..12 and a day
+// 01..31.
+func monthDay(s string) bool {
+	if !allDigits(s) {
+		return false
+	}
+	m, d := (s[0]-'0')*10+s[1]-'0', (s[2]-'0')*10+s[3]-'0'
+	return m >= 1 && m <= 12 && d >= 1 && d <= 31
+}
+
+// dateWord reports whether w is a date written with slashes: YYYY/MM/DD
+// (Go's log package, nginx's error log), DD/MM/YYYY or MM/DD/YYYY, and
+// DD/Mon/YYYY (the common log format).
+func dateWord(w string) bool {
+	switch {
+	case len(w) == 10 && w[4] == '/' && w[7] == '/':
+		return allDigits(w[:4]) && allDigits(w[5:7]) && allDigits(w[8:])
+	case len(w) == 10 && w[2] == '/' && w[5] == '/':
+		return allDigits(w[:2]) && allDigits(w[3:5]) && allDigits(w[6:])
+	case len(w) == 11 && w[2] == '/' && w[6] == '/':
+		return allDigits(w[:2]) && isMonth(w[3:6]) && allDigits(w[7:])
+	}
+	return false
+}
+
+// hexAddress reports whether w is a bracketed address of a kernel stack
+// frame: '<', 8 or more hex digits, '>' ("[<0211476a>]",
+// "[<ffffffff8101a2b3>]").
+func hexAddress(w string) bool {
+	return len(w) >= 10 && w[0] == '<' && w[len(w)-1] == '>' && allHex(w[1:len(w)-1])
+}
+
+// symbolOffset returns the index of the '+' of a kernel symbol with its
+// offset, "do_page_fault+0x362/0x446" or "ext4_readdir+0x2a": a name of
+// letters, digits, '_' and '.', with a letter or '_', then "+0x" hex and
+// optionally "/0x" hex (the function's length). The offset and length
+// vary between kernel builds; the symbol names the event. It returns -1
+// for any other word.
+func symbolOffset(w string) int {
+	p := strings.IndexByte(w, '+')
+	if p <= 0 || !hexNumAt(w, p+1) {
+		return -1
+	}
+	e := p + 3
+	for e < len(w) && isHexB(w[e]) {
+		e++
+	}
+	if e < len(w) {
+		if w[e] != '/' || !hexNumAt(w, e+1) {
+			return -1
+		}
+		e += 3
+		for e < len(w) && isHexB(w[e]) {
+			e++
+		}
+		if e < len(w) {
+			return -1
+		}
+	}
+	name := false
+	for q := 0; q < p; q++ {
+		switch c := w[q]; {
+		case isAlphaB(c) || c == '_':
+			name = true
+		case isDigitB(c) || c == '.':
+		default:
+			return -1
+		}
+	}
+	if !name {
+		return -1
+	}
+	return p
+}
+
+// hexNumAt reports whether "0x" and a hex digit stand at w[i:].
+func hexNumAt(w string, i int) bool {
+	return i+2 < len(w) && w[i] == '0' && w[i+1]|0x20 == 'x' && isHexB(w[i+2])
 }
 
 // prefixNum finds "word-123" or "word.123" (letters and '_', not ending

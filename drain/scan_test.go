@@ -71,6 +71,14 @@ func TestScannerMasks(t *testing.T) {
 		{"bound without unit", "queue >100 items", "queue <*> items"},
 		{"bound decimal", "took <0.5 ms", "took <*>"},
 		{"not a bound", "a <- b <b1 <1x", "a <- b <b1 <1x"},
+		{"kernel stack frame", "[<0211476a>] do_page_fault+0x362/0x446", "[<*>] do_page_fault+<*>"},
+		{"kernel stack frame 64-bit", "[<ffffffff8101a2b3>] ? ext4_readdir+0x2a/0x60 [ext4]", "[<*>] ? ext4_readdir+<*> [ext4]"},
+		{"symbol offset without length", "RIP: 0010:__x64_sys_read+0x1a", "RIP: <*>:__x64_sys_read+<*>"},
+		{"klog header", "I1125 17:40:07.123456    1234 kubelet.go:123] \"SyncLoop (probe)\"", "<*>] \"SyncLoop (probe)\""},
+		{"klog error header", "E0101 00:00:00.5 7 x.go:1] failed", "<*>] failed"},
+		{"go log date", "2026/11/25 09:00:00 [error] upstream timed out", "<*> [error] upstream timed out"},
+		{"common log date", "on 25/Nov/2026 at noon", "on <*> at noon"},
+		{"day first date", "built on 06/10/2013 17:26 GMT", "built on <*> GMT"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if got := maskedString(c.in); got != c.want {
@@ -95,6 +103,7 @@ func TestScannerSecrets(t *testing.T) {
 		{"upper case key", "PASSWORD=Hunter2 next", "Hunter2"},
 		{"authorization basic", "Authorization: Basic dXNlcjpwYXNz", "dXNlcjpwYXNz"},
 		{"url query", "GET https://x.example/cb?token=abc123 done", "abc123"},
+		{"email after an ampersand", "x &bob@example.org y", "bob@"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got := maskedString(c.in)
@@ -125,6 +134,12 @@ func TestScannerKeeps(t *testing.T) {
 		"local@host",
 		"<ok>",
 		"pam_unix(cron:session): session opened for user root",
+		"I1125 starts",      // a klog date needs the clock after it
+		"error E1325 <*> x", // no 13th month
+		"code W1125x <*>",
+		"c++ and a+0x or x+0xg",
+		"<abc> <1234567>",
+		"2026/11 and 1/2/3",
 	} {
 		if got := maskedString(in); got != in {
 			t.Errorf("appendMasked(%q) = %q, want it unchanged", in, got)
@@ -192,6 +207,7 @@ func FuzzScanner(f *testing.F) {
 	for _, s := range []string{
 		"", "()", "a () b", "10.0.0.1:80", "/x HTTP/1.1", "Fri Jun 17 07:07:00 2005",
 		"password=", "Bearer", "eyJ..", "a@b.c", "2016-01-02T", "node-", "x.....1", "::", "\xff\x00",
+		"[<0211476a>] f+0x1/0x2", "I1125 17:40:07.1 x", "2026/11/25 25/Nov/2026", "+0x1", "a+0x",
 	} {
 		f.Add(s)
 	}

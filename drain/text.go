@@ -90,10 +90,7 @@ type compiledMask struct {
 }
 
 func newDrain3Tokenizer(cfg *Config) tokenizer {
-	t := &drain3Tokenizer{maxBytes: cfg.MaxLineBytes, maxTokens: cfg.MaxTokens}
-	for _, mk := range cfg.Masks {
-		t.masks = append(t.masks, compiledMask{regexp.MustCompile(mk.Pattern), "<" + mk.Name + ">"})
-	}
+	t := &drain3Tokenizer{maxBytes: cfg.MaxLineBytes, maxTokens: cfg.MaxTokens, masks: compileMasks(cfg.Masks)}
 	t.cls[0] = clsSpecial
 	for c := 0x80; c < 256; c++ {
 		t.cls[c] = clsSpecial
@@ -181,7 +178,22 @@ func (t *drain3Tokenizer) mask(line string) string {
 }
 
 func (t *drain3Tokenizer) applyMasks(s string) string {
-	for _, mk := range t.masks {
+	return applyMasks(t.masks, s)
+}
+
+// compileMasks compiles the Config.Masks rules (Validate checked them).
+func compileMasks(ms []Mask) []compiledMask {
+	var out []compiledMask
+	for _, mk := range ms {
+		out = append(out, compiledMask{regexp.MustCompile(mk.Pattern), "<" + mk.Name + ">"})
+	}
+	return out
+}
+
+// applyMasks replaces every match of each rule in turn, as Drain3's
+// RegexMasker does.
+func applyMasks(masks []compiledMask, s string) string {
+	for _, mk := range masks {
 		s = mk.re.ReplaceAllLiteralString(s, mk.repl)
 	}
 	return s

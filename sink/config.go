@@ -90,6 +90,11 @@ type Config struct {
 	// AlertStreamMaxLen is the approximate length <prefix>:alerts is capped
 	// at (XADD MAXLEN ~). Default 10000.
 	AlertStreamMaxLen int64
+	// AlertKinds are the event kinds also XADDed to <prefix>:alerts
+	// [Alert_Kinds]; every event goes to <prefix>:new whatever its kind.
+	// A widened template ("generalized") is the same event as before, so
+	// by default only "new" is an alert. Default {"new"}.
+	AlertKinds []string
 	// FlagsInterval is how often <prefix>:flags is polled. Default 10 s.
 	FlagsInterval time.Duration
 
@@ -185,6 +190,9 @@ func (c *Config) setDefaults() {
 	def(&c.NewListTTL, DefaultNewListTTL)
 	if c.AlertStreamMaxLen <= 0 {
 		c.AlertStreamMaxLen = 10000
+	}
+	if len(c.AlertKinds) == 0 {
+		c.AlertKinds = []string{KindNew}
 	}
 	def(&c.FlagsInterval, DefaultFlagsInterval)
 	def(&c.FlushInterval, DefaultFlushInterval)

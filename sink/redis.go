@@ -27,6 +27,7 @@ type redisWriter struct {
 	listMax                     int64
 	ttl                         time.Duration
 	alertMax                    int64
+	alertKinds                  []string // kinds XADDed to <prefix>:alerts
 	node                        string
 	minReplicas                 int           // WAIT for this many replicas after a batch
 	waitFor                     time.Duration // their deadline
@@ -58,6 +59,7 @@ func newRedisWriter(cfg *Config, password string, d *tiedDialer) *redisWriter {
 		listMax:     int64(cfg.NewListMax),
 		ttl:         cfg.NewListTTL,
 		alertMax:    cfg.AlertStreamMaxLen,
+		alertKinds:  cfg.AlertKinds,
 		node:        cfg.NodeName,
 		minReplicas: cfg.RedisMinReplicas,
 		waitFor:     cfg.CallTimeout,
@@ -66,7 +68,8 @@ func newRedisWriter(cfg *Config, password string, d *tiedDialer) *redisWriter {
 
 // write sends one batch as a single MULTI/EXEC, so a batch is applied whole
 // or not at all: the events LPUSHed oldest first (the newest ends at the
-// head), LTRIM, EXPIRE; alerts XADDed to the stream when not in shadow mode;
+// head), LTRIM, EXPIRE; alerts XADDed to the stream when not in shadow mode
+// and of a kind in AlertKinds (by default only "new");
 // cluster hashes updated. The same MULTI records the batch's token under
 // <prefix>:batch:<node>; a retry first reads it, and a batch whose reply was
 // lost (timeout, connection killed after EXEC) but which was applied is not
@@ -103,7 +106,7 @@ func (w *redisWriter) write(ctx context.Context, b *batch) error {
 				}
 				js := it.json(w.node)
 				vals = append(vals, js)
-				if !it.shadow {
+				if !it.shadow && slices.Contains(w.alertKinds, it.t.Kind) {
 					p.XAdd(ctx, &redis.XAddArgs{Stream: w.keyAlerts, MaxLen: w.alertMax, Approx: true, Values: []any{"event", js}})
 				}
 			}

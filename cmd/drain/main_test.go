@@ -69,6 +69,11 @@ func TestRun(t *testing.T) {
 			stdout: "from <IP> ok\nfrom <IP> ok\nfrom host ok\n",
 		},
 		{
+			name: "mask under the default preset", args: []string{"mine", "--mask", "FOO=hello"},
+			stdin:  "hello world\n",
+			stdout: "<FOO> world\n",
+		},
+		{
 			name: "long line, empty lines", args: []string{"mine", "--preset", "drain3"},
 			stdin:  "\n" + long + "\n\n" + long,
 			stdout: "\n" + long[:64<<10] + "\n\n" + long[:64<<10] + "\n",

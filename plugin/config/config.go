@@ -47,6 +47,7 @@ func (m Map) Get(key string) string {
 const (
 	KeyEnabled           = "Enabled"
 	KeyShadowMode        = "Shadow_Mode"
+	KeyAlertKinds        = "Alert_Kinds"
 	KeyMessageKey        = "Message_Key"
 	KeyPartitionKey      = "Partition_Key"
 	KeySource            = "Source"
@@ -121,6 +122,7 @@ const (
 	DefaultExitTimeout   = 5 * time.Second
 	DefaultSampleBytes   = sink.DefaultSampleBytes
 	DefaultSampleRedact  = SampleRedactSecrets
+	DefaultAlertKinds    = sink.KindNew
 )
 
 // Values of Sample_Redact: what of the line a stored sample keeps.
@@ -149,6 +151,9 @@ type SourceRule struct{ Prefix, Source string }
 type Config struct {
 	Enabled    bool
 	ShadowMode bool
+	// AlertKinds are the event kinds published on the alert stream
+	// (Alert_Kinds): "new", and "generalized" when asked for.
+	AlertKinds []string
 
 	MessageKeys   []string     // record paths, first string value wins
 	PartitionKeys []string     // record paths joined with "/"; nil = per-source default
@@ -204,6 +209,8 @@ func Parse(g Getter) (*Config, error) {
 	c.Enabled, err = parseBool(KeyEnabled, get(KeyEnabled), true)
 	check(err)
 	c.ShadowMode, err = parseBool(KeyShadowMode, get(KeyShadowMode), true)
+	check(err)
+	c.AlertKinds, err = parseAlertKinds(or(get(KeyAlertKinds), DefaultAlertKinds))
 	check(err)
 
 	c.MessageKeys, err = parsePaths(KeyMessageKey, or(get(KeyMessageKey), DefaultMessageKeys), MaxMessageKeys)
@@ -383,6 +390,22 @@ func parseSourceMap(v string) ([]SourceRule, error) {
 		rules = append(rules, SourceRule{Prefix: strings.TrimSpace(prefix), Source: src})
 	}
 	return rules, nil
+}
+
+// parseAlertKinds parses Alert_Kinds: a comma-separated subset of new and
+// generalized, any case, each once.
+func parseAlertKinds(v string) ([]string, error) {
+	var kinds []string
+	for _, k := range strings.Split(v, ",") {
+		k = strings.ToLower(strings.TrimSpace(k))
+		if k != sink.KindNew && k != sink.KindGeneralized {
+			return nil, fmt.Errorf("%s: %q is not an event kind (want new, generalized or both, comma-separated)", KeyAlertKinds, k)
+		}
+		if !slices.Contains(kinds, k) {
+			kinds = append(kinds, k)
+		}
+	}
+	return kinds, nil
 }
 
 // parseMasks parses "NAME=REGEX;NAME2=REGEX2". A ';' inside a regex is

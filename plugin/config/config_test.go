@@ -19,6 +19,8 @@ func TestDefaults(t *testing.T) {
 	switch {
 	case !c.Enabled || !c.ShadowMode:
 		t.Errorf("Enabled=%v ShadowMode=%v, want on, on", c.Enabled, c.ShadowMode)
+	case !slices.Equal(c.AlertKinds, []string{"new"}):
+		t.Errorf("AlertKinds = %q, want [new]", c.AlertKinds)
 	case !slices.Equal(c.MessageKeys, []string{"log", "message", "MESSAGE", "msg"}):
 		t.Errorf("MessageKeys = %q", c.MessageKeys)
 	case c.PartitionKeys != nil || c.Source != "":
@@ -54,6 +56,7 @@ func TestValues(t *testing.T) {
 	c, err := Parse(Map{
 		"enabled":        "OFF", // case-insensitive key and value
 		"Shadow_Mode":    "no",
+		"Alert_Kinds":    " Generalized , new,new",
 		"Message_Key":    " msg , log ",
 		"Partition_Key":  "kubernetes.namespace_name,app",
 		"Source":         "journald",
@@ -88,6 +91,7 @@ func TestValues(t *testing.T) {
 	}{
 		{"Enabled", c.Enabled, false},
 		{"ShadowMode", c.ShadowMode, false},
+		{"AlertKinds", strings.Join(c.AlertKinds, ","), "generalized,new"},
 		{"MessageKeys", strings.Join(c.MessageKeys, "|"), "msg|log"},
 		{"PartitionKeys", strings.Join(c.PartitionKeys, "|"), "kubernetes.namespace_name|app"},
 		{"Source", c.SourceFor("kube.x"), "journald"},
@@ -141,6 +145,8 @@ func TestInvalid(t *testing.T) {
 	}{
 		{"Enabled", "maybe", "Enabled: \"maybe\" is not a boolean (want true/on/yes or false/off/no)"},
 		{"Shadow_Mode", "1", "Shadow_Mode"},
+		{"Alert_Kinds", "new,known", "Alert_Kinds: \"known\" is not an event kind (want new, generalized or both, comma-separated)"},
+		{"Alert_Kinds", "new,", "Alert_Kinds: \"\" is not an event kind"},
 		{"Redis_TLS", "enable", "Redis_TLS"},
 		{"Message_Key", ",,", "Message_Key: want 1 to 16"},
 		{"Message_Key", "a..b", "Message_Key: path \"a..b\" has an empty segment"},

@@ -83,6 +83,7 @@ func (c *Config) String() string {
 	kv(KeyRedisPrefix, c.RedisPrefix)
 	kv(KeyNewListMax, c.NewListMax)
 	kv(KeyNewListTTL, c.NewListTTL)
+	kv(KeyAlertKinds, strings.Join(c.AlertKinds, ","))
 	kv(KeyFlushInterval, c.FlushInterval)
 	kv(KeyBufferPath, orNone(c.BufferPath))
 	kv(KeyNodeName, orNone(c.NodeName))

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -27,7 +28,7 @@ func TestStores(t *testing.T) {
 	}
 	want := sink.Config{PGDSN: "postgres://h/x", PGDSNFile: "/f", PGTable: "s.t", RedisAddr: "r:1,r:2", RedisMasterName: "m", RedisUsername: "u",
 		RedisPassword: " pw ", RedisPasswordFile: "/p", RedisDB: 3, RedisTLS: true, RedisCAFile: "/ca", RedisPrefix: "pre"}
-	if got := c.Stores(); got != want {
+	if got := c.Stores(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Stores() = %+v, want %+v", got, want)
 	}
 	// Defaults and validation are Parse's.

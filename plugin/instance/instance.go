@@ -143,6 +143,7 @@ func sinkConfig(c *config.Config) sink.Config {
 		RedisPrefix:       c.RedisPrefix,
 		NewListMax:        c.NewListMax,
 		NewListTTL:        c.NewListTTL,
+		AlertKinds:        c.AlertKinds,
 		FlushInterval:     c.FlushInterval,
 		BufferPath:        c.BufferPath,
 		NodeName:          c.NodeName,

@@ -34,6 +34,13 @@ type sampleRecord struct {
 // them); .jsonl files carry their tag in _tag.
 func readSamples(t *testing.T, name string) []sampleRecord {
 	t.Helper()
+	return readSamplesEdited(t, name, nil)
+}
+
+// readSamplesEdited is readSamples with each line of the file passed
+// through edit first (when not nil), as the file had been written so.
+func readSamplesEdited(t *testing.T, name string, edit func(string) string) []sampleRecord {
+	t.Helper()
 	data, err := os.ReadFile(filepath.Join(samplesDir, name))
 	if err != nil {
 		t.Fatal(err)
@@ -50,6 +57,9 @@ func readSamples(t *testing.T, name string) []sampleRecord {
 	}
 	recs := make([]sampleRecord, len(lines))
 	for i, l := range lines {
+		if edit != nil {
+			l = edit(l)
+		}
 		r := sampleRecord{label: labels[i]}
 		if strings.HasSuffix(name, ".log") {
 			ident, msg, ok := splitSyslog([]byte(l))
