@@ -105,14 +105,17 @@ func (m *Miner) seedHot(nd *node) {
 }
 
 // dropHot takes c out of its leaf's hot clusters (c leaves the leaf).
-func dropHot(nd *node, c *cluster) {
-	h := nd.hot
-	for i, x := range h {
+func dropHot(nd *node, c *cluster) { nd.hot = without(nd.hot, c) }
+
+// without removes c from cs in place, keeping the order of the others and
+// clearing the freed slot.
+func without(cs []*cluster, c *cluster) []*cluster {
+	for i, x := range cs {
 		if x == c {
-			copy(h[i:], h[i+1:])
-			h[len(h)-1] = nil
-			nd.hot = h[:len(h)-1]
-			return
+			copy(cs[i:], cs[i+1:])
+			cs[len(cs)-1] = nil
+			return cs[:len(cs)-1]
 		}
 	}
+	return cs
 }

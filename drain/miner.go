@@ -548,12 +548,7 @@ func (m *Miner) create(p *partition, toks []string, seeded bool) *cluster {
 }
 
 func (m *Miner) evict(c *cluster) {
-	c.prev.next, c.next.prev = c.next, c.prev
-	c.prev, c.next = nil, nil
-	removeFromTree(c.part, c)
-	c.part.unlinkLen(c)
-	c.part.live--
-	m.nClusters--
+	m.fold(c)
 	m.evictedC++
 }
 

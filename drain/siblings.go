@@ -170,8 +170,9 @@ func distinctAt(sibs []sibling, pos int, toks []string) int {
 	return n
 }
 
-// fold removes a sibling whose lines another cluster takes from now on, as
-// an eviction does, without counting one.
+// fold removes c from the miner: from the LRU list, its tree (pruning
+// emptied nodes), its length list and the counts. An eviction is a fold
+// that is counted; a sibling merge folds the siblings it absorbed.
 func (m *Miner) fold(c *cluster) {
 	c.prev.next, c.next.prev = c.next, c.prev
 	c.prev, c.next = nil, nil

@@ -251,15 +251,7 @@ func unleaf(c *cluster) *node {
 	if len(nd.hot) > 0 {
 		dropHot(nd, c)
 	}
-	cs := nd.clusters
-	for i, x := range cs {
-		if x == c {
-			copy(cs[i:], cs[i+1:])
-			cs[len(cs)-1] = nil
-			nd.clusters = cs[:len(cs)-1]
-			break
-		}
-	}
+	nd.clusters = without(nd.clusters, c)
 	c.leaf = nil
 	return nd
 }

@@ -38,7 +38,17 @@ func loadDeployed(t *testing.T) deployed {
 		t.Fatalf("ConfigMap fluent-bit.conf: %v", err)
 	}
 	d := deployed{ds: ds, c: ds.Spec.Template.Spec.Containers[0]}
-	// The pod sees ${VAR:-default} as the container env's value, else the default.
+	expandConf(conf, d)
+	svc := sectionsNamed(conf, "SERVICE")
+	if len(svc) != 1 {
+		t.Fatalf("want one [SERVICE], got %d", len(svc))
+	}
+	return deployed{ds: ds, c: ds.Spec.Template.Spec.Containers[0], conf: conf, cm: cm, service: svc[0]}
+}
+
+// expandConf rewrites conf as the pod sees it: each ${VAR:-default} as the
+// container env's value, else the default.
+func expandConf(conf []section, d deployed) {
 	for i := range conf {
 		for j := range conf[i].entries {
 			conf[i].entries[j].value = expandDefaults(conf[i].entries[j].value, func(name string) (string, bool) {
@@ -47,11 +57,6 @@ func loadDeployed(t *testing.T) deployed {
 			})
 		}
 	}
-	svc := sectionsNamed(conf, "SERVICE")
-	if len(svc) != 1 {
-		t.Fatalf("want one [SERVICE], got %d", len(svc))
-	}
-	return deployed{ds: ds, c: ds.Spec.Template.Spec.Containers[0], conf: conf, cm: cm, service: svc[0]}
 }
 
 // forEachDeployment runs check on the manifests' DaemonSet and on the Helm

@@ -135,17 +135,7 @@ func loadHelm(t *testing.T) deployed {
 	if err != nil {
 		t.Fatalf("%s: config: %v", helmValuesFile, err)
 	}
-	// The pod sees ${VAR:-default} as the container env's value, else the
-	// default, as in loadDeployed.
-	d := deployed{ds: ds, c: c}
-	for i := range conf {
-		for j := range conf[i].entries {
-			conf[i].entries[j].value = expandDefaults(conf[i].entries[j].value, func(name string) (string, bool) {
-				e, ok := d.env(name)
-				return e.Value, ok && e.Value != ""
-			})
-		}
-	}
+	expandConf(conf, deployed{ds: ds, c: c})
 	svc := sectionsNamed(conf, "SERVICE")
 	if len(svc) != 1 {
 		t.Fatalf("%s: want one [SERVICE], got %d", helmValuesFile, len(svc))

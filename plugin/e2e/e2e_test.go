@@ -289,29 +289,41 @@ func TestMalformedChunks(t *testing.T) {
 	}
 }
 
+// sharedStores connects to the local PostgreSQL and Redis (skipping the
+// test when either is away) and names a table and key prefix of the
+// test's own, dropped when it ends.
+func sharedStores(t *testing.T, name string) (*pgx.Conn, *redis.Client, string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+	if err != nil {
+		t.Skipf("PostgreSQL at 127.0.0.1:5432 not reachable: %v", err)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		conn.Close(ctx)
+		rdb.Close()
+		t.Skipf("Redis at 127.0.0.1:6379 not reachable: %v", err)
+	}
+	id := fmt.Sprintf("%s_%d", name, os.Getpid())
+	t.Cleanup(func() {
+		conn.Exec(ctx, "DROP TABLE IF EXISTS "+id)
+		if keys, _ := rdb.Keys(ctx, id+":*").Result(); len(keys) > 0 {
+			rdb.Del(ctx, keys...)
+		}
+		conn.Close(ctx)
+		rdb.Close()
+	})
+	return conn, rdb, id
+}
+
 // Against the local PostgreSQL and Redis: templates are stored and
 // announced, secrets never logged, and a second run (a restart) announces
 // nothing the cluster already knows.
 func TestStores(t *testing.T) {
 	needSamples(t)
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
-	if err != nil {
-		t.Skipf("PostgreSQL at 127.0.0.1:5432 not reachable: %v", err)
-	}
-	defer conn.Close(ctx)
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
-	defer rdb.Close()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		t.Skipf("Redis at 127.0.0.1:6379 not reachable: %v", err)
-	}
-	id := fmt.Sprintf("drain_e2e_%d", os.Getpid())
-	t.Cleanup(func() {
-		conn.Exec(ctx, "DROP TABLE IF EXISTS "+id)
-		if keys, _ := rdb.Keys(ctx, id+":*").Result(); len(keys) > 0 {
-			rdb.Del(ctx, keys...)
-		}
-	})
+	conn, rdb, id := sharedStores(t, "drain_e2e")
 	args := append([]string{"-q", "-p", "workers=1",
 		"-p", "PG_DSN=postgres://postgres:n0t-a-real-s3cret@127.0.0.1:5432/test?sslmode=disable",
 		"-p", "PG_Table=" + id, "-p", "Redis_Addr=127.0.0.1:6379", "-p", "Redis_Prefix=" + id,

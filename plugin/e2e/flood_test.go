@@ -10,10 +10,26 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/redis/go-redis/v9"
 )
+
+// randomLines returns n lines of 3 to 30 random words of 3 to 9 letters:
+// every line a pattern never seen before.
+func randomLines(seed uint64, n int) []string {
+	r := rand.New(rand.NewPCG(seed, seed))
+	out := make([]string, n)
+	for i := range out {
+		var w []string
+		for range 3 + r.IntN(28) {
+			b := make([]byte, 3+r.IntN(7))
+			for k := range b {
+				b[k] = byte('a' + r.IntN(26))
+			}
+			w = append(w, string(b))
+		}
+		out[i] = strings.Join(w, " ")
+	}
+	return out
+}
 
 // writeLines writes lines to a file in dir and returns its path.
 func writeLines(t *testing.T, dir, name string, lines []string) string {
@@ -31,18 +47,9 @@ func writeLines(t *testing.T, dir, name string, lines []string) string {
 // chunks stream gets exactly the events it gets alone.
 func TestFlood(t *testing.T) {
 	dir := t.TempDir()
-	r := rand.New(rand.NewPCG(7, 7))
-	var flood, normal []string
+	flood := randomLines(7, 20000)
+	var normal []string
 	for i := range 20000 {
-		var w []string
-		for range 3 + r.IntN(28) {
-			b := make([]byte, 3+r.IntN(7))
-			for k := range b {
-				b[k] = byte('a' + r.IntN(26))
-			}
-			w = append(w, string(b))
-		}
-		flood = append(flood, strings.Join(w, " "))
 		if i%10 == 0 {
 			normal = append(normal, fmt.Sprintf("order %d shipped to warehouse %d in %d ms", i, i%7, i%300),
 				fmt.Sprintf("payment %d declined: card expired", i))
@@ -94,36 +101,8 @@ func TestFlood(t *testing.T) {
 // inserted and the events pushed as well, and the notice reaches Redis.
 func TestFloodStores(t *testing.T) {
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
-	if err != nil {
-		t.Skipf("PostgreSQL at 127.0.0.1:5432 not reachable: %v", err)
-	}
-	defer conn.Close(ctx)
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
-	defer rdb.Close()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		t.Skipf("Redis at 127.0.0.1:6379 not reachable: %v", err)
-	}
-	id := fmt.Sprintf("drain_e2e_flood_%d", os.Getpid())
-	t.Cleanup(func() {
-		conn.Exec(ctx, "DROP TABLE IF EXISTS "+id)
-		if keys, _ := rdb.Keys(ctx, id+":*").Result(); len(keys) > 0 {
-			rdb.Del(ctx, keys...)
-		}
-	})
-	r := rand.New(rand.NewPCG(8, 8))
-	var flood []string
-	for range 20000 {
-		var w []string
-		for range 3 + r.IntN(28) {
-			b := make([]byte, 3+r.IntN(7))
-			for k := range b {
-				b[k] = byte('a' + r.IntN(26))
-			}
-			w = append(w, string(b))
-		}
-		flood = append(flood, strings.Join(w, " "))
-	}
+	conn, rdb, id := sharedStores(t, "drain_e2e_flood")
+	flood := randomLines(8, 20000)
 	file := writeLines(t, t.TempDir(), "flood.log", flood)
 	run := host(t, "-q", "-p", "Source=app_log", "-p", "New_Templates_Burst=300", "-p", "New_Templates_Per_Minute=0",
 		"-p", "PG_DSN=postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "-p", "PG_Table="+id,

@@ -12,9 +12,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/redis/go-redis/v9"
 )
 
 // TestMuteMidRun: the host feeds records of two partitions over about six
@@ -29,23 +26,7 @@ func TestMuteMidRun(t *testing.T) {
 		t.Fatal(buildErr)
 	}
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
-	if err != nil {
-		t.Skipf("PostgreSQL at 127.0.0.1:5432 not reachable: %v", err)
-	}
-	defer conn.Close(ctx)
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
-	defer rdb.Close()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		t.Skipf("Redis at 127.0.0.1:6379 not reachable: %v", err)
-	}
-	id := fmt.Sprintf("drain_e2e_mute_%d", os.Getpid())
-	t.Cleanup(func() {
-		conn.Exec(ctx, "DROP TABLE IF EXISTS "+id)
-		if keys, _ := rdb.Keys(ctx, id+":*").Result(); len(keys) > 0 {
-			rdb.Del(ctx, keys...)
-		}
-	})
+	conn, rdb, id := sharedStores(t, "drain_e2e_mute")
 
 	// 60 records, 100 ms apart, alternating partitions; record k has k+3
 	// tokens, so no two share a template (Drain splits by token count).

@@ -126,32 +126,20 @@ func New(cfg *config.Config, log Logger, events io.Writer) (*Instance, error) {
 }
 
 func sinkConfig(c *config.Config) sink.Config {
-	return sink.Config{
-		PGDSN:             c.PGDSN,
-		PGDSNFile:         c.PGDSNFile,
-		PGTable:           c.PGTable,
-		PGCompatView:      c.PGCompatView,
-		RedisAddr:         c.RedisAddr,
-		RedisMasterName:   c.RedisMasterName,
-		RedisMinReplicas:  c.RedisMinReplicas,
-		RedisUsername:     c.RedisUsername,
-		RedisPassword:     c.RedisPassword,
-		RedisPasswordFile: c.RedisPasswordFile,
-		RedisDB:           c.RedisDB,
-		RedisTLS:          c.RedisTLS,
-		RedisCAFile:       c.RedisCAFile,
-		RedisPrefix:       c.RedisPrefix,
-		NewListMax:        c.NewListMax,
-		NewListTTL:        c.NewListTTL,
-		AlertKinds:        c.AlertKinds,
-		FlushInterval:     c.FlushInterval,
-		BufferPath:        c.BufferPath,
-		NodeName:          c.NodeName,
-		Flags:             sink.Flags{Enabled: c.Enabled, ShadowMode: c.ShadowMode},
-		QueueBudget:       c.QueueSize,
-		SampleBytes:       c.SampleSize,
-		FlagsInterval:     c.TestFlagsInterval,
-	}
+	sc := c.Stores() // the store keys, as the drain command reads them
+	sc.PGCompatView = c.PGCompatView
+	sc.RedisMinReplicas = c.RedisMinReplicas
+	sc.NewListMax = c.NewListMax
+	sc.NewListTTL = c.NewListTTL
+	sc.AlertKinds = c.AlertKinds
+	sc.FlushInterval = c.FlushInterval
+	sc.BufferPath = c.BufferPath
+	sc.NodeName = c.NodeName
+	sc.Flags = sink.Flags{Enabled: c.Enabled, ShadowMode: c.ShadowMode}
+	sc.QueueBudget = c.QueueSize
+	sc.SampleBytes = c.SampleSize
+	sc.FlagsInterval = c.TestFlagsInterval
+	return sc
 }
 
 // seed loads the templates PostgreSQL knows into the miner, so a restart
