@@ -23,8 +23,10 @@ package drain
 // flooding partition (budget.go).
 
 // minSiblingFixed is how many constant tokens the siblings must share
-// besides the varying one: two words alone ("Stopping foo") say too little.
-const minSiblingFixed = 2
+// besides the varying one: one is enough ("removing chargen", "removing
+// daytime", … become "removing <*>"), since the values must be lower-case
+// names, SiblingValues of them.
+const minSiblingFixed = 1
 
 // siblingOf reports the one position at which c's template and toks differ
 // (every other template token covers the line's), or -1. The values there
