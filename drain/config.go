@@ -71,8 +71,8 @@ const (
 //   - "drain3": Drain3 v0.9.11 defaults as the seed service ran them (depth 4,
 //     sim_th 0.4, max_children 100, numeric tokens parametrised, no masking);
 //     reproduces Drain3 line for line.
-//   - "default": Drain's tree (depth 4) with the masking scanner of scan.go
-//     (variables and secrets, no regexes) and the scorer of default.go;
+//   - "default": Drain's tree (depth 4) with the masking scanner of default_scan.go
+//     (variables and secrets, no regexes) and the scorer of default_score.go;
 //     the plugin's choice unless told otherwise (docs/default-preset.md).
 func Preset(name string) (Config, error) {
 	cfg := Config{
@@ -104,7 +104,7 @@ func Preset(name string) (Config, error) {
 		return cfg, nil
 	case "default":
 		// See docs/default-preset.md: the hand-written masking scanner
-		// (scan.go) and the word-aware scorer (default.go).
+		// (default_scan.go) and the word-aware scorer (default_score.go).
 		cfg.SimTh = 0.5
 		cfg.Tokenizer = "default"
 		cfg.Scoring = "default"
