@@ -9,8 +9,8 @@
 // the partition, walks its prefix tree by token count and leading tokens,
 // scores the clusters of the leaf, then creates or widens a cluster. Both
 // steps are seams chosen by Config.Tokenizer and Config.Scoring: "drain3" is
-// Drain3-exact, "default" is the plugin's preset (see default_score.go, default_scan.go; the drain3 preset: drain3_text.go, drain3_score.go);
-// with "default", a line that finds nothing in its leaf also scores a bounded
+// Drain3-exact (drain3_text.go, drain3_score.go), "default" is the plugin's
+// preset (default_scan.go, default_score.go); with "default", a line that finds nothing in its leaf also scores a bounded
 // number of clusters of other leaves, and a join there moves the cluster to
 // the "<*>" child (cross.go). Also with "default", a line memo answers a
 // masked token sequence seen before whose cluster already covered it,
