@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"math/rand/v2"
 	"net"
 	"time"
 
@@ -13,10 +14,12 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// pgWriter writes through a small lazy pool (Config.PGMaxConns, default 2:
-// the writer and LoadKnown; a DaemonSet multiplies connections). The pool
-// dials on first use, drops broken connections on release, and its
-// connections are closed when the sink's life ends (see tiedDialer).
+// pgWriter writes through a small lazy pool (Config.PGMaxConns, default 1,
+// shared by the writer and LoadKnown; a DaemonSet multiplies connections).
+// The pool dials on first use, drops broken connections on release; the
+// writer closes its idle connection whenever its backlog is written
+// (closeIdle), and every connection is closed when the sink's life ends
+// (see tiedDialer).
 // Every field below the pool is touched by the writer goroutine only.
 type pgWriter struct {
 	pool     *pgxpool.Pool
@@ -389,6 +392,20 @@ func (w *pgWriter) write(ctx context.Context, b *batch) (err error) {
 	return nil
 }
 
+// closeIdle closes the pool's idle connections: a node holds a PostgreSQL
+// connection only while it writes or loads, so that thousands of nodes
+// share a server's max_connections (docs/stores.md, "Scale").
+func (w *pgWriter) closeIdle() {
+	if w.pool.Stat().IdleConns() == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	for _, c := range w.pool.AcquireAllIdle(ctx) {
+		c.Hijack().Close(ctx) //nolint:errcheck // closing an idle connection; the server ends the session either way
+	}
+}
+
 // close closes the pool; the sink's connections are already closed when
 // Close's deadline has passed, so this does not wait on a server.
 func (w *pgWriter) close() { w.pool.Close() }
@@ -407,6 +424,11 @@ func classifyPG(err error) (string, bool) {
 			return CauseAuth, true
 		case pe.Code == "57014": // query_canceled, by our timeout
 			return CauseTimeout, true
+		case pe.Code == "53300" || pe.Code == "57P03":
+			// too_many_connections (every slot taken, or the role's
+			// CONNECTION LIMIT), cannot_connect_now: retried with backoff
+			// and jitter, the counts kept meanwhile.
+			return CauseConnect, true
 		case len(pe.Code) == 5 && (pe.Code[:2] == "22" || pe.Code[:2] == "23" || pe.Code[:2] == "54"):
 			return CauseRejected, false
 		}
@@ -432,6 +454,7 @@ func (w *pgWriter) loadKnown(ctx context.Context, partitions []string, page int,
 	if err != nil {
 		return 0, err
 	}
+	defer w.closeIdle() // unless the writer took it meanwhile
 	defer conn.Release()
 	all := len(partitions) == 0
 	if partitions == nil {
@@ -482,6 +505,17 @@ func (w *pgWriter) loadKnown(ctx context.Context, partitions []string, page int,
 func (s *Sink) LoadKnown(ctx context.Context, partitions []string, fn func(partition, template string)) error {
 	if s.pg == nil {
 		return nil
+	}
+	if s.cfg.LoadJitter > 0 {
+		// The nodes of a rollout start within a minute of each other:
+		// spread their loads rather than ask for every row at once.
+		t := time.NewTimer(rand.N(s.cfg.LoadJitter))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("sink: postgres: loading known templates: %w", ctx.Err())
+		}
 	}
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.LoadTimeout)
