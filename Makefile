@@ -16,7 +16,7 @@ STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # inlined more into the scanner and ran slower).
 PGO       := plugin/default.pgo
 
-.PHONY: all build testhost cli test bench pgo run fuzz lint clean
+.PHONY: all build testhost cli test bench pgo run fuzz lint clean fleet
 
 all: build
 
@@ -43,6 +43,14 @@ test: build testhost
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 	cd build/k8s && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+# The fleet simulator (docs/stores.md, "Scale"): FLEET_ARGS, e.g.
+# "-nodes 500 -duration 5m"; default 2,000 nodes for 10 minutes against a
+# private PostgreSQL and Redis it starts itself. make test runs a 50-node,
+# 20-second version (internal/fleet).
+FLEET_ARGS ?=
+fleet:
+	$(GO) run ./cmd/fleetsim $(FLEET_ARGS)
 
 # Benchmarks build with the plugin's profile, as the shipped .so is built.
 bench:
