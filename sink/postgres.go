@@ -38,8 +38,13 @@ type pgWriter struct {
 	ledgerAt              time.Time
 	recheck               time.Duration
 
-	sqlInsert, sqlUpdate, sqlLoad, sqlLedger string
-	lockKey                                  int64
+	sqlInsert, sqlUpdate, sqlLoad, sqlLedger, sqlLockRows string
+	lockKey                                               int64
+	// serverTimeout (milliseconds) is set as the write transaction's
+	// statement, lock and idle-in-transaction timeouts: a client that gave
+	// up (CallTimeout) must not leave a session on the server waiting on a
+	// row lock and holding a connection slot.
+	serverTimeout string
 }
 
 // ledgerRecheck is how often a writer without its batch ledger looks for it
@@ -115,6 +120,10 @@ SELECT template_id FROM ins
 UNION ALL
 SELECT t.template_id FROM ` + q + ` AS t JOIN input AS i USING (template_id)
 WHERE t.first_node = $9 AND t.first_seen_at = i.seen_at`,
+		// Rows are locked in id order before the update, whose plan may
+		// visit them in any order: nodes updating the same rows queue
+		// instead of deadlocking.
+		sqlLockRows: `SELECT 1 FROM ` + q + ` WHERE template_id = ANY($1::text[]) ORDER BY template_id FOR UPDATE`,
 		sqlUpdate: `UPDATE ` + q + ` AS t
 SET hits = t.hits + u.n, last_seen_at = GREATEST(t.last_seen_at, u.last)
 FROM unnest($1::text[], $2::bigint[], $3::timestamptz[]) AS u(template_id, n, last)
@@ -193,6 +202,21 @@ func ledgerSQL(lq string) string {
 // goes on without it (see setLedger) and looks again every w.recheck.
 func (w *pgWriter) ensureSchema(ctx context.Context) error {
 	if w.schemaOK && (w.ledgerOK || time.Since(w.ledgerAt) < w.recheck) {
+		return nil
+	}
+	// The usual case, everything in place, takes one query and no lock: a
+	// rollout's nodes must not queue on the advisory lock holding every
+	// connection slot.
+	var ready bool
+	err := w.pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL AND ($3 = '' OR to_regclass($3) IS NOT NULL)
+	AND coalesce((SELECT has_table_privilege(r, 'SELECT') AND has_table_privilege(r, 'INSERT')
+		AND has_table_privilege(r, 'UPDATE') FROM to_regclass($2) AS r), false)`, w.table, w.ledger, w.view).Scan(&ready)
+	if err != nil {
+		return err
+	}
+	if ready {
+		w.schemaOK = true
+		w.setLedger("")
 		return nil
 	}
 	tx, err := w.pool.Begin(ctx)
@@ -322,6 +346,14 @@ func (w *pgWriter) write(ctx context.Context, b *batch) (err error) {
 		return err
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // no-op after Commit; on failure the pool drops the connection
+	if w.serverTimeout != "" {
+		// SET LOCAL, not session settings: nothing outlives the
+		// transaction (PgBouncer in transaction mode).
+		if _, err := tx.Exec(ctx, `SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $1, true),
+	set_config('idle_in_transaction_session_timeout', $1, true)`, w.serverTimeout); err != nil {
+			return err
+		}
+	}
 	applied, guarded := false, w.ledgerOK && len(b.hitIDs) > 0
 	if guarded {
 		var fresh bool
@@ -368,6 +400,9 @@ func (w *pgWriter) write(ctx context.Context, b *batch) (err error) {
 		last := make([]time.Time, len(b.hitLast))
 		for i, us := range b.hitLast {
 			last[i] = time.UnixMicro(us).UTC()
+		}
+		if _, err := tx.Exec(ctx, w.sqlLockRows, b.hitIDs); err != nil {
+			return err
 		}
 		tag, err := tx.Exec(ctx, w.sqlUpdate, b.hitIDs, b.hitN, last)
 		if err != nil {

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -149,6 +150,7 @@ func New(cfg Config, log Logger) (*Sink, error) {
 			return nil, err
 		}
 		s.pg.logf = s.logf
+		s.pg.serverTimeout = strconv.FormatInt(cfg.CallTimeout.Milliseconds(), 10)
 		if cfg.ledgerRecheck > 0 {
 			s.pg.recheck = cfg.ledgerRecheck
 		}

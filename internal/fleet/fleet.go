@@ -153,6 +153,7 @@ type Report struct {
 	PGMismatch      int    // templates whose hits differ from what was sent
 	RedisMismatch   int
 	Dropped, Lost   uint64 // entries the sinks refused or gave up
+	Buffered        uint64 // entries left in buffer files by the final Close (not written, not lost)
 	AlreadyApplied  uint64
 	ConnsMax        int
 	LockWaitsMax    int
@@ -400,6 +401,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	mon.sampleTemplates(context.Background())
 
 	for _, n := range nodes {
+		if len(n.old) > 0 {
+			rep.Buffered += n.old[len(n.old)-1].Buffered
+		}
 		for _, st := range n.old {
 			rep.Created += st.Created
 			rep.Dropped += st.Dropped
