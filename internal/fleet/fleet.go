@@ -468,15 +468,20 @@ func (n *node) open(ctx context.Context, u *universe, warm *warmStats, logf func
 // restart closes the node's sink as a pod's SIGTERM does and starts a new
 // one with the same configuration (its buffer file replayed).
 func (n *node) restart(ctx context.Context, u *universe, warm *warmStats, exit time.Duration, logf func(string, ...any)) {
+	// The node's lock is not held during Close (up to exit): the
+	// generator and the monitor go on with the other nodes meanwhile.
 	n.mu.Lock()
-	if n.s != nil {
-		cctx, cancel := context.WithTimeout(context.Background(), exit)
-		n.s.Close(cctx) //nolint:errcheck // what is left goes to the buffer file
-		cancel()
-		n.old = append(n.old, n.s.Stats())
-		n.s = nil
-	}
+	s := n.s
+	n.s = nil
 	n.mu.Unlock()
+	if s != nil {
+		cctx, cancel := context.WithTimeout(context.Background(), exit)
+		s.Close(cctx) //nolint:errcheck // what is left goes to the buffer file
+		cancel()
+		n.mu.Lock()
+		n.old = append(n.old, s.Stats())
+		n.mu.Unlock()
+	}
 	if err := n.open(ctx, u, warm, logf); err != nil {
 		logf("[drain] fleetsim: restart %s: %v", n.name, err)
 	}
