@@ -16,7 +16,7 @@ STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # inlined more into the scanner and ran slower).
 PGO       := plugin/default.pgo
 
-.PHONY: all build testhost cli test bench pgo run fuzz lint clean test-fluent-bit bench-fluent-bit
+.PHONY: all build testhost cli test bench pgo run fuzz lint clean test-fluent-bit bench-fluent-bit fleet
 
 all: build
 
@@ -54,6 +54,14 @@ test-fluent-bit: build
 bench-fluent-bit: build
 	@test -n "$(FLUENT_BIT)" || { echo "make bench-fluent-bit: set FLUENT_BIT=/path/to/fluent-bit" >&2; exit 2; }
 	$(GO) run ./build/fbbench -fluent-bit "$(FLUENT_BIT)" -so $(SO) $(BENCH_FLAGS)
+
+# The fleet simulator (docs/stores.md, "Scale"): FLEET_ARGS, e.g.
+# "-nodes 500 -duration 5m"; default 2,000 nodes for 10 minutes against a
+# private PostgreSQL and Redis it starts itself. make test runs a 50-node,
+# 20-second version (internal/fleet).
+FLEET_ARGS ?=
+fleet:
+	$(GO) run ./cmd/fleetsim $(FLEET_ARGS)
 
 # Benchmarks build with the plugin's profile, as the shipped .so is built.
 bench:

@@ -33,10 +33,17 @@ type Config struct {
 	// PGDSNFile names a file holding the DSN [PG_DSN_File], e.g. a mounted
 	// Kubernetes secret; surrounding white space is ignored. It wins over PGDSN.
 	PGDSNFile string
-	// PGMaxConns caps the PostgreSQL pool: the writer uses
-	// one connection, LoadKnown another; a DaemonSet multiplies it by the
-	// number of nodes. pool_* settings in the DSN are ignored. Default 2.
+	// PGMaxConns caps the PostgreSQL pool; a DaemonSet multiplies it by
+	// the number of nodes. The writer and LoadKnown share one connection,
+	// which is closed as soon as nothing is left to write (docs/stores.md,
+	// "Scale"). pool_* settings in the DSN are ignored. Default 1.
 	PGMaxConns int
+	// PGHitsInterval is how often hit counts are written to PostgreSQL
+	// [PG_Hits_Interval]; new templates still go every FlushInterval. Each
+	// interval is jittered by ±10 % and the first one starts at a random
+	// point, so the nodes of a DaemonSet started together do not update
+	// the rows they share at the same moment. Default 60 s.
+	PGHitsInterval time.Duration
 	// PGTable is the table name [PG_Table], "table" or "schema.table", each
 	// part matching [A-Za-z_][A-Za-z0-9_]* and at most 63 bytes. Default
 	// "log_templates".
@@ -77,6 +84,9 @@ type Config struct {
 	RedisCAFile string
 	// RedisPrefix prefixes every key [Redis_Prefix]. Default "log_anomaly".
 	RedisPrefix string
+	// RedisHitsInterval is how often hit counts are written to Redis
+	// [Redis_Hits_Interval], jittered like PGHitsInterval. Default 10 s.
+	RedisHitsInterval time.Duration
 	// RedisPoolSize caps connections to Redis; a DaemonSet multiplies it by
 	// the number of nodes. Default 2 (the writer and the flags poller).
 	RedisPoolSize int
@@ -112,6 +122,10 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// LoadTimeout bounds LoadKnown on top of its context. Default 30 s.
 	LoadTimeout time.Duration
+	// LoadJitter spreads the warm starts of a DaemonSet rollout:
+	// LoadKnown first waits a random time below it [Load_Jitter]. Zero
+	// means no wait.
+	LoadJitter time.Duration
 	// LoadPageSize is the number of rows LoadKnown reads per query.
 	// Default 5000.
 	LoadPageSize int
@@ -163,6 +177,8 @@ const (
 	DefaultNewListTTL    = 7 * 24 * time.Hour
 	DefaultFlushInterval = time.Second
 	DefaultFlagsInterval = 10 * time.Second
+	DefaultPGHits        = time.Minute
+	DefaultRedisHits     = 10 * time.Second
 	DefaultQueueBudget   = 50000
 	DefaultSampleBytes   = 500
 )
@@ -185,7 +201,12 @@ func (c *Config) setDefaults() {
 		c.RedisPrefix = DefaultRedisPrefix
 	}
 	defInt(&c.RedisPoolSize, 2)
-	defInt(&c.PGMaxConns, 2)
+	defInt(&c.PGMaxConns, 1)
+	def(&c.PGHitsInterval, DefaultPGHits)
+	def(&c.RedisHitsInterval, DefaultRedisHits)
+	if c.LoadJitter < 0 {
+		c.LoadJitter = 0
+	}
 	defInt(&c.NewListMax, DefaultNewListMax)
 	def(&c.NewListTTL, DefaultNewListTTL)
 	if c.AlertStreamMaxLen <= 0 {
@@ -245,7 +266,10 @@ func readSecret(path, key string) (string, error) {
 }
 
 // pgConfig resolves the DSN into a lazy pool configuration: no connection
-// kept open when idle (MinConns 0), PGMaxConns at most, dead connections
+// kept open when idle (MinConns 0; the writer closes its connection when
+// its backlog is written), PGMaxConns at most, no prepared statements (a
+// connection lives for a few batches, and PgBouncer's transaction pooling
+// keeps no statement across transactions), dead connections
 // found by a periodic health check, every dial bounded by CallTimeout. The
 // error never quotes the DSN.
 func (c *Config) pgConfig() (*pgxpool.Config, string, error) {
@@ -265,10 +289,13 @@ func (c *Config) pgConfig() (*pgxpool.Config, string, error) {
 	}
 	pc.MaxConns = int32(min(c.PGMaxConns, 1000))
 	pc.MinConns, pc.MinIdleConns = 0, 0
-	pc.MaxConnIdleTime = 5 * time.Minute
+	pc.MaxConnIdleTime = 30 * time.Second
 	pc.HealthCheckPeriod = 30 * time.Second
 	pc.PingTimeout = c.CallTimeout
 	cc := pc.ConnConfig
+	if cc.DefaultQueryExecMode == pgx.QueryExecModeCacheStatement { // pgx's default, not chosen in the DSN
+		cc.DefaultQueryExecMode = pgx.QueryExecModeExec
+	}
 	if cc.ConnectTimeout <= 0 || cc.ConnectTimeout > c.CallTimeout {
 		cc.ConnectTimeout = c.CallTimeout
 	}

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/awoooi/fluent-bit-drain/internal/testutil"
 )
 
@@ -29,8 +31,8 @@ func TestPGConfig(t *testing.T) {
 		maxConns int
 	}{
 		{"none", Config{}, true, false, 0},
-		{"dsn", Config{PGDSN: "host=127.0.0.1 user=postgres dbname=test sslmode=disable"}, true, false, 2},
-		{"file wins, sslmode honoured", Config{PGDSN: "host=x sslmode=disable", PGDSNFile: file}, true, true, 2},
+		{"dsn", Config{PGDSN: "host=127.0.0.1 user=postgres dbname=test sslmode=disable"}, true, false, 1},
+		{"file wins, sslmode honoured", Config{PGDSN: "host=x sslmode=disable", PGDSNFile: file}, true, true, 1},
 		{"pool size", Config{PGDSN: "postgres://db/x?pool_max_conns=50&pool_min_conns=5", PGMaxConns: 3}, true, true, 3},
 		{"missing file", Config{PGDSNFile: filepath.Join(dir, "nope")}, false, false, 0},
 		{"unparsable", Config{PGDSN: "postgres://u:Secr3tPw@[::1"}, false, false, 0},
@@ -62,6 +64,12 @@ func TestPGConfig(t *testing.T) {
 			if pc.MaxConns != int32(tc.maxConns) || pc.MinConns != 0 || pc.MinIdleConns != 0 || pc.HealthCheckPeriod <= 0 {
 				t.Errorf("pool: max %d min %d min idle %d health check %v; want max %d, min 0, a health check",
 					pc.MaxConns, pc.MinConns, pc.MinIdleConns, pc.HealthCheckPeriod, tc.maxConns)
+			}
+			// No prepared statement outlives a transaction: the connection
+			// is closed when idle, and PgBouncer's transaction pooling
+			// would hand the next transaction another server connection.
+			if m := pc.ConnConfig.DefaultQueryExecMode; m != pgx.QueryExecModeExec {
+				t.Errorf("query exec mode %v, want exec (no prepared statements)", m)
 			}
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"math/rand/v2"
 	"net"
 	"time"
 
@@ -13,10 +14,12 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// pgWriter writes through a small lazy pool (Config.PGMaxConns, default 2:
-// the writer and LoadKnown; a DaemonSet multiplies connections). The pool
-// dials on first use, drops broken connections on release, and its
-// connections are closed when the sink's life ends (see tiedDialer).
+// pgWriter writes through a small lazy pool (Config.PGMaxConns, default 1,
+// shared by the writer and LoadKnown; a DaemonSet multiplies connections).
+// The pool dials on first use, drops broken connections on release; the
+// writer closes its idle connection whenever its backlog is written
+// (closeIdle), and every connection is closed when the sink's life ends
+// (see tiedDialer).
 // Every field below the pool is touched by the writer goroutine only.
 type pgWriter struct {
 	pool     *pgxpool.Pool
@@ -35,8 +38,13 @@ type pgWriter struct {
 	ledgerAt              time.Time
 	recheck               time.Duration
 
-	sqlInsert, sqlUpdate, sqlLoad, sqlLedger string
-	lockKey                                  int64
+	sqlInsert, sqlUpdate, sqlLoad, sqlLedger, sqlLockRows string
+	lockKey                                               int64
+	// serverTimeout (milliseconds) is set as the write transaction's
+	// statement, lock and idle-in-transaction timeouts: a client that gave
+	// up (CallTimeout) must not leave a session on the server waiting on a
+	// row lock and holding a connection slot.
+	serverTimeout string
 }
 
 // ledgerRecheck is how often a writer without its batch ledger looks for it
@@ -112,6 +120,10 @@ SELECT template_id FROM ins
 UNION ALL
 SELECT t.template_id FROM ` + q + ` AS t JOIN input AS i USING (template_id)
 WHERE t.first_node = $9 AND t.first_seen_at = i.seen_at`,
+		// Rows are locked in id order before the update, whose plan may
+		// visit them in any order: nodes updating the same rows queue
+		// instead of deadlocking.
+		sqlLockRows: `SELECT 1 FROM ` + q + ` WHERE template_id = ANY($1::text[]) ORDER BY template_id FOR UPDATE`,
 		sqlUpdate: `UPDATE ` + q + ` AS t
 SET hits = t.hits + u.n, last_seen_at = GREATEST(t.last_seen_at, u.last)
 FROM unnest($1::text[], $2::bigint[], $3::timestamptz[]) AS u(template_id, n, last)
@@ -190,6 +202,21 @@ func ledgerSQL(lq string) string {
 // goes on without it (see setLedger) and looks again every w.recheck.
 func (w *pgWriter) ensureSchema(ctx context.Context) error {
 	if w.schemaOK && (w.ledgerOK || time.Since(w.ledgerAt) < w.recheck) {
+		return nil
+	}
+	// The usual case, everything in place, takes one query and no lock: a
+	// rollout's nodes must not queue on the advisory lock holding every
+	// connection slot.
+	var ready bool
+	err := w.pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL AND ($3 = '' OR to_regclass($3) IS NOT NULL)
+	AND coalesce((SELECT has_table_privilege(r, 'SELECT') AND has_table_privilege(r, 'INSERT')
+		AND has_table_privilege(r, 'UPDATE') FROM to_regclass($2) AS r), false)`, w.table, w.ledger, w.view).Scan(&ready)
+	if err != nil {
+		return err
+	}
+	if ready {
+		w.schemaOK = true
+		w.setLedger("")
 		return nil
 	}
 	tx, err := w.pool.Begin(ctx)
@@ -319,6 +346,14 @@ func (w *pgWriter) write(ctx context.Context, b *batch) (err error) {
 		return err
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // no-op after Commit; on failure the pool drops the connection
+	if w.serverTimeout != "" {
+		// SET LOCAL, not session settings: nothing outlives the
+		// transaction (PgBouncer in transaction mode).
+		if _, err := tx.Exec(ctx, `SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $1, true),
+	set_config('idle_in_transaction_session_timeout', $1, true)`, w.serverTimeout); err != nil {
+			return err
+		}
+	}
 	applied, guarded := false, w.ledgerOK && len(b.hitIDs) > 0
 	if guarded {
 		var fresh bool
@@ -366,6 +401,9 @@ func (w *pgWriter) write(ctx context.Context, b *batch) (err error) {
 		for i, us := range b.hitLast {
 			last[i] = time.UnixMicro(us).UTC()
 		}
+		if _, err := tx.Exec(ctx, w.sqlLockRows, b.hitIDs); err != nil {
+			return err
+		}
 		tag, err := tx.Exec(ctx, w.sqlUpdate, b.hitIDs, b.hitN, last)
 		if err != nil {
 			return err
@@ -389,6 +427,20 @@ func (w *pgWriter) write(ctx context.Context, b *batch) (err error) {
 	return nil
 }
 
+// closeIdle closes the pool's idle connections: a node holds a PostgreSQL
+// connection only while it writes or loads, so that thousands of nodes
+// share a server's max_connections (docs/stores.md, "Scale").
+func (w *pgWriter) closeIdle() {
+	if w.pool.Stat().IdleConns() == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	for _, c := range w.pool.AcquireAllIdle(ctx) {
+		c.Hijack().Close(ctx) //nolint:errcheck // closing an idle connection; the server ends the session either way
+	}
+}
+
 // close closes the pool; the sink's connections are already closed when
 // Close's deadline has passed, so this does not wait on a server.
 func (w *pgWriter) close() { w.pool.Close() }
@@ -407,6 +459,11 @@ func classifyPG(err error) (string, bool) {
 			return CauseAuth, true
 		case pe.Code == "57014": // query_canceled, by our timeout
 			return CauseTimeout, true
+		case pe.Code == "53300" || pe.Code == "57P03":
+			// too_many_connections (every slot taken, or the role's
+			// CONNECTION LIMIT), cannot_connect_now: retried with backoff
+			// and jitter, the counts kept meanwhile.
+			return CauseConnect, true
 		case len(pe.Code) == 5 && (pe.Code[:2] == "22" || pe.Code[:2] == "23" || pe.Code[:2] == "54"):
 			return CauseRejected, false
 		}
@@ -432,6 +489,7 @@ func (w *pgWriter) loadKnown(ctx context.Context, partitions []string, page int,
 	if err != nil {
 		return 0, err
 	}
+	defer w.closeIdle() // unless the writer took it meanwhile
 	defer conn.Release()
 	all := len(partitions) == 0
 	if partitions == nil {
@@ -482,6 +540,17 @@ func (w *pgWriter) loadKnown(ctx context.Context, partitions []string, page int,
 func (s *Sink) LoadKnown(ctx context.Context, partitions []string, fn func(partition, template string)) error {
 	if s.pg == nil {
 		return nil
+	}
+	if s.cfg.LoadJitter > 0 {
+		// The nodes of a rollout start within a minute of each other:
+		// spread their loads rather than ask for every row at once.
+		t := time.NewTimer(rand.N(s.cfg.LoadJitter))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("sink: postgres: loading known templates: %w", ctx.Err())
+		}
 	}
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.LoadTimeout)

@@ -6,7 +6,8 @@
 //
 // Calls from Fluent Bit's flush thread only touch an in-memory queue bounded
 // by the number of templates (hits coalesce per template id); writer
-// goroutines batch the queue once per FlushInterval, retry with exponential
+// goroutines batch the queue once per FlushInterval (hit counts once per
+// PGHitsInterval and RedisHitsInterval), retry with exponential
 // backoff and jitter, and time out every call. Close flushes within its
 // deadline and appends what is left to Config.BufferPath, which the next New
 // replays.
@@ -18,6 +19,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -148,6 +150,7 @@ func New(cfg Config, log Logger) (*Sink, error) {
 			return nil, err
 		}
 		s.pg.logf = s.logf
+		s.pg.serverTimeout = strconv.FormatInt(cfg.CallTimeout.Milliseconds(), 10)
 		if cfg.ledgerRecheck > 0 {
 			s.pg.recheck = cfg.ledgerRecheck
 		}
@@ -174,6 +177,8 @@ func New(cfg Config, log Logger) (*Sink, error) {
 		pgStore = s.newStore("postgres", &s.pgC, s.pg.write, s.pg.classify)
 		pgStore.where = pgAddr(pc)
 		pgStore.after = s.afterPG
+		pgStore.idle = s.pg.closeIdle
+		pgStore.everyHits(cfg.PGHitsInterval)
 		s.first = []*store{pgStore}
 		s.hitStores = append(s.hitStores, pgStore)
 	}
@@ -184,6 +189,7 @@ func New(cfg Config, log Logger) (*Sink, error) {
 			rs.hint = "with Redis_TLS on, a server that does not speak TLS never answers the handshake and fails this way"
 		}
 		rs.primary = true
+		rs.everyHits(cfg.RedisHitsInterval)
 		s.announce = append(s.announce, rs)
 		s.hitStores = append(s.hitStores, rs)
 	}

@@ -73,6 +73,8 @@ func fast(cfg Config) Config {
 	cfg.RetryMax = 400 * time.Millisecond
 	cfg.CallTimeout = 2 * time.Second
 	cfg.FlagsInterval = 100 * time.Millisecond
+	cfg.PGHitsInterval = cfg.FlushInterval
+	cfg.RedisHitsInterval = cfg.FlushInterval
 	if cfg.NodeName == "" {
 		cfg.NodeName = "node-a"
 	}

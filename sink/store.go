@@ -116,6 +116,12 @@ type store struct {
 	write    func(ctx context.Context, b *batch) error
 	classify func(err error) (cause string, retry bool)
 	after    func(b *batch)
+	idle     func() // called when the writer stops writing for a while: close connections
+
+	// Hit counts are written every hitsEvery (jittered), templates at once;
+	// hitsDue is when the next hit counts are due. Guarded by mu.
+	hitsEvery time.Duration
+	hitsDue   time.Time
 
 	mu    sync.Mutex
 	items map[string]*item
@@ -150,6 +156,33 @@ func (s *Sink) newStore(name string, c *storeCounters, write func(context.Contex
 	}
 	s.stores = append(s.stores, st)
 	return st
+}
+
+// everyHits sets how often st writes hit counts; the first write is due at a
+// random point of the first interval, so that nodes started together spread.
+func (st *store) everyHits(d time.Duration) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.hitsEvery = d
+	st.hitsDue = time.Now().Add(rand.N(d + 1))
+}
+
+// ready reports whether the writer has something to write now; when it has
+// not, wait is how long until pending hit counts fall due (0: none pending).
+// During Close (draining) every hit count is due.
+func (st *store) ready(draining bool, now time.Time) (ok bool, wait time.Duration) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if len(st.queue) > 0 || len(st.items) > 0 {
+		return true, 0
+	}
+	if len(st.hits) == 0 {
+		return false, 0
+	}
+	if draining || !now.Before(st.hitsDue) {
+		return true, 0
+	}
+	return false, st.hitsDue.Sub(now)
 }
 
 func (st *store) signal() {
@@ -192,10 +225,14 @@ func (st *store) empty() bool {
 	return len(st.items) == 0 && len(st.hits) == 0
 }
 
-// take snapshots up to max items and max hit counts.
-func (st *store) take(max int) *batch {
+// take snapshots up to max items and, when they are due (always when
+// draining), up to max hit counts. Taking every pending count schedules the
+// next ones one jittered interval later.
+func (st *store) take(max int, draining bool) *batch {
 	st.mu.Lock()
 	b := &batch{}
+	now := time.Now()
+	withHits := draining || !now.Before(st.hitsDue)
 	for _, it := range st.items {
 		if len(b.items) == max {
 			break
@@ -211,8 +248,14 @@ func (st *store) take(max int) *batch {
 			taken[it.t.ID] = true
 		}
 	}
-	ids := make([]string, 0, min(len(st.hits), max))
+	var ids []string
+	if withHits {
+		ids = make([]string, 0, min(len(st.hits), max))
+	}
 	for id := range st.hits {
+		if !withHits {
+			break
+		}
 		if len(ids) == max {
 			break
 		}
@@ -220,6 +263,9 @@ func (st *store) take(max int) *batch {
 			continue
 		}
 		ids = append(ids, id)
+	}
+	if withHits && len(ids) == len(st.hits) && st.hitsEvery > 0 {
+		st.hitsDue = now.Add(jitter(st.hitsEvery))
 	}
 	slices.Sort(ids)
 	b.hitIDs = ids
@@ -288,36 +334,59 @@ func (s *Sink) runLoop(st *store) (finished bool) {
 			finished = false
 		}
 	}()
-	fails := 0
+	fails, busy := 0, false
 	for {
 		if s.ctx.Err() != nil {
 			return true
 		}
 		draining := isClosed(s.drain)
-		if st.empty() {
+		ok, due := st.ready(draining, time.Now())
+		if !ok {
 			if draining && isClosed(st.upstream) {
 				if st.empty() {
 					return true
 				}
 				continue
 			}
+			if busy && st.idle != nil {
+				st.idle() // nothing to write now: give the connection back to the server
+			}
+			busy = false
 			var drainC, upC <-chan struct{}
 			if draining {
 				upC = st.upstream
 			} else {
 				drainC = s.drain
 			}
+			var dueC <-chan time.Time
+			var timer *time.Timer
+			if due > 0 {
+				timer = time.NewTimer(due)
+				dueC = timer.C
+			}
+			stop := false
 			select {
 			case <-st.wake:
+			case <-dueC:
 			case <-drainC:
 			case <-upC:
 			case <-s.ctx.Done():
+				stop = true
+			}
+			if timer != nil {
+				timer.Stop()
+			}
+			if stop {
 				return true
 			}
 			continue
 		}
-		if err := s.flush(st); err != nil {
+		busy = true
+		if err := s.flush(st, draining); err != nil {
 			fails++
+			if st.idle != nil {
+				st.idle() // no connection held through the backoff
+			}
 			select {
 			case <-time.After(s.backoff(fails)):
 			case <-s.ctx.Done():
@@ -327,6 +396,11 @@ func (s *Sink) runLoop(st *store) (finished bool) {
 		}
 		fails = 0
 	}
+}
+
+// jitter spreads d over [0.9 d, 1.1 d).
+func jitter(d time.Duration) time.Duration {
+	return d - d/10 + rand.N(d/5+1)
 }
 
 func isClosed(c <-chan struct{}) bool {
@@ -345,12 +419,12 @@ func isClosed(c <-chan struct{}) bool {
 //
 // A failed batch is retried as is, so that a store can recognise an attempt
 // that was applied although its reply was lost.
-func (s *Sink) flush(st *store) error {
+func (s *Sink) flush(st *store, draining bool) error {
 	var b *batch
 	if len(st.queue) > 0 {
 		b = st.queue[0]
 	} else {
-		b = st.take(s.cfg.MaxBatch)
+		b = st.take(s.cfg.MaxBatch, draining)
 		if b.size() == 0 {
 			return nil
 		}

@@ -82,6 +82,9 @@ const (
 	KeyNewListMax        = "New_List_Max"
 	KeyNewListTTL        = "New_List_TTL"
 	KeyFlushInterval     = "Flush_Interval"
+	KeyPGHitsInterval    = "PG_Hits_Interval"
+	KeyRedisHitsInterval = "Redis_Hits_Interval"
+	KeyLoadJitter        = "Load_Jitter"
 	KeyBufferPath        = "Buffer_Path"
 	KeyNodeName          = "Node_Name"
 	KeyMetricsListen     = "Metrics_Listen"
@@ -118,6 +121,9 @@ const (
 	DefaultNewListMax    = sink.DefaultNewListMax
 	DefaultNewListTTL    = sink.DefaultNewListTTL
 	DefaultFlushInterval = sink.DefaultFlushInterval
+	DefaultPGHits        = sink.DefaultPGHits
+	DefaultRedisHits     = sink.DefaultRedisHits
+	DefaultLoadJitter    = 10 * time.Second
 	DefaultQueueSize     = sink.DefaultQueueBudget
 	DefaultExitTimeout   = 5 * time.Second
 	DefaultSampleBytes   = sink.DefaultSampleBytes
@@ -178,11 +184,15 @@ type Config struct {
 	NewListTTL                                                 time.Duration
 
 	FlushInterval time.Duration
-	BufferPath    string
-	NodeName      string
-	MetricsListen string
-	QueueSize     int
-	ExitTimeout   time.Duration
+	// PGHitsInterval and RedisHitsInterval are how often hit counts are
+	// written to each store; LoadJitter spreads the warm starts of a
+	// rollout (docs/stores.md, "Scale").
+	PGHitsInterval, RedisHitsInterval, LoadJitter time.Duration
+	BufferPath                                    string
+	NodeName                                      string
+	MetricsListen                                 string
+	QueueSize                                     int
+	ExitTimeout                                   time.Duration
 
 	// TestPanic is "", "panic" or "nil": make every flush panic, or
 	// dereference a nil pointer, to test recovery. Only settable in builds
@@ -318,6 +328,12 @@ func Parse(g Getter) (*Config, error) {
 	check(err)
 
 	c.FlushInterval, err = parseDuration(KeyFlushInterval, get(KeyFlushInterval), DefaultFlushInterval, 10*time.Millisecond, time.Hour)
+	check(err)
+	c.PGHitsInterval, err = parseDuration(KeyPGHitsInterval, get(KeyPGHitsInterval), DefaultPGHits, 10*time.Millisecond, time.Hour)
+	check(err)
+	c.RedisHitsInterval, err = parseDuration(KeyRedisHitsInterval, get(KeyRedisHitsInterval), DefaultRedisHits, 10*time.Millisecond, time.Hour)
+	check(err)
+	c.LoadJitter, err = parseDuration(KeyLoadJitter, get(KeyLoadJitter), DefaultLoadJitter, 0, 10*time.Minute)
 	check(err)
 	c.BufferPath = get(KeyBufferPath)
 	c.NodeName = get(KeyNodeName)

@@ -133,6 +133,9 @@ func sinkConfig(c *config.Config) sink.Config {
 	sc.NewListTTL = c.NewListTTL
 	sc.AlertKinds = c.AlertKinds
 	sc.FlushInterval = c.FlushInterval
+	sc.PGHitsInterval = c.PGHitsInterval
+	sc.RedisHitsInterval = c.RedisHitsInterval
+	sc.LoadJitter = c.LoadJitter
 	sc.BufferPath = c.BufferPath
 	sc.NodeName = c.NodeName
 	sc.Flags = sink.Flags{Enabled: c.Enabled, ShadowMode: c.ShadowMode}
