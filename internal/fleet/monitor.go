@@ -90,14 +90,14 @@ func (m *monitor) close() {
 
 // counters read at interval boundaries.
 type snap struct {
-	at                         time.Time
-	ins, upd, hot, dead, wal   int64
-	redisCmds                  int64
-	pgCPU, simCPU              time.Duration
-	connectErrs                uint64
-	connsSum, connsN, lockSum  int
-	connsMax, lockMax, started int
-	hitLag                     time.Duration
+	at                        time.Time
+	ins, upd, hot, dead, wal  int64
+	redisCmds                 int64
+	pgCPU, simCPU             time.Duration
+	connectErrs               uint64
+	connsSum, connsN, lockSum int
+	connsMax, lockMax         int
+	hitLag                    time.Duration
 }
 
 func (m *monitor) read(ctx context.Context) snap {
