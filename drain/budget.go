@@ -39,6 +39,15 @@ type floodState struct {
 	reported  time.Duration     // clock of the last Flood
 }
 
+// floodState returns p's flood state, made at its first use (the first
+// line that reached the reserve): partitions that never flood carry none.
+func (p *partition) floodState() *floodState {
+	if p.flood == nil {
+		p.flood = &floodState{reported: -floodPeriod}
+	}
+	return p.flood
+}
+
 // admit decides whether the line tokenised in s, which found no cluster in
 // p, may create one: Created if so (one template taken from the bucket),
 // else Throttled, or Flood for the first throttled line of a period. On
@@ -74,12 +83,7 @@ func (m *Miner) flooding(p *partition) bool {
 // throttle counts a throttled line of p and says whether to report it.
 func (m *Miner) throttle(p *partition, now time.Duration, n *uint64) Kind {
 	m.throttled++
-	fs := p.flood
-	if fs == nil {
-		fs = new(floodState)
-		fs.reported = -floodPeriod
-		p.flood = fs
-	}
+	fs := p.floodState()
 	fs.throttled++
 	if now-fs.reported < floodPeriod {
 		return Throttled
@@ -94,14 +98,8 @@ func (m *Miner) throttle(p *partition, now time.Duration, n *uint64) Kind {
 // A remembered sequence is forgotten when it is let through, or when
 // another takes its slot.
 func (m *Miner) recurs(p *partition, s *scratch, take bool) bool {
-	fs := p.flood
-	if fs == nil {
-		fs = new(floodState)
-		fs.reported = -floodPeriod
-		p.flood = fs
-	}
 	h := fingerprint(s)
-	slot := &fs.seen[h%floodSeen]
+	slot := &p.floodState().seen[h%floodSeen]
 	if *slot != h {
 		*slot = h
 		return false

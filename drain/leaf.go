@@ -19,9 +19,10 @@ import (
 // push it out of the window, so its second line finds it and makes it hot.
 // The hot list is kept from floodScored clusters on (the window of a
 // flooding partition, below); when a leaf grows past that, the templates
-// that took most lines start hot (seedHot). A template that took no line in the window's time is no
-// longer found: a line of it makes a new cluster (a seeded template in a
-// leaf loaded past the bound, or a rare one in a leaf that keeps growing).
+// that took most lines start hot (seedHot). A template that took no line
+// in the window's time is no longer found: a line of it makes a new
+// cluster (a seeded template in a leaf loaded past the bound, or a rare one
+// in a leaf that keeps growing).
 // The new-template budget (budget.go) keeps a flood from growing a leaf
 // fast, and Max_Scored can be raised where big leaves are normal.
 // A leaf within the bound is scored whole, in Drain's order, so the
@@ -41,24 +42,21 @@ func (m *Miner) hotFrom() int { return min(m.cfg.MaxScored, floodScored) }
 
 // candidates returns the clusters of nd to score against a line of p: all
 // of them within the bound (MaxScored, or floodScored while p is
-// flooding), else the window, built in m.winBuf (valid until the next
-// call, under mu). It counts what it hands out.
-func (m *Miner) candidates(p *partition, nd *node) []*cluster {
-	cs := nd.clusters
+// flooding), else the window (windowed), built in m.winBuf (valid until
+// the next call, under mu).
+func (m *Miner) candidates(p *partition, nd *node) (cs []*cluster, windowed bool) {
+	cs = nd.clusters
 	limit := m.cfg.MaxScored
 	if len(cs) > floodScored && m.flooding(p) {
 		limit = min(limit, floodScored)
 	}
 	if len(cs) <= limit {
-		m.scored += uint64(len(cs))
-		return cs
+		return cs, false
 	}
-	m.capped++
 	w := append(m.winBuf[:0], nd.hot[:min(len(nd.hot), limit/2)]...)
 	w = append(w, cs[len(cs)-(limit-len(w)):]...)
 	m.winBuf = w
-	m.scored += uint64(len(w))
-	return w
+	return w, true
 }
 
 // promote makes c, which just took a line, the first of its leaf's hot

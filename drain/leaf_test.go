@@ -90,7 +90,7 @@ func TestPromote(t *testing.T) {
 	if got := fmt.Sprint(ids()); got != "[4 3]" {
 		t.Errorf("hot %s after cluster 2 left the leaf, want [4 3]", got)
 	}
-	w := m.candidates(cs[0].part, nd)
+	w, _ := m.candidates(cs[0].part, nd)
 	if len(w) != 6 || w[0] != cs[4] || w[1] != cs[3] || w[5] != cs[7] {
 		t.Errorf("window %v, want the 2 hot then the 4 newest", w)
 	}

@@ -1,5 +1,11 @@
 package drain
 
+import (
+	"cmp"
+	"slices"
+	"strings"
+)
+
 // Evidence-based generalization (the "default" scoring only).
 //
 // The default scorer keeps two templates apart when they differ in a
@@ -93,9 +99,11 @@ func (m *Miner) mergeSiblings(p *partition, toks []string, leaf *node) (*cluster
 		}
 	}
 	if leaf != nil {
-		for _, c := range m.candidates(p, leaf) {
+		cands, _ := m.candidates(p, leaf) // the line's window, counted by search
+		for _, c := range cands {
 			add(c)
 		}
+		m.scored += uint64(len(cands))
 	}
 	seen := 0
 	for c := p.newest[n]; c != nil && seen < maxCross; c = c.lnext {
@@ -107,14 +115,25 @@ func (m *Miner) mergeSiblings(p *partition, toks []string, leaf *node) (*cluster
 		clear(sibs)
 		m.sibBuf = sibs[:0]
 	}()
-	// The position with the most distinct values among the siblings.
-	best, bestN := -1, 0
-	for _, s := range sibs {
-		if s.pos == best {
-			continue
+	// The position with the most distinct values among the siblings (the
+	// line's own value counted): sorted by position, then value.
+	slices.SortFunc(sibs, func(x, y sibling) int {
+		if c := cmp.Compare(x.pos, y.pos); c != 0 {
+			return c
 		}
-		if v := distinctAt(sibs, s.pos, toks); v > bestN || v == bestN && s.pos < best {
-			best, bestN = s.pos, v
+		return strings.Compare(x.c.tokens[x.pos], y.c.tokens[y.pos])
+	})
+	best, bestN := -1, 0
+	for i := 0; i < len(sibs); {
+		pos, vals := sibs[i].pos, 1
+		for j := i; j < len(sibs) && sibs[j].pos == pos; j++ {
+			if v := sibs[j].c.tokens[pos]; v != toks[pos] && (j == i || v != sibs[j-1].c.tokens[pos]) {
+				vals++
+			}
+			i = j + 1
+		}
+		if vals > bestN {
+			best, bestN = pos, vals
 		}
 	}
 	if bestN < m.cfg.SiblingValues {
@@ -148,28 +167,6 @@ func (m *Miner) mergeSiblings(p *partition, toks []string, leaf *node) (*cluster
 type sibling struct {
 	c   *cluster
 	pos int
-}
-
-// distinctAt counts the distinct tokens at pos among the siblings that
-// differ there and the line.
-func distinctAt(sibs []sibling, pos int, toks []string) int {
-	n := 1 // the line's own value
-	for i, s := range sibs {
-		if s.pos != pos {
-			continue
-		}
-		v, dup := s.c.tokens[pos], false
-		for _, o := range sibs[:i] {
-			if o.pos == pos && o.c.tokens[pos] == v {
-				dup = true
-				break
-			}
-		}
-		if !dup && v != toks[pos] {
-			n++
-		}
-	}
-	return n
 }
 
 // fold removes c from the miner: from the LRU list, its tree (pruning

@@ -90,7 +90,12 @@ func (m *Miner) search(p *partition, toks []string) (*node, *cluster, bool) {
 		nd = ch
 		depth++
 	}
-	c, covered := m.score.best(m.candidates(p, nd), toks, m.cfg.SimTh)
+	cands, windowed := m.candidates(p, nd)
+	m.scored += uint64(len(cands))
+	if windowed {
+		m.capped++
+	}
+	c, covered := m.score.best(cands, toks, m.cfg.SimTh)
 	return nd, c, covered
 }
 
