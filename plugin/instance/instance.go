@@ -454,7 +454,7 @@ func (in *Instance) template(res drain.Result, src, line string, seen time.Time)
 // throttled (drain_miner_lines_limited_total{limit="new_templates"}).
 func (in *Instance) flood(res drain.Result, src, line string, now time.Time) {
 	d := &in.cfg.Drain
-	sample := in.miner.MaskSample(strings.Clone(line[:min(len(line), d.MaxLineBytes)]))
+	sample := in.sample(line) // as a template's is; the sink copies it
 	in.logf("partition %q is flooding: %d lines throttled since the last notice, over its new-template budget (%s %d, %s %d, %s %d); its lines are matched, not learned, until the budget refills; sample: %q",
 		res.Partition, res.Size, config.KeyNewBurst, d.NewTemplateBurst, config.KeyNewPerMinute, d.NewTemplateRate,
 		config.KeyMaxPartTemplates, d.MaxPartitionClusters, truncate(sample, 200))
