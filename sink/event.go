@@ -82,11 +82,15 @@ func (it *item) event(node string) Event {
 // json renders the event without HTML escaping: templates are full of
 // "<*>", which json.Marshal would write as "\u003c*\u003e" (valid, but
 // unreadable in redis-cli and logs, and unlike the Python seed's json.dumps).
-func (it *item) json(node string) []byte {
+func (it *item) json(node string) []byte { return jsonLine(it.event(node)) }
+
+// jsonLine renders v (strings and numbers only, so it cannot fail) as one
+// JSON line without the newline and without HTML escaping.
+func jsonLine(v any) []byte {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(it.event(node)); err != nil { // strings and numbers only: cannot happen
+	if err := enc.Encode(v); err != nil {
 		return []byte(`{}`)
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))

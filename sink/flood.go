@@ -1,9 +1,7 @@
 package sink
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"strings"
 	"sync"
@@ -159,10 +157,7 @@ func (s *Sink) writeFloods() {
 }
 
 func floodJSON(f Flood, node string) []byte {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.Encode(FloodEvent{ //nolint:errcheck // strings and numbers only
+	return jsonLine(FloodEvent{
 		Kind:      KindFlood,
 		Partition: f.Partition,
 		Source:    f.Source,
@@ -173,5 +168,4 @@ func floodJSON(f Flood, node string) []byte {
 		PerMinute: f.PerMinute,
 		At:        f.SeenAt.UTC().Format(time.RFC3339Nano),
 	})
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
