@@ -220,6 +220,7 @@ func (n *node) env() []string {
 		"DRAIN_METRICS_LISTEN=127.0.0.1:"+strconv.Itoa(n.metricsPort),
 		"DRAIN_PG_TABLE="+n.st.table,
 		"DRAIN_REDIS_PREFIX="+n.st.prefix,
+		"DRAIN_PG_HITS_INTERVAL=1s", // the tests wait for every count
 		"DRAIN_REDIS_ADDR="+n.st.redisAddr,
 		"DRAIN_KUBE_URL=http://127.0.0.1:"+strconv.Itoa(closed),
 		"DRAIN_KUBE_TAG_PREFIX=kube."+tagDir+".",
