@@ -36,7 +36,8 @@ const minSiblingFixed = 1
 
 // siblingOf reports the one position at which c's template and toks differ
 // (every other template token covers the line's), or -1. The values there
-// must be names (nameValue).
+// must be names: lower-case (nameValue), or of any case where the line
+// labels them as names (labelled).
 func siblingOf(c *cluster, toks []string) int {
 	diff, fixed := -1, 0
 	for i, t := range c.tokens {
@@ -56,10 +57,26 @@ func siblingOf(c *cluster, toks []string) int {
 	}
 	t, l := c.tokens[diff], toks[diff]
 	p, s := commonEnds(t, l)
-	if !nameValue(t[p:len(t)-s]) || !nameValue(l[p:len(l)-s]) {
+	name := nameValue
+	if labelled(c.tokens, diff, p, t[len(t)-s:]) {
+		name = anyCaseName
+	}
+	if !name(t[p:len(t)-s]) || !name(l[p:len(l)-s]) {
 		return -1
 	}
 	return diff
+}
+
+// labelled reports whether the log itself says the value at toks[i] (after
+// a common prefix of p bytes, before the common suffix suf) is a name: a
+// process id follows it ("Safari(412)", "sshd[31]"), or a label ends the
+// token before it ("Name: Foo", "Owner: AirPort"). Such a value may have
+// capitals: capitals alone do not make it the event.
+func labelled(toks []string, i, p int, suf string) bool {
+	if strings.HasPrefix(suf, "(<*>)") || strings.HasPrefix(suf, "[<*>]") {
+		return true
+	}
+	return p == 0 && i > 0 && strings.HasSuffix(toks[i-1], ":")
 }
 
 // nameValue: a lower-case name (letters, then letters, digits, '.', '_',
@@ -73,6 +90,21 @@ func nameValue(w string) bool {
 	for i := 1; i < len(w); i++ {
 		c := w[i]
 		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// anyCaseName: a name with capitals allowed (letters, then letters, digits,
+// '.', '_', '-'), for positions labelled as names (labelled).
+func anyCaseName(w string) bool {
+	if w == "" || w[0]|0x20 < 'a' || w[0]|0x20 > 'z' {
+		return false
+	}
+	for i := 1; i < len(w); i++ {
+		c := w[i]
+		if !(c|0x20 >= 'a' && c|0x20 <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
 			return false
 		}
 	}
@@ -155,6 +187,11 @@ func (m *Miner) mergeSiblings(p *partition, toks []string, leaf *node) (*cluster
 	}
 	m.score.merge(oldest.tokens, toks)
 	oldest.size++
+	if best < m.keyCount(n) {
+		// A key token is a value as a whole (widenKeys): the template moves
+		// to the wildcard leaf, where every later value finds it.
+		oldest.tokens[best] = wildcard
+	}
 	oldest.setTemplate(oldest.tokens)
 	if best < m.keyCount(n) {
 		m.rehome(p, oldest)
