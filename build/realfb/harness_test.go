@@ -177,6 +177,8 @@ type node struct {
 	metricsPort int
 	st          stores
 	args        []string // extra command-line arguments (e.g. -Y for hot reload)
+	journalDir  string   // if set, mounted over /var/log/journal in a private mount namespace
+	extraEnv    []string // appended to env(): later entries override
 
 	cmd     *exec.Cmd
 	logPath string
@@ -211,7 +213,7 @@ func newNode(t *testing.T, name, conf string, f files, st stores) *node {
 func (n *node) env() []string {
 	closed := freePort(n.t) // nothing listens: the kubernetes filter must use the preload cache
 	tagDir := strings.ReplaceAll(strings.TrimPrefix(filepath.Join(n.files.logDir, "containers"), "/"), "/", ".")
-	return append(os.Environ(),
+	return append(append(os.Environ(),
 		"DRAIN_CONF_DIR="+confDir,
 		"DRAIN_LOG_DIR="+n.files.logDir,
 		"DRAIN_STATE_DIR="+n.stateDir,
@@ -228,7 +230,7 @@ func (n *node) env() []string {
 		"DRAIN_ENABLED=on",
 		"DRAIN_SHADOW_MODE=on",
 		"NODE_NAME="+n.name,
-	)
+	), n.extraEnv...)
 }
 
 // start runs Fluent Bit and waits until its health endpoint answers.
@@ -246,6 +248,9 @@ func (n *node) start() {
 		n.t.Fatal(err)
 	}
 	n.cmd = exec.Command(fbBin, append([]string{"-c", filepath.Join(root, n.conf)}, n.args...)...)
+	if n.journalDir != "" {
+		n.cmd = inJournalNamespace(n.journalDir, n.cmd.Args)
+	}
 	n.cmd.Env = n.env()
 	n.cmd.Stdout, n.cmd.Stderr = lf, lf
 	if err := n.cmd.Start(); err != nil {
