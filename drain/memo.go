@@ -23,11 +23,15 @@ import (
 // of a miner without the memo (TestMemoChangesNothing).
 
 // memoSize entries, direct-mapped by hash; lines longer than memoMaxLine
-// bytes are not remembered, so the memo holds at most about 1 MiB. An
-// entry keeps its partition and cluster reachable until it is overwritten,
-// evicted ones included: at most memoSize of each.
+// bytes are not remembered, so the memo holds at most about 4 MiB (about
+// 1 MiB for lines of 100 bytes). An entry keeps its partition and cluster
+// reachable until it is overwritten, evicted ones included: at most
+// memoSize of each. On the 16 Loghub-2k sets interleaved in one partition
+// (about 20,000 distinct token sequences) 2048 entries answered 80 % of the
+// lines, 8192 answer 91 % and 32768 would answer 96 %: the misses, scored in
+// full, are most of the cost of a line there.
 const (
-	memoSize    = 2048
+	memoSize    = 8192
 	memoMaxLine = 512
 )
 
@@ -53,10 +57,13 @@ func newLineMemo() lineMemo {
 // they would cost without the memo, never a wrong answer.
 const memoSeed = 0x243f6a8885a308d3
 
-// hash returns the memo hash of line: its length and three of its 8-byte
-// words (first, middle, last) mixed, a fifth of the cost of hashing every
-// byte. Lines that differ only elsewhere share a slot and take turns in
-// it: a miss, never a wrong answer (get compares the whole line).
+// hash returns the memo hash of line: every 8-byte word of it (and its
+// last, overlapping) mixed in with one multiply each. Hashing only a few
+// words (first, middle, last) cost less but made the lines of one template,
+// which share their length and most words, take turns in one slot: on the
+// Loghub-2k sets interleaved, 80 % hits instead of 91 % at 8192 entries.
+// Lines crafted to share a slot still only take turns in it: a miss, never
+// a wrong answer (get compares the whole line).
 func (lm *lineMemo) hash(line string) uint64 {
 	n := len(line)
 	h := memoSeed ^ uint64(n)*0x9e3779b97f4a7c15
@@ -67,9 +74,10 @@ func (lm *lineMemo) hash(line string) uint64 {
 	}
 	b := unsafe.Slice(unsafe.StringData(line), n)
 	le := binary.LittleEndian
-	// One multiply per word; the finaliser spreads every bit over the rest.
-	h = (h ^ le.Uint64(b)) * 0x9e3779b97f4a7c15
-	h = (h ^ le.Uint64(b[(n-8)/2:])) * 0xbf58476d1ce4e5b9
+	for i := 0; i+8 <= n; i += 8 {
+		h = (h ^ le.Uint64(b[i:])) * 0x9e3779b97f4a7c15
+		h ^= h >> 29
+	}
 	return mix(h ^ le.Uint64(b[n-8:]))
 }
 
