@@ -110,8 +110,8 @@ func TestKeyTable(t *testing.T) {
 		} else if g == "off" {
 			g = "false"
 		}
-		if d, err := parseDuration(k, want, 0, 0, 1<<62); err == nil && strings.ContainsAny(want, "smhd") {
-			if gd, err := parseDuration(k, g, 0, 0, 1<<62); err == nil && gd == d {
+		if d, err := parseDuration(want, 0, 1<<62); err == nil && strings.ContainsAny(want, "smhd") {
+			if gd, err := parseDuration(g, 0, 1<<62); err == nil && gd == d {
 				continue
 			}
 		}
