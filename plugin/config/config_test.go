@@ -273,3 +273,35 @@ func TestStringRedactsSecrets(t *testing.T) {
 		t.Errorf("String() = %s", s)
 	}
 }
+
+// TestSecretKeysRedacted: every key the table marks secret is redacted in
+// the log line, whatever its value looks like.
+func TestSecretKeysRedacted(t *testing.T) {
+	const secret = "s3cr3t-value"
+	values := map[string]string{
+		KeyPGDSN:         "postgres://u:" + secret + "@h/db?sslpassword=" + secret,
+		KeyRedisPassword: " " + secret + " ",
+	}
+	n := 0
+	for _, k := range keys {
+		if k.redact == nil {
+			continue
+		}
+		n++
+		v, ok := values[k.name]
+		if !ok {
+			t.Errorf("secret key %s: the test has no value for it", k.name)
+			continue
+		}
+		c, err := Parse(Map{k.name: v, KeyRedisAddr: "r:1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := c.String(); strings.Contains(s, secret) || !strings.Contains(s, k.name+"=") {
+			t.Errorf("%s: log line %s", k.name, s)
+		}
+	}
+	if n != len(values) {
+		t.Errorf("%d secret keys in the table, the test knows %d", n, len(values))
+	}
+}

@@ -249,7 +249,9 @@ var keys = []key{
 	}, omit: func(c *Config) bool { return c.TestPanic == "" }},
 	{name: KeyTestFlagsInterval, hook: true,
 		value: durationValue(func(c *Config) *time.Duration { return &c.Sink.FlagsInterval }, 0, time.Hour),
-		omit:  func(c *Config) bool { return c.Sink.FlagsInterval == sink.DefaultFlagsInterval }},
+		omit: func(c *Config) bool {
+			return c.Sink.FlagsInterval <= 0 || c.Sink.FlagsInterval == sink.DefaultFlagsInterval
+		}},
 }
 
 // boolValue reads a boolean key (sink.ParseBool), shown on or off.
