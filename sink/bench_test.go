@@ -120,7 +120,7 @@ func BenchmarkPGUpsert(b *testing.B) {
 func BenchmarkRedisPipeline(b *testing.B) {
 	_, prefix := testutil.RedisPrefix(b, testutil.SharedRedis, "sinkt")
 	cfg := fast(Config{RedisAddr: testutil.SharedRedis, RedisPrefix: prefix})
-	cfg.setDefaults()
+	cfg.SetDefaults()
 	w := newRedisWriter(&cfg, "", newTiedDialer(context.Background(), cfg.CallTimeout, nil))
 	defer w.close()
 	const n = 1000

@@ -3,6 +3,7 @@ package sink
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"time"
@@ -33,12 +34,12 @@ type Clients struct {
 
 // OpenClients resolves cfg's stores. Its errors never quote a secret.
 func OpenClients(cfg Config) (*Clients, error) {
-	cfg.setDefaults()
-	c := &Clients{Prefix: cfg.RedisKeyPrefix()}
-	ident, err := tableIdent(cfg.PGTable)
-	if err != nil {
-		return nil, err
+	cfg.SetDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("sink: %w", err)
 	}
+	c := &Clients{Prefix: cfg.RedisKeyPrefix()}
+	ident, _ := tableIdent(cfg.PGTable) // valid: Validate checked it
 	c.Table = ident.Sanitize()
 	pc, dsn, err := cfg.pgConfig()
 	if err != nil {
@@ -101,6 +102,6 @@ func (c *Clients) Close() {
 }
 
 // ParseFlag reads a value of the run-time flags hash <prefix>:flags as the
-// sink's poller does: on/true/yes/1 or off/false/no/0, any case; ok is false
-// for anything else, which the poller ignores.
+// sink's poller does: ParseBool's spellings and 1/0; ok is false for
+// anything else, which the poller ignores.
 func ParseFlag(v string) (on, ok bool) { return parseBool(v) }

@@ -33,7 +33,7 @@ func TestOpenClients(t *testing.T) {
 		{name: "nothing", cfg: Config{}, table: `"log_templates"`, prefix: "log_anomaly"},
 		{name: "dsn file wins", cfg: Config{PGDSN: "postgres://other@h:1/y", PGDSNFile: dsnFile, PGTable: "s.t"}, pgAddr: "db.example:6543", table: `"s"."t"`, prefix: "log_anomaly", holdsPW: true},
 		{name: "redis", cfg: Config{RedisAddr: "r:6380", RedisPasswordFile: pwFile, RedisPrefix: "p"}, table: `"log_templates"`, redisAddr: "r:6380", prefix: "p", holdsPW: true},
-		{name: "bad table", cfg: Config{PGTable: "a.b.c"}, err: `PG_Table "a.b.c": want `},
+		{name: "bad table", cfg: Config{PGTable: "a.b.c"}, err: `PG_Table: "a.b.c" is not a table name (want table or schema.table`},
 		{name: "missing dsn file", cfg: Config{PGDSNFile: filepath.Join(dir, "none")}, err: "PG_DSN_File: open " + filepath.Join(dir, "none")},
 		{name: "unparsable dsn", cfg: Config{PGDSN: "postgres://u:" + pw + "@h:99999999/x"}, err: "PG_DSN: cannot be parsed (value not shown)"},
 		{name: "missing password file", cfg: Config{RedisAddr: "r:1", RedisPasswordFile: filepath.Join(dir, "nope")}, err: "Redis_Password_File: open "},

@@ -22,8 +22,8 @@ import (
 
 // Config configures a Sink. The zero value is a valid log-only sink that
 // discards its events; every duration or size left at zero takes the default
-// written next to it. The plugin maps its configuration keys onto these fields
-// (named in brackets).
+// written next to it (SetDefaults), and Validate checks the rest. The plugin's
+// configuration holds one, and its keys (named in brackets) set its fields.
 type Config struct {
 	// PGDSN is the PostgreSQL connection string [PG_DSN], URL or key=value
 	// form; sslmode and every other libpq setting in it are honoured. Empty
@@ -105,7 +105,8 @@ type Config struct {
 	// A widened template ("generalized") is the same event as before, so
 	// by default only "new" is an alert. Default {"new"}.
 	AlertKinds []string
-	// FlagsInterval is how often <prefix>:flags is polled. Default 10 s.
+	// FlagsInterval is how often <prefix>:flags is polled [_test_flags_interval,
+	// test builds only]. Default 10 s.
 	FlagsInterval time.Duration
 
 	// FlushInterval is how often pending work is handed to the writers, which
@@ -146,14 +147,14 @@ type Config struct {
 	// passes Shadow_Mode's default (on); the zero value here means off.
 	Flags Flags
 
-	// QueueBudget bounds pending work in entries: a template waiting for
+	// QueueBudget [Queue_Size] bounds pending work in entries: a template waiting for
 	// confirmation, or one template's coalesced hit count, per store that
 	// still has to write it. Past it new entries are dropped and counted;
 	// counts of entries already pending still coalesce. Memory stays near
 	// QueueBudget × (SampleBytes + template + ~200 bytes). Default 50000.
 	QueueBudget int
 	// SampleBytes truncates stored sample lines, on a UTF-8 boundary
-	// [sample bytes]. Default 500.
+	// [Sample_Bytes]. Default 500.
 	SampleBytes int
 	// TemplateBytes truncates stored templates, on a UTF-8 boundary; a
 	// defence against hostile input, counted in Stats.Truncated. Default 16 KiB.
@@ -183,7 +184,10 @@ const (
 	DefaultSampleBytes   = 500
 )
 
-func (c *Config) setDefaults() {
+// SetDefaults fills every field left at zero (or below it) with the
+// default written next to it: New and OpenClients call it, and the plugin
+// starts its configuration from it, so each default is written once.
+func (c *Config) SetDefaults() {
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
 			*d = v
@@ -235,22 +239,83 @@ func (c *Config) setDefaults() {
 	}
 }
 
+// Validate reports every invalid field of c (after SetDefaults), each
+// error naming the field's configuration key and quoting its value:
+// relation names, Redis addresses and prefix, and the fields that need
+// another. Numeric ranges are the plugin's keys' (New clamps the rest).
+func (c *Config) Validate() error {
+	var errs []error
+	if _, err := relIdent("PG_Table", "table", c.PGTable); err != nil {
+		errs = append(errs, err)
+	}
+	if c.PGCompatView != "" {
+		if _, err := relIdent("PG_Compat_View", "view", c.PGCompatView); err != nil {
+			errs = append(errs, err)
+		} else if c.PGCompatView == c.PGTable {
+			errs = append(errs, fmt.Errorf("PG_Compat_View: %q is the table itself (PG_Table)", c.PGCompatView))
+		}
+	}
+	// One host:port, or a comma list: a Redis Cluster's seed nodes, or
+	// the Sentinels of RedisMasterName.
+	for _, a := range strings.Split(c.RedisAddr, ",") {
+		if a = strings.TrimSpace(a); a == "" && c.RedisAddr != "" {
+			errs = append(errs, fmt.Errorf("Redis_Addr: %q has an empty address in its list", c.RedisAddr))
+		} else if a != "" && !ValidAddr(a) {
+			errs = append(errs, fmt.Errorf("Redis_Addr: %q is not host:port", a))
+		}
+	}
+	if c.RedisMasterName != "" && c.RedisAddr == "" {
+		errs = append(errs, fmt.Errorf("Redis_Master_Name: %q needs the Sentinels' addresses in Redis_Addr", c.RedisMasterName))
+	}
+	if strings.ContainsAny(c.RedisPrefix, " \t\r\n") || len(c.RedisPrefix) > 128 {
+		errs = append(errs, fmt.Errorf("Redis_Prefix: %q must have no blanks and at most 128 bytes", c.RedisPrefix))
+	}
+	return errors.Join(errs...)
+}
+
+// ValidAddr reports whether a is host:port with a numeric port in
+// [0, 65535]; the host may be empty (all interfaces) but holds no blank or
+// '/'.
+func ValidAddr(a string) bool {
+	host, port, err := net.SplitHostPort(a)
+	if err != nil || strings.ContainsAny(host, " /") {
+		return false
+	}
+	p, err := strconv.Atoi(port)
+	return err == nil && p >= 0 && p <= 65535
+}
+
+// ParseBool reads a boolean as Fluent Bit's configuration does
+// (flb_utils_bool): true, on, yes or false, off, no, any case, surrounding
+// blanks ignored; ok is false for anything else. The plugin's boolean keys
+// and the flags hash (which adds 1 and 0) read their values with it.
+func ParseBool(v string) (b, ok bool) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true", "on", "yes":
+		return true, true
+	case "false", "off", "no":
+		return false, true
+	}
+	return false, false
+}
+
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
 
-// tableIdent validates a configured table name and returns it as an
-// identifier safe to splice into SQL, and its bare table part.
-func tableIdent(name string) (pgx.Identifier, error) { return relIdent("PG_Table", name) }
+// tableIdent returns a validated table name as an identifier safe to
+// splice into SQL.
+func tableIdent(name string) (pgx.Identifier, error) { return relIdent("PG_Table", "table", name) }
 
-// relIdent validates the relation name of configuration key key.
-func relIdent(key, name string) (pgx.Identifier, error) {
+// relIdent validates the relation name (what: "table" or "view") of
+// configuration key key: name or schema.name, each part a plain
+// identifier.
+func relIdent(key, what, name string) (pgx.Identifier, error) {
 	parts := strings.Split(name, ".")
-	if len(parts) > 2 {
-		return nil, fmt.Errorf("sink: %s %q: want name or schema.name", key, name)
-	}
+	ok := len(parts) <= 2
 	for _, p := range parts {
-		if !identRE.MatchString(p) {
-			return nil, fmt.Errorf("sink: %s %q: %q is not a plain identifier ([A-Za-z_][A-Za-z0-9_]*, at most 63 bytes)", key, name, p)
-		}
+		ok = ok && identRE.MatchString(p)
+	}
+	if !ok {
+		return nil, fmt.Errorf("%s: %q is not a %s name (want %s or schema.%s, each [A-Za-z_][A-Za-z0-9_]*, at most 63 bytes)", key, name, what, what, what)
 	}
 	return pgx.Identifier(parts), nil
 }

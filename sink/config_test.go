@@ -38,7 +38,7 @@ func TestPGConfig(t *testing.T) {
 		{"unparsable", Config{PGDSN: "postgres://u:Secr3tPw@[::1"}, false, false, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.cfg.setDefaults()
+			tc.cfg.SetDefaults()
 			pc, _, err := tc.cfg.pgConfig()
 			if (err == nil) != tc.ok {
 				t.Fatalf("err = %v", err)
@@ -121,5 +121,49 @@ func TestNewRejectsBadTable(t *testing.T) {
 	_, err := New(Config{PGDSN: testutil.SharedDSN, PGTable: `t"; DROP TABLE x; --`}, nil)
 	if err == nil || !strings.Contains(err.Error(), "PG_Table") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestValidate: every invalid field is reported, by its key, with its value.
+func TestValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want []string // substrings of the error; none: valid
+	}{
+		{"defaults", Config{}, nil},
+		{"schema table and view", Config{PGTable: "s.t", PGCompatView: "s.v"}, nil},
+		{"cluster", Config{RedisAddr: "a:1, b:2"}, nil},
+		{"sentinels", Config{RedisAddr: "a:26379,b:26379", RedisMasterName: "m"}, nil},
+		{"table", Config{PGTable: "a.b.c"}, []string{`PG_Table: "a.b.c" is not a table name (want table or schema.table`}},
+		{"view", Config{PGCompatView: "1v"}, []string{`PG_Compat_View: "1v" is not a view name`}},
+		{"view is table", Config{PGTable: "t", PGCompatView: "t"}, []string{`PG_Compat_View: "t" is the table itself`}},
+		{"empty address", Config{RedisAddr: "a:1,,b:2"}, []string{`Redis_Addr: "a:1,,b:2" has an empty address`}},
+		{"not host:port", Config{RedisAddr: "a:1,b"}, []string{`Redis_Addr: "b" is not host:port`}},
+		{"port", Config{RedisAddr: "a:65536"}, []string{`Redis_Addr: "a:65536"`}},
+		{"master alone", Config{RedisMasterName: "m"}, []string{`Redis_Master_Name: "m" needs`}},
+		{"prefix", Config{RedisPrefix: "a b"}, []string{`Redis_Prefix: "a b"`}},
+		{"all at once", Config{PGTable: "-", RedisPrefix: "a\tb", RedisMasterName: "m"}, []string{"PG_Table", "Redis_Prefix", "Redis_Master_Name"}},
+	} {
+		tc.cfg.SetDefaults()
+		err := tc.cfg.Validate()
+		if (err == nil) != (tc.want == nil) {
+			t.Errorf("%s: err %v, want %q", tc.name, err, tc.want)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: err %q lacks %q", tc.name, err, w)
+			}
+		}
+	}
+}
+
+func TestParseBoolSpellings(t *testing.T) {
+	for v, want := range map[string][2]bool{"on": {true, true}, "Yes": {true, true}, " TRUE ": {true, true},
+		"off": {false, true}, "No": {false, true}, "false": {false, true}, "1": {false, false}, "0": {false, false}, "": {false, false}} {
+		if b, ok := ParseBool(v); b != want[0] || ok != want[1] {
+			t.Errorf("ParseBool(%q) = %v, %v; want %v, %v", v, b, ok, want[0], want[1])
+		}
 	}
 }

@@ -67,19 +67,18 @@ func ledgerName(bare string) string {
 // newPGWriter creates the pool without dialing: MinConns is 0, so the first
 // connection is made by the first write or LoadKnown.
 func newPGWriter(pc *pgxpool.Config, table, view, node string) (*pgWriter, error) {
+	// New has validated both names (Config.Validate).
 	ident, err := tableIdent(table)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("sink: %w", err)
 	}
 	var vq string
 	if view != "" {
-		vid, err := relIdent("PG_Compat_View", view)
+		vid, err := relIdent("PG_Compat_View", "view", view)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("sink: %w", err)
 		}
-		if vq = vid.Sanitize(); vq == ident.Sanitize() {
-			return nil, fmt.Errorf("sink: PG_Compat_View %q: names the table itself", view)
-		}
+		vq = vid.Sanitize()
 	}
 	q := ident.Sanitize()
 	lid := append(pgx.Identifier{}, ident...)

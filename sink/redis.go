@@ -193,15 +193,16 @@ func classifyRedis(err error) (string, bool) {
 	return CauseConnect, true
 }
 
-// parseBool reads the spellings a person types into redis-cli.
+// parseBool reads a value of the flags hash: ParseBool's spellings, and 1
+// or 0 as people type them into redis-cli.
 func parseBool(v string) (bool, bool) {
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "on", "true", "yes", "1":
+	switch strings.TrimSpace(v) {
+	case "1":
 		return true, true
-	case "off", "false", "no", "0":
+	case "0":
 		return false, true
 	}
-	return false, false
+	return ParseBool(v)
 }
 
 // pollFlags refreshes the run-time flags from <prefix>:flags, and the mute

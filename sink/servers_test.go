@@ -24,7 +24,7 @@ func uniq() string { return testutil.Uniq("sinkt") }
 func poolConfig(t testing.TB, dsn string) *pgxpool.Config {
 	t.Helper()
 	cfg := Config{PGDSN: dsn}
-	cfg.setDefaults()
+	cfg.SetDefaults()
 	pc, _, err := cfg.pgConfig()
 	if err != nil {
 		t.Fatal(err)

@@ -116,7 +116,10 @@ func packFlags(f Flags) uint32 {
 // dials: connections are made by the writers, so a store that is down at
 // start only delays writes.
 func New(cfg Config, log Logger) (*Sink, error) {
-	cfg.setDefaults()
+	cfg.SetDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("sink: %w", err)
+	}
 	s := &Sink{
 		cfg:       cfg,
 		log:       log,

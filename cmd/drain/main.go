@@ -14,6 +14,7 @@ import (
 	"unsafe"
 
 	"github.com/awoooi/fluent-bit-drain/drain"
+	"github.com/awoooi/fluent-bit-drain/plugin/config"
 )
 
 const usage = `usage: drain mine [flags] [FILE...]
@@ -37,7 +38,7 @@ Flags:
                        max_children 100, numbers parametrised, no masking)
                        or default (the plugin's preset); default "default"
   --sim-th F           similarity threshold in [0, 1]
-  --depth N            prefix-tree depth (>= 3)
+  --depth N            prefix-tree depth (3 to 32)
   --max-children N     children per tree node before the <*> overflow child
   --max-clusters N     live clusters; the least recently used is evicted
   --mask NAME=REGEX    masking rule (repeatable, applied in order): every match
@@ -46,6 +47,10 @@ Flags:
   --partition NAME     partition key of the templates (template ids depend on
                        it); default "cli"
   --output MODE        templates, events or summary; default templates
+
+The miner flags are the plugin's keys Preset, Sim_Th, Depth, Max_Children,
+Max_Clusters and Mask (one rule per --mask), read and checked as the plugin
+reads them (docs/config.md).
 
 Exit status: 0 on success, 1 when a file cannot be read or output cannot be
 written, 2 for bad usage (unknown command or flag, bad flag value).
@@ -107,26 +112,33 @@ func runErr(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	return mine(opt, stdin, stdout)
 }
 
+// mineFlags maps the miner flags of drain mine onto the plugin's keys:
+// their values are read and checked by the keys' own parsers
+// (config.Parse), as a Fluent Bit configuration's are.
+var mineFlags = []struct{ flag, key string }{
+	{"preset", config.KeyPreset},
+	{"sim-th", config.KeySimTh},
+	{"depth", config.KeyDepth},
+	{"max-children", config.KeyMaxChildren},
+	{"max-clusters", config.KeyMaxClusters},
+	{"mask", config.KeyMask},
+}
+
 func parse(args []string, stdout io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("mine", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	preset := fs.String("preset", "default", "")
-	simTh := fs.Float64("sim-th", 0, "")
-	depth := fs.Int("depth", 0, "")
-	maxChildren := fs.Int("max-children", 0, "")
-	maxClusters := fs.Int("max-clusters", 0, "")
+	keys := config.Map{}
+	for _, f := range mineFlags {
+		if f.key == config.KeyMask {
+			continue
+		}
+		fs.Func(f.flag, "", func(v string) error { keys[f.key] = v; return nil })
+	}
+	var masks []string
+	fs.Func("mask", "", func(v string) error { masks = append(masks, v); return nil })
 	output := fs.String("output", "templates", "")
 	partition := fs.String("partition", "cli", "")
-	var masks []drain.Mask
-	fs.Func("mask", "", func(v string) error {
-		name, re, ok := strings.Cut(v, "=")
-		if !ok || name == "" {
-			return fmt.Errorf("want NAME=REGEX, got %q", v)
-		}
-		masks = append(masks, drain.Mask{Name: name, Pattern: re})
-		return nil
-	})
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			io.WriteString(stdout, usage)
@@ -134,32 +146,67 @@ func parse(args []string, stdout io.Writer) (*options, error) {
 		}
 		return nil, errUsage{err.Error()}
 	}
-	cfg, err := drain.Preset(*preset)
+	if len(masks) > 0 {
+		keys[config.KeyMask] = joinMasks(masks)
+	}
+	c, err := config.Parse(keys)
 	if err != nil {
-		return nil, errUsage{fmt.Sprintf("--preset: %v", err)}
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if set["sim-th"] {
-		cfg.SimTh = *simTh
-	}
-	if set["depth"] {
-		cfg.Depth = *depth
-	}
-	if set["max-children"] {
-		cfg.MaxChildren = *maxChildren
-	}
-	if set["max-clusters"] {
-		cfg.MaxClusters = *maxClusters
-	}
-	cfg.Masks = append(cfg.Masks, masks...)
-	if err := cfg.Validate(); err != nil {
-		return nil, errUsage{err.Error()}
+		return nil, errUsage{flagErrors(err)}
 	}
 	if !slices.Contains([]string{"templates", "events", "summary"}, *output) {
 		return nil, errUsage{fmt.Sprintf("--output %q: want templates, events or summary", *output)}
 	}
-	return &options{cfg: cfg, output: *output, partition: *partition, files: fs.Args()}, nil
+	return &options{cfg: c.Drain, output: *output, partition: *partition, files: fs.Args()}, nil
+}
+
+// joinMasks writes the --mask rules as one value of the Mask key, which
+// separates rules by ';': a ';' of a rule is escaped as "\;" (which the
+// regex reads as a literal ';', as it reads an unescaped one).
+func joinMasks(rules []string) string {
+	var b strings.Builder
+	for i, r := range rules {
+		if i > 0 {
+			b.WriteByte(';')
+		}
+		for j := 0; j < len(r); j++ {
+			switch r[j] {
+			case '\\':
+				b.WriteByte('\\')
+				if j+1 < len(r) {
+					j++
+					b.WriteByte(r[j])
+				}
+				continue
+			case ';':
+				b.WriteByte('\\')
+			}
+			b.WriteByte(r[j])
+		}
+	}
+	return b.String()
+}
+
+// flagErrors words config.Parse's errors as the command's: a bad value of
+// a key is reported under its flag.
+func flagErrors(err error) string {
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	lines := make([]string, len(errs))
+	for i, e := range errs {
+		lines[i] = e.Error()
+		var ke *config.KeyError
+		if !errors.As(e, &ke) {
+			continue
+		}
+		for _, f := range mineFlags {
+			if f.key == ke.Key {
+				lines[i] = "--" + f.flag + ": " + ke.Err.Error()
+			}
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 // clusterState is what the command remembers of a cluster: the miner may

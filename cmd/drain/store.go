@@ -232,7 +232,7 @@ func parseStore(args []string, lookup func(string) (string, bool), stdout io.Wri
 	if err != nil {
 		return nil, errUsage{err.Error()}
 	}
-	cmd.cfg = c.Stores()
+	cmd.cfg = c.Sink
 	return cmd, nil
 }
 

@@ -1,7 +1,10 @@
 // Package config reads the drain output's configuration keys, once, in
 // FLBPluginInit, through a Getter (Fluent Bit's property getter in the
 // plugin, a map in tests), validates them, and renders the effective
-// configuration for the log with secrets redacted.
+// configuration for the log with secrets redacted. One table (keys.go)
+// says, for every key, which field it sets and how, its default, whether
+// it is secret and its documentation; Parse, String and TestKeyTable (the
+// docs) all read it.
 //
 // Fluent Bit cannot tell an unset key from an empty one (docs/fluent-bit.md#config-keys), so
 // "" always means the default. Key lookup is case-insensitive in Fluent Bit;
@@ -110,27 +113,6 @@ const (
 
 var sources = []string{SourceK8sPod, SourceJournald, SourceHostSyslog, SourceAppLog}
 
-// Defaults of the keys that are not the miner's (those come from Preset);
-// the store keys' are the sink's own.
-const (
-	DefaultMessageKeys   = "log,message,MESSAGE,msg"
-	DefaultSourceMap     = "kube.=k8s_pod,host.=journald,node.=host_syslog"
-	DefaultPreset        = "default"
-	DefaultPGTable       = sink.DefaultPGTable
-	DefaultRedisPrefix   = sink.DefaultRedisPrefix
-	DefaultNewListMax    = sink.DefaultNewListMax
-	DefaultNewListTTL    = sink.DefaultNewListTTL
-	DefaultFlushInterval = sink.DefaultFlushInterval
-	DefaultPGHits        = sink.DefaultPGHits
-	DefaultRedisHits     = sink.DefaultRedisHits
-	DefaultLoadJitter    = 10 * time.Second
-	DefaultQueueSize     = sink.DefaultQueueBudget
-	DefaultExitTimeout   = 5 * time.Second
-	DefaultSampleBytes   = sink.DefaultSampleBytes
-	DefaultSampleRedact  = SampleRedactSecrets
-	DefaultAlertKinds    = sink.KindNew
-)
-
 // Values of Sample_Redact: what of the line a stored sample keeps.
 const (
 	// SampleRedactSecrets keeps the real line, its secrets redacted.
@@ -154,218 +136,79 @@ const (
 type SourceRule struct{ Prefix, Source string }
 
 // Config is the parsed, validated configuration of one output instance.
+// The miner's and the sink's settings are their own packages' Configs,
+// validated by their own Validate; the rest are the plugin's.
 type Config struct {
-	Enabled    bool
-	ShadowMode bool
-	// AlertKinds are the event kinds published on the alert stream
-	// (Alert_Kinds): "new", and "generalized" when asked for.
-	AlertKinds []string
+	// Drain is the miner's: the Preset's settings, the miner keys over
+	// them, the Mask key's rules first in Masks.
+	Drain drain.Config
+	// Sink is the sink's: its defaults, the store, interval and budget
+	// keys over them, Enabled and Shadow_Mode as its static Flags.
+	Sink sink.Config
 
 	MessageKeys   []string     // record paths, first string value wins
 	PartitionKeys []string     // record paths joined with "/"; nil = per-source default
 	Source        string       // fixed source, or "" to use SourceMap
 	SourceMap     []SourceRule // first matching tag prefix wins; else app_log
 
-	Preset     string
-	Drain      drain.Config // preset + overrides + user masks, validated
-	UserMasks  []drain.Mask // the Mask key's rules (already in Drain.Masks, first)
-	SampleSize int          // Sample_Bytes
+	Preset    string
+	UserMasks []drain.Mask // the Mask key's rules (already in Drain.Masks, first)
 	// SampleRedact is Sample_Redact: SampleRedactSecrets or SampleRedactValues.
-	SampleRedact string
-
-	PGDSN, PGDSNFile, PGTable, PGCompatView                    string
-	RedisAddr, RedisUsername, RedisPassword, RedisPasswordFile string
-	RedisDB                                                    int
-	RedisTLS                                                   bool
-	RedisCAFile, RedisPrefix                                   string
-	RedisMasterName                                            string // Sentinel: the master's name; Redis_Addr lists the Sentinels
-	RedisMinReplicas                                           int    // replicas that must hold a batch (WAIT); 0: none
-	NewListMax                                                 int
-	NewListTTL                                                 time.Duration
-
-	FlushInterval time.Duration
-	// PGHitsInterval and RedisHitsInterval are how often hit counts are
-	// written to each store; LoadJitter spreads the warm starts of a
-	// rollout (docs/stores.md, "Scale").
-	PGHitsInterval, RedisHitsInterval, LoadJitter time.Duration
-	BufferPath                                    string
-	NodeName                                      string
-	MetricsListen                                 string
-	QueueSize                                     int
-	ExitTimeout                                   time.Duration
+	SampleRedact  string
+	MetricsListen string
+	ExitTimeout   time.Duration
 
 	// TestPanic is "", "panic" or "nil": make every flush panic, or
 	// dereference a nil pointer, to test recovery. Only settable in builds
 	// with the drain_testhooks tag.
 	TestPanic string
-	// TestFlagsInterval overrides the sink's flags poll interval (0: its
-	// default). Only settable in builds with the drain_testhooks tag.
-	TestFlagsInterval time.Duration
 }
 
-// Parse reads and validates every key. The error names the first invalid
-// key and the accepted values; it never quotes a secret.
+// KeyError is an invalid value of one key.
+type KeyError struct {
+	Key string
+	Err error // what is wrong with the value
+}
+
+func (e *KeyError) Error() string { return e.Key + ": " + e.Err.Error() }
+func (e *KeyError) Unwrap() error { return e.Err }
+
+// Parse reads every key of the table keys, then has the sink's and the
+// miner's settings validated. The error reports every invalid key, each a
+// *KeyError naming it and what it accepts; it never quotes a secret.
 func Parse(g Getter) (*Config, error) {
-	var errs []error
-	check := func(err error) {
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
-	get := func(k string) string { return strings.TrimSpace(g.Get(k)) }
 	c := &Config{}
-	var err error
-
-	c.Enabled, err = parseBool(KeyEnabled, get(KeyEnabled), true)
-	check(err)
-	c.ShadowMode, err = parseBool(KeyShadowMode, get(KeyShadowMode), true)
-	check(err)
-	c.AlertKinds, err = parseAlertKinds(or(get(KeyAlertKinds), DefaultAlertKinds))
-	check(err)
-
-	c.MessageKeys, err = parsePaths(KeyMessageKey, or(get(KeyMessageKey), DefaultMessageKeys), MaxMessageKeys)
-	check(err)
-	if v := get(KeyPartitionKey); v != "" {
-		c.PartitionKeys, err = parsePaths(KeyPartitionKey, v, MaxPartitionKeys)
-		check(err)
-	}
-	if v := get(KeySource); v != "" {
-		if !slices.Contains(sources, v) {
-			check(fmt.Errorf("%s: %q is not a source (want one of %s)", KeySource, v, strings.Join(sources, ", ")))
+	c.Sink.SetDefaults()
+	var errs []error
+	for _, k := range keys {
+		if k.hook && !testHooks {
+			continue
 		}
-		c.Source = v
-	}
-	c.SourceMap, err = parseSourceMap(or(get(KeySourceMap), DefaultSourceMap))
-	check(err)
-
-	c.Preset = or(get(KeyPreset), DefaultPreset)
-	c.Drain, err = drain.Preset(c.Preset)
-	if err != nil {
-		check(fmt.Errorf("%s: %q is not a preset (want default or drain3)", KeyPreset, c.Preset))
-	}
-	d := &c.Drain
-	if v := get(KeySimTh); v != "" {
-		d.SimTh, err = parseFloat(KeySimTh, v, 0, 1)
-		check(err)
-	}
-	d.Depth, err = parseInt(KeyDepth, get(KeyDepth), d.Depth, 3, 32)
-	check(err)
-	d.MaxChildren, err = parseInt(KeyMaxChildren, get(KeyMaxChildren), d.MaxChildren, 1, 1<<20)
-	check(err)
-	d.MaxClusters, err = parseInt(KeyMaxClusters, get(KeyMaxClusters), d.MaxClusters, 1, 1<<24)
-	check(err)
-	d.MaxPartitions, err = parseInt(KeyMaxPartitions, get(KeyMaxPartitions), d.MaxPartitions, 1, 1<<20)
-	check(err)
-	d.MaxLineBytes, err = parseSize(KeyMaxLineBytes, get(KeyMaxLineBytes), d.MaxLineBytes, 1, 16<<20)
-	check(err)
-	d.MaxTokens, err = parseInt(KeyMaxTokens, get(KeyMaxTokens), d.MaxTokens, 1, 1<<16)
-	check(err)
-	d.MaxScored, err = parseInt(KeyMaxScored, get(KeyMaxScored), d.MaxScored, 2, 1<<16)
-	check(err)
-	d.NewTemplateBurst, err = parseInt(KeyNewBurst, get(KeyNewBurst), d.NewTemplateBurst, 0, 1<<24)
-	check(err)
-	d.NewTemplateRate, err = parseInt(KeyNewPerMinute, get(KeyNewPerMinute), d.NewTemplateRate, 0, 1<<24)
-	check(err)
-	d.MaxPartitionClusters, err = parseInt(KeyMaxPartTemplates, get(KeyMaxPartTemplates), d.MaxPartitionClusters, 1, 1<<24)
-	check(err)
-	d.SiblingValues, err = parseInt(KeySiblingValues, get(KeySiblingValues), d.SiblingValues, 0, 1<<10)
-	check(err)
-	c.UserMasks, err = parseMasks(get(KeyMask))
-	check(err)
-	d.Masks = append(slices.Clone(c.UserMasks), d.Masks...)
-	if len(errs) == 0 {
-		if err := d.Validate(); err != nil {
-			check(fmt.Errorf("miner settings: %w", err))
+		v := g.Get(k.name)
+		if !k.raw {
+			v = strings.TrimSpace(v)
+		}
+		if v == "" && k.env != "" {
+			v = os.Getenv(k.env)
+		}
+		if v == "" {
+			v = k.def
+		}
+		if v == "" {
+			continue // the field keeps its default
+		}
+		if err := k.set(c, v); err != nil {
+			errs = append(errs, &KeyError{Key: k.name, Err: err})
 		}
 	}
-
-	c.PGDSN = get(KeyPGDSN)
-	c.PGDSNFile = get(KeyPGDSNFile)
-	c.PGTable = or(get(KeyPGTable), DefaultPGTable)
-	if !tableRE.MatchString(c.PGTable) {
-		check(fmt.Errorf("%s: %q is not a table name (want table or schema.table, each [A-Za-z_][A-Za-z0-9_]*, at most 63 bytes)", KeyPGTable, c.PGTable))
+	if err := c.Sink.Validate(); err != nil {
+		errs = append(errs, err)
 	}
-	if c.PGCompatView = get(KeyPGCompatView); c.PGCompatView != "" {
-		if !tableRE.MatchString(c.PGCompatView) {
-			check(fmt.Errorf("%s: %q is not a view name (want view or schema.view, each [A-Za-z_][A-Za-z0-9_]*, at most 63 bytes)", KeyPGCompatView, c.PGCompatView))
-		} else if c.PGCompatView == c.PGTable {
-			check(fmt.Errorf("%s: %q is the table itself (%s)", KeyPGCompatView, c.PGCompatView, KeyPGTable))
+	// Without a preset there are no miner settings to check.
+	if c.Preset != "" {
+		if err := c.Drain.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("miner settings: %w", err))
 		}
-	}
-	// One host:port, or a comma list: a Redis Cluster's seed nodes, or
-	// the Sentinels of Redis_Master_Name.
-	c.RedisAddr = get(KeyRedisAddr)
-	for _, a := range strings.Split(c.RedisAddr, ",") {
-		if a = strings.TrimSpace(a); a == "" && c.RedisAddr != "" {
-			check(fmt.Errorf("%s: %q has an empty address in its list", KeyRedisAddr, c.RedisAddr))
-		} else if a != "" {
-			if _, err := parseListen(KeyRedisAddr, a); err != nil {
-				check(fmt.Errorf("%s: %q is not host:port", KeyRedisAddr, a))
-			}
-		}
-	}
-	c.RedisMinReplicas, err = parseInt(KeyRedisMinReplicas, get(KeyRedisMinReplicas), 0, 0, 16)
-	check(err)
-	c.RedisMasterName = get(KeyRedisMasterName)
-	if c.RedisMasterName != "" && c.RedisAddr == "" {
-		check(fmt.Errorf("%s: %q needs the Sentinels' addresses in %s", KeyRedisMasterName, c.RedisMasterName, KeyRedisAddr))
-	}
-	c.RedisUsername = get(KeyRedisUsername)
-	c.RedisPassword = g.Get(KeyRedisPassword) // a password may have edge blanks
-	c.RedisPasswordFile = get(KeyRedisPasswordFile)
-	c.RedisDB, err = parseInt(KeyRedisDB, get(KeyRedisDB), 0, 0, 1<<16)
-	check(err)
-	c.RedisTLS, err = parseBool(KeyRedisTLS, get(KeyRedisTLS), false)
-	check(err)
-	c.RedisCAFile = get(KeyRedisCAFile)
-	c.RedisPrefix = or(get(KeyRedisPrefix), DefaultRedisPrefix)
-	if strings.ContainsAny(c.RedisPrefix, " \t\r\n") || len(c.RedisPrefix) > 128 {
-		check(fmt.Errorf("%s: %q must have no blanks and at most 128 bytes", KeyRedisPrefix, c.RedisPrefix))
-	}
-	c.NewListMax, err = parseInt(KeyNewListMax, get(KeyNewListMax), DefaultNewListMax, 1, 1<<20)
-	check(err)
-	c.NewListTTL, err = parseDuration(KeyNewListTTL, get(KeyNewListTTL), DefaultNewListTTL, time.Second, 365*24*time.Hour)
-	check(err)
-
-	c.FlushInterval, err = parseDuration(KeyFlushInterval, get(KeyFlushInterval), DefaultFlushInterval, 10*time.Millisecond, time.Hour)
-	check(err)
-	c.PGHitsInterval, err = parseDuration(KeyPGHitsInterval, get(KeyPGHitsInterval), DefaultPGHits, 10*time.Millisecond, time.Hour)
-	check(err)
-	c.RedisHitsInterval, err = parseDuration(KeyRedisHitsInterval, get(KeyRedisHitsInterval), DefaultRedisHits, 10*time.Millisecond, time.Hour)
-	check(err)
-	c.LoadJitter, err = parseDuration(KeyLoadJitter, get(KeyLoadJitter), DefaultLoadJitter, 0, 10*time.Minute)
-	check(err)
-	c.BufferPath = get(KeyBufferPath)
-	c.NodeName = get(KeyNodeName)
-	if c.NodeName == "" {
-		c.NodeName = os.Getenv("NODE_NAME")
-	}
-	if c.NodeName == "" {
-		c.NodeName, _ = os.Hostname()
-	}
-	c.MetricsListen, err = parseListen(KeyMetricsListen, get(KeyMetricsListen))
-	check(err)
-	c.QueueSize, err = parseInt(KeyQueueSize, get(KeyQueueSize), DefaultQueueSize, 1, 1<<24)
-	check(err)
-	c.ExitTimeout, err = parseDuration(KeyExitTimeout, get(KeyExitTimeout), DefaultExitTimeout, 0, 10*time.Minute)
-	check(err)
-	c.SampleSize, err = parseSize(KeySampleBytes, get(KeySampleBytes), DefaultSampleBytes, 1, 64<<10)
-	check(err)
-	switch c.SampleRedact = strings.ToLower(or(get(KeySampleRedact), DefaultSampleRedact)); c.SampleRedact {
-	case SampleRedactSecrets, SampleRedactValues:
-	default:
-		check(fmt.Errorf("%s: %q (want secrets or values)", KeySampleRedact, c.SampleRedact))
-	}
-
-	if testHooks {
-		switch v := get(KeyTestPanic); v {
-		case "", "panic", "nil":
-			c.TestPanic = v
-		default:
-			check(fmt.Errorf("%s: %q (want panic or nil)", KeyTestPanic, v))
-		}
-		c.TestFlagsInterval, err = parseDuration(KeyTestFlagsInterval, get(KeyTestFlagsInterval), 0, 0, time.Hour)
-		check(err)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -373,23 +216,14 @@ func Parse(g Getter) (*Config, error) {
 	return c, nil
 }
 
-func or(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
-}
-
-var tableRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$`)
-
 // parsePaths parses a comma list of dotted record paths.
-func parsePaths(key, v string, max int) ([]string, error) {
+func parsePaths(v string, max int) ([]string, error) {
 	paths := parseList(v)
 	if len(paths) == 0 || len(paths) > max {
-		return nil, fmt.Errorf("%s: want 1 to %d comma-separated record keys (dotted for nested maps, e.g. kubernetes.namespace_name)", key, max)
+		return nil, fmt.Errorf("want 1 to %d comma-separated record keys (dotted for nested maps, e.g. kubernetes.namespace_name)", max)
 	}
 	if _, err := chunk.NewQuery(paths...); err != nil {
-		return nil, fmt.Errorf("%s: %v", key, strings.TrimPrefix(err.Error(), "chunk: "))
+		return nil, errors.New(strings.TrimPrefix(err.Error(), "chunk: "))
 	}
 	return paths, nil
 }
@@ -401,7 +235,7 @@ func parseSourceMap(v string) ([]SourceRule, error) {
 		prefix, src, ok := strings.Cut(item, "=")
 		src = strings.TrimSpace(src)
 		if !ok || !slices.Contains(sources, src) {
-			return nil, fmt.Errorf("%s: %q is not tag_prefix=source (source one of %s)", KeySourceMap, item, strings.Join(sources, ", "))
+			return nil, fmt.Errorf("%q is not tag_prefix=source (source one of %s)", item, strings.Join(sources, ", "))
 		}
 		rules = append(rules, SourceRule{Prefix: strings.TrimSpace(prefix), Source: src})
 	}
@@ -415,7 +249,7 @@ func parseAlertKinds(v string) ([]string, error) {
 	for _, k := range strings.Split(v, ",") {
 		k = strings.ToLower(strings.TrimSpace(k))
 		if k != sink.KindNew && k != sink.KindGeneralized {
-			return nil, fmt.Errorf("%s: %q is not an event kind (want new, generalized or both, comma-separated)", KeyAlertKinds, k)
+			return nil, fmt.Errorf("%q is not an event kind (want new, generalized or both, comma-separated)", k)
 		}
 		if !slices.Contains(kinds, k) {
 			kinds = append(kinds, k)
@@ -435,10 +269,10 @@ func parseMasks(v string) ([]drain.Mask, error) {
 		name, re, ok := strings.Cut(rule, "=")
 		name = strings.TrimSpace(name)
 		if !ok || name == "" || re == "" {
-			return nil, fmt.Errorf("%s: %q is not NAME=REGEX (rules separated by ';')", KeyMask, rule)
+			return nil, fmt.Errorf("%q is not NAME=REGEX (rules separated by ';')", rule)
 		}
 		if _, err := regexp.Compile(re); err != nil {
-			return nil, fmt.Errorf("%s: rule %s: %v", KeyMask, name, err)
+			return nil, fmt.Errorf("rule %s: %v", name, err)
 		}
 		masks = append(masks, drain.Mask{Name: name, Pattern: re})
 	}

@@ -17,22 +17,22 @@ func TestDefaults(t *testing.T) {
 	}
 	want, _ := drain.Preset("default")
 	switch {
-	case !c.Enabled || !c.ShadowMode:
-		t.Errorf("Enabled=%v ShadowMode=%v, want on, on", c.Enabled, c.ShadowMode)
-	case !slices.Equal(c.AlertKinds, []string{"new"}):
-		t.Errorf("AlertKinds = %q, want [new]", c.AlertKinds)
+	case !c.Sink.Flags.Enabled || !c.Sink.Flags.ShadowMode:
+		t.Errorf("Enabled=%v ShadowMode=%v, want on, on", c.Sink.Flags.Enabled, c.Sink.Flags.ShadowMode)
+	case !slices.Equal(c.Sink.AlertKinds, []string{"new"}):
+		t.Errorf("AlertKinds = %q, want [new]", c.Sink.AlertKinds)
 	case !slices.Equal(c.MessageKeys, []string{"log", "message", "MESSAGE", "msg"}):
 		t.Errorf("MessageKeys = %q", c.MessageKeys)
 	case c.PartitionKeys != nil || c.Source != "":
 		t.Errorf("PartitionKeys = %q, Source = %q", c.PartitionKeys, c.Source)
 	case c.Drain.Depth != want.Depth || c.Drain.SimTh != want.SimTh || len(c.Drain.Masks) != len(want.Masks):
 		t.Errorf("Drain = %+v, want the default preset %+v", c.Drain, want)
-	case c.PGTable != "log_templates" || c.RedisPrefix != "log_anomaly" || c.NewListMax != 200 || c.NewListTTL != 7*24*time.Hour:
+	case c.Sink.PGTable != "log_templates" || c.Sink.RedisPrefix != "log_anomaly" || c.Sink.NewListMax != 200 || c.Sink.NewListTTL != 7*24*time.Hour:
 		t.Errorf("store defaults: %+v", c)
-	case c.FlushInterval != time.Second || c.ExitTimeout != 5*time.Second || c.QueueSize != 50000 || c.SampleSize != 500:
+	case c.Sink.FlushInterval != time.Second || c.ExitTimeout != 5*time.Second || c.Sink.QueueBudget != 50000 || c.Sink.SampleBytes != 500:
 		t.Errorf("timing defaults: %+v", c)
-	case c.NodeName != "node-a1":
-		t.Errorf("NodeName = %q, want NODE_NAME", c.NodeName)
+	case c.Sink.NodeName != "node-a1":
+		t.Errorf("NodeName = %q, want NODE_NAME", c.Sink.NodeName)
 	case c.MetricsListen != "" || c.TestPanic != "":
 		t.Errorf("MetricsListen = %q, TestPanic = %q", c.MetricsListen, c.TestPanic)
 	}
@@ -47,7 +47,7 @@ func TestDefaults(t *testing.T) {
 		}
 	}
 	t.Setenv("NODE_NAME", "")
-	if c, _ := Parse(Map{}); c.NodeName == "" {
+	if c, _ := Parse(Map{}); c.Sink.NodeName == "" {
 		t.Error("NodeName empty without NODE_NAME; want the host name")
 	}
 }
@@ -89,9 +89,9 @@ func TestValues(t *testing.T) {
 		name      string
 		got, want any
 	}{
-		{"Enabled", c.Enabled, false},
-		{"ShadowMode", c.ShadowMode, false},
-		{"AlertKinds", strings.Join(c.AlertKinds, ","), "generalized,new"},
+		{"Enabled", c.Sink.Flags.Enabled, false},
+		{"ShadowMode", c.Sink.Flags.ShadowMode, false},
+		{"AlertKinds", strings.Join(c.Sink.AlertKinds, ","), "generalized,new"},
 		{"MessageKeys", strings.Join(c.MessageKeys, "|"), "msg|log"},
 		{"PartitionKeys", strings.Join(c.PartitionKeys, "|"), "kubernetes.namespace_name|app"},
 		{"Source", c.SourceFor("kube.x"), "journald"},
@@ -106,16 +106,16 @@ func TestValues(t *testing.T) {
 		{"Masks", len(d.Masks), 2}, // drain3 preset has none
 		{"Mask 0", d.Masks[0].Pattern, `ord-\d+`},
 		{"Mask 1", d.Masks[1].Pattern, `a\;b`},
-		{"RedisDB", c.RedisDB, 3},
-		{"RedisTLS", c.RedisTLS, true},
-		{"NewListTTL", c.NewListTTL, 90 * time.Second},
-		{"FlushInterval", c.FlushInterval, 250 * time.Millisecond},
+		{"RedisDB", c.Sink.RedisDB, 3},
+		{"RedisTLS", c.Sink.RedisTLS, true},
+		{"NewListTTL", c.Sink.NewListTTL, 90 * time.Second},
+		{"FlushInterval", c.Sink.FlushInterval, 250 * time.Millisecond},
 		{"ExitTimeout", c.ExitTimeout, time.Minute},
-		{"QueueSize", c.QueueSize, 10},
-		{"SampleSize", c.SampleSize, 1024},
+		{"QueueSize", c.Sink.QueueBudget, 10},
+		{"SampleSize", c.Sink.SampleBytes, 1024},
 		{"MetricsListen", c.MetricsListen, "127.0.0.1:0"},
-		{"NodeName", c.NodeName, "explicit"},
-		{"PGTable", c.PGTable, "drain.templates"},
+		{"NodeName", c.Sink.NodeName, "explicit"},
+		{"PGTable", c.Sink.PGTable, "drain.templates"},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want {
@@ -217,7 +217,7 @@ func TestTestPanicNeedsBuildTag(t *testing.T) {
 func TestSizesAndDurations(t *testing.T) {
 	sizes := map[string]int{"500": 500, "4k": 4096, "4KB": 4096, "1M": 1 << 20, "2mb": 2 << 20, "1G": 1 << 30}
 	for in, want := range sizes {
-		if got, err := parseSize("k", in, 0, 1, 1<<31); err != nil || got != want {
+		if got, err := parseSize(in, 1, 1<<31); err != nil || got != want {
 			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
@@ -226,12 +226,12 @@ func TestSizesAndDurations(t *testing.T) {
 			t.Errorf("ParseSize(%q) = %d, accepted", bad, n)
 		}
 	}
-	if _, err := parseSize("k", "2G", 0, 1, 1<<30); err == nil {
+	if _, err := parseSize("2G", 1, 1<<30); err == nil {
 		t.Error("parseSize accepted 2G above its bound of 1G")
 	}
 	durs := map[string]time.Duration{"10": 10 * time.Second, "10s": 10 * time.Second, "1m": time.Minute, "1h30m": 90 * time.Minute, "7d": 7 * 24 * time.Hour, "500ms": 500 * time.Millisecond}
 	for in, want := range durs {
-		if got, err := parseDuration("k", in, 0, 0, 365*24*time.Hour); err != nil || got != want {
+		if got, err := parseDuration(in, 0, 365*24*time.Hour); err != nil || got != want {
 			t.Errorf("parseDuration(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
@@ -271,5 +271,37 @@ func TestStringRedactsSecrets(t *testing.T) {
 	c, _ := Parse(Map{})
 	if s := c.String(); !strings.Contains(s, `PG_DSN="" `) || !strings.Contains(s, `Redis_Password="" `) || !strings.HasPrefix(s, "Enabled=on Shadow_Mode=on Message_Key=log,message,MESSAGE,msg") {
 		t.Errorf("String() = %s", s)
+	}
+}
+
+// TestSecretKeysRedacted: every key the table marks secret is redacted in
+// the log line, whatever its value looks like.
+func TestSecretKeysRedacted(t *testing.T) {
+	const secret = "s3cr3t-value"
+	values := map[string]string{
+		KeyPGDSN:         "postgres://u:" + secret + "@h/db?sslpassword=" + secret,
+		KeyRedisPassword: " " + secret + " ",
+	}
+	n := 0
+	for _, k := range keys {
+		if k.redact == nil {
+			continue
+		}
+		n++
+		v, ok := values[k.name]
+		if !ok {
+			t.Errorf("secret key %s: the test has no value for it", k.name)
+			continue
+		}
+		c, err := Parse(Map{k.name: v, KeyRedisAddr: "r:1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := c.String(); strings.Contains(s, secret) || !strings.Contains(s, k.name+"=") {
+			t.Errorf("%s: log line %s", k.name, s)
+		}
+	}
+	if n != len(values) {
+		t.Errorf("%d secret keys in the table, the test knows %d", n, len(values))
 	}
 }

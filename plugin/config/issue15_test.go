@@ -30,8 +30,8 @@ func TestPGCompatView(t *testing.T) {
 			}
 			continue
 		}
-		if cfg.PGCompatView != c.view {
-			t.Errorf("PGCompatView %q, want %q", cfg.PGCompatView, c.view)
+		if cfg.Sink.PGCompatView != c.view {
+			t.Errorf("PGCompatView %q, want %q", cfg.Sink.PGCompatView, c.view)
 		}
 		want := KeyPGCompatView + "=" + c.view
 		if c.view == "" {

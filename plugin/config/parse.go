@@ -3,37 +3,20 @@ package config
 import (
 	"fmt"
 	"math"
-	"net"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// Parsers for Fluent Bit-style values. Each error names the key and says
-// what is accepted; the value itself is quoted only for non-secret keys,
-// which are the only ones these parsers see.
-
-// parseBool accepts what Fluent Bit's flb_utils_bool does.
-func parseBool(key, v string, def bool) (bool, error) {
-	switch strings.ToLower(v) {
-	case "":
-		return def, nil
-	case "true", "on", "yes":
-		return true, nil
-	case "false", "off", "no":
-		return false, nil
-	}
-	return false, fmt.Errorf("%s: %q is not a boolean (want true/on/yes or false/off/no)", key, v)
-}
+// Parsers of the keys' values. Each returns what is wrong with the value
+// and what is accepted; Parse names the key (KeyError). Only non-secret
+// values reach them.
 
 // parseInt accepts a plain decimal integer in [lo, hi].
-func parseInt(key, v string, def, lo, hi int) (int, error) {
-	if v == "" {
-		return def, nil
-	}
+func parseInt(v string, lo, hi int) (int, error) {
 	n, err := strconv.Atoi(v)
 	if err != nil || n < lo || n > hi {
-		return 0, fmt.Errorf("%s: %q is not an integer in [%d, %d]", key, v, lo, hi)
+		return 0, fmt.Errorf("%q is not an integer in [%d, %d]", v, lo, hi)
 	}
 	return n, nil
 }
@@ -60,26 +43,19 @@ func ParseSize(v string) (int64, bool) {
 	return n * mult, true
 }
 
-// parseSize is ParseSize for key's value v, def when v is empty, within
-// [lo, hi].
-func parseSize(key, v string, def, lo, hi int) (int, error) {
-	if v == "" {
-		return def, nil
-	}
+// parseSize is ParseSize within [lo, hi].
+func parseSize(v string, lo, hi int) (int, error) {
 	n, ok := ParseSize(v)
 	if !ok || n > int64(hi) || n < int64(lo) {
-		return 0, fmt.Errorf("%s: %q is not a size in [%d, %d] bytes (e.g. 500, 4K, 1M)", key, v, lo, hi)
+		return 0, fmt.Errorf("%q is not a size in [%d, %d] bytes (e.g. 500, 4K, 1M)", v, lo, hi)
 	}
 	return int(n), nil
 }
 
 // parseDuration accepts a Go duration (500ms, 10s, 1m, 2h), a number of
 // days (7d), or a plain integer of seconds, within [lo, hi].
-func parseDuration(key, v string, def, lo, hi time.Duration) (time.Duration, error) {
-	if v == "" {
-		return def, nil
-	}
-	bad := fmt.Errorf("%s: %q is not a duration in [%v, %v] (e.g. 10s, 1m, 7d, or plain seconds)", key, v, lo, hi)
+func parseDuration(v string, lo, hi time.Duration) (time.Duration, error) {
+	bad := fmt.Errorf("%q is not a duration in [%v, %v] (e.g. 10s, 1m, 7d, or plain seconds)", v, lo, hi)
 	var d time.Duration
 	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
 		if n < 0 || n > int64(hi/time.Second) {
@@ -102,10 +78,10 @@ func parseDuration(key, v string, def, lo, hi time.Duration) (time.Duration, err
 }
 
 // parseFloat accepts a decimal in [lo, hi].
-func parseFloat(key, v string, lo, hi float64) (float64, error) {
+func parseFloat(v string, lo, hi float64) (float64, error) {
 	f, err := strconv.ParseFloat(v, 64)
 	if err != nil || !(f >= lo && f <= hi) {
-		return 0, fmt.Errorf("%s: %q is not a number in [%v, %v]", key, v, lo, hi)
+		return 0, fmt.Errorf("%q is not a number in [%v, %v]", v, lo, hi)
 	}
 	return f, nil
 }
@@ -119,22 +95,4 @@ func parseList(v string) []string {
 		}
 	}
 	return out
-}
-
-// parseListen accepts host:port (host may be empty for all interfaces).
-func parseListen(key, v string) (string, error) {
-	if v == "" {
-		return "", nil
-	}
-	host, port, err := net.SplitHostPort(v)
-	if err == nil {
-		var p int
-		if p, err = strconv.Atoi(port); err == nil && (p < 0 || p > 65535) {
-			err = fmt.Errorf("port out of range")
-		}
-	}
-	if err != nil || strings.ContainsAny(host, " /") {
-		return "", fmt.Errorf("%s: %q is not host:port (e.g. 0.0.0.0:2021, :2021, 127.0.0.1:0)", key, v)
-	}
-	return v, nil
 }

@@ -26,14 +26,18 @@ func TestStores(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s := c.Sink
+	got := sink.Config{PGDSN: s.PGDSN, PGDSNFile: s.PGDSNFile, PGTable: s.PGTable, RedisAddr: s.RedisAddr, RedisMasterName: s.RedisMasterName,
+		RedisUsername: s.RedisUsername, RedisPassword: s.RedisPassword, RedisPasswordFile: s.RedisPasswordFile, RedisDB: s.RedisDB,
+		RedisTLS: s.RedisTLS, RedisCAFile: s.RedisCAFile, RedisPrefix: s.RedisPrefix}
 	want := sink.Config{PGDSN: "postgres://h/x", PGDSNFile: "/f", PGTable: "s.t", RedisAddr: "r:1,r:2", RedisMasterName: "m", RedisUsername: "u",
 		RedisPassword: " pw ", RedisPasswordFile: "/p", RedisDB: 3, RedisTLS: true, RedisCAFile: "/ca", RedisPrefix: "pre"}
-	if got := c.Stores(); !reflect.DeepEqual(got, want) {
-		t.Errorf("Stores() = %+v, want %+v", got, want)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Sink = %+v, want %+v", got, want)
 	}
 	// Defaults and validation are Parse's.
 	c, err = Parse(Map{})
-	if err != nil || c.Stores().PGTable != DefaultPGTable || c.Stores().RedisPrefix != DefaultRedisPrefix {
+	if err != nil || c.Sink.PGTable != sink.DefaultPGTable || c.Sink.RedisPrefix != sink.DefaultRedisPrefix {
 		t.Errorf("defaults: %v %+v", err, c)
 	}
 	if _, err := Parse(Map{KeyRedisPrefix: "a b"}); err == nil || !strings.Contains(err.Error(), KeyRedisPrefix) {

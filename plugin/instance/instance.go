@@ -108,7 +108,7 @@ func New(cfg *config.Config, log Logger, events io.Writer) (*Instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc := sinkConfig(cfg)
+	sc := cfg.Sink
 	sc.Events = events
 	sk, err := sink.New(sc, log)
 	if err != nil {
@@ -123,26 +123,6 @@ func New(cfg *config.Config, log Logger, events io.Writer) (*Instance, error) {
 		in.met = metrics.Serve(cfg.MetricsListen, in.collect, prefixed{log, "[drain] "})
 	}
 	return in, nil
-}
-
-func sinkConfig(c *config.Config) sink.Config {
-	sc := c.Stores() // the store keys, as the drain command reads them
-	sc.PGCompatView = c.PGCompatView
-	sc.RedisMinReplicas = c.RedisMinReplicas
-	sc.NewListMax = c.NewListMax
-	sc.NewListTTL = c.NewListTTL
-	sc.AlertKinds = c.AlertKinds
-	sc.FlushInterval = c.FlushInterval
-	sc.PGHitsInterval = c.PGHitsInterval
-	sc.RedisHitsInterval = c.RedisHitsInterval
-	sc.LoadJitter = c.LoadJitter
-	sc.BufferPath = c.BufferPath
-	sc.NodeName = c.NodeName
-	sc.Flags = sink.Flags{Enabled: c.Enabled, ShadowMode: c.ShadowMode}
-	sc.QueueBudget = c.QueueSize
-	sc.SampleBytes = c.SampleSize
-	sc.FlagsInterval = c.TestFlagsInterval
-	return sc
 }
 
 // seed loads the templates PostgreSQL knows into the miner, so a restart
