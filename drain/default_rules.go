@@ -108,10 +108,13 @@ type ruleSet uint32
 
 var (
 	ruleAt    [256]ruleSet // rules whose match can start with the byte
-	ruleLen   [64]ruleSet  // rules admitting a raw word of that length (63: or more)
+	ruleLen   [256]ruleSet // rules admitting a raw word of that length (255: or more)
 	ruleKinds [4]ruleSet   // rules of each kind
 	ruleNeeds [4]ruleSet   // by the needs met (bit 0 colon, bit 1 marked): the span rules allowed
 	plainStop ruleSet      // rules plainRun must stop for
+
+	// The kinds the scanner asks on every word, without an index.
+	wordRules, secretRules, schemeRules ruleSet
 )
 
 func init() {
@@ -121,7 +124,7 @@ func init() {
 			ruleAt[r.first[q]] |= bit
 		}
 		for n := range ruleLen {
-			if r.lens>>n&1 != 0 {
+			if r.lens>>min(n, 63)&1 != 0 {
 				ruleLen[n] |= bit
 			}
 		}
@@ -137,24 +140,29 @@ func init() {
 			plainStop |= bit
 		}
 	}
+	wordRules, secretRules, schemeRules = ruleKinds[wordRule], ruleKinds[secretRule], ruleKinds[schemeRule]
 }
+
+// lenRules returns the rules admitting a raw word of n bytes.
+func lenRules(n int) ruleSet { return ruleLen[uint8(min(n, 255))] }
 
 // gate returns the rules whose gate admits the raw word s[i:k], among m.
 func gate(s string, i, k int, m ruleSet) ruleSet {
-	return m & ruleAt[s[i]] & ruleLen[min(k-i, 63)]
+	return m & ruleAt[s[i]] & lenRules(k-i)
 }
 
-// spanGate returns the span rules to try at s[i], whose raw word ends at
-// k and is marked (holds a digit, '.' or '-') or not.
-func spanGate(s string, i, k int, marked bool) ruleSet {
+// spanGate returns the span rules to try at a word whose gate admits shape
+// (ruleAt and lenRules of its raw word), with a ':' right after the raw
+// word or not, and marked (a digit, '.' or '-' in it) or not.
+func spanGate(shape ruleSet, colon, marked bool) ruleSet {
 	met := 0
-	if k < len(s) && s[k] == ':' {
+	if colon {
 		met = int(needColon)
 	}
 	if marked {
 		met |= int(needMarked)
 	}
-	return gate(s, i, k, ruleNeeds[met])
+	return shape & ruleNeeds[met&3]
 }
 
 // matchSpan tries the span rules of m in order and returns the end of the
@@ -197,7 +205,7 @@ func plainClaimed(w string) bool {
 // whose next word is a secret ("Bearer x"): scan then asks secretValue,
 // and plainRun stops.
 func schemeBefore(line string, ps, pe int) bool {
-	return pe > ps && gate(line, ps, pe, ruleKinds[schemeRule]) != 0
+	return lenRules(pe-ps)&schemeRules != 0 && ruleAt[line[ps]]&schemeRules != 0
 }
 
 func wordLiteral(_ *scanState, line string, i, j int) bool { return isLiteral(line[i:j]) }

@@ -323,7 +323,9 @@ func (sc *scanState) scan(line string) (special bool) {
 		for e > st && (line[e] == ' ' || line[e] == '"' || line[e] == '\'') {
 			e--
 		}
-		if at || gate(line, i, k, ruleKinds[secretRule]) != 0 || e >= st && (line[e] == '=' || line[e] == ':') && secretKeyTail(line, st) || prevEnd == st && schemeBefore(line, prevStart, prevEnd) {
+		c := line[i]
+		shape := ruleAt[c] & lenRules(k-i) // the rules this word's gate admits
+		if at || shape&secretRules != 0 || e >= st && (line[e] == '=' || line[e] == ':') && secretKeyTail(line, st) || prevEnd == st && schemeBefore(line, prevStart, prevEnd) {
 			if j, ok := secretValue(line, st, i, k, at, prevStart, prevEnd); ok {
 				sc.variable()
 				i = j
@@ -337,8 +339,7 @@ func (sc *scanState) scan(line string) (special bool) {
 			i, prevStart, prevEnd = sc.valueThenRun(line, i, j)
 			continue
 		}
-		c := line[i]
-		if m := spanGate(line, i, k, digit || punct); m != 0 {
+		if m := spanGate(shape, k < n && line[k] == ':', digit || punct); m != 0 {
 			if j, ok := matchSpan(line, i, k, m); ok {
 				i, prevStart, prevEnd = sc.valueThenRun(line, i, j)
 				continue
@@ -347,7 +348,10 @@ func (sc *scanState) scan(line string) (special bool) {
 		w := line[i:j]
 		if !digit && c != '/' {
 			sc.listPrefix = ""
-			if m := gate(line, i, j, ruleKinds[wordRule]); m != 0 && sc.wordValue(line, i, j, m) {
+			if j < k {
+				shape = ruleAt[c] & lenRules(j-i)
+			}
+			if m := shape & wordRules; m != 0 && sc.wordValue(line, i, j, m) {
 				sc.variable() // true, false, null, a secret (secretWord): always a value
 				i, sc.skip = j+sc.skip, 0
 				continue
@@ -1043,7 +1047,13 @@ func matchIPv4(s string, i int) (int, bool) {
 
 // matchHostPort: a host name holding a digit or a dot (possibly host/ip),
 // then ':' and a port of 1 to 5 digits.
-func matchHostPort(s string, i, _ int) (int, bool) {
+func matchHostPort(s string, i, k int) (int, bool) {
+	// The host's bytes are word bytes, so the host ends at k, the raw
+	// word's end, and the port follows: without a digit there, no match
+	// (the long "org.apache.x.Y:" names of Java loggers).
+	if k+1 >= len(s) || !isDigitB(s[k+1]) {
+		return 0, false
+	}
 	j := i
 	marks, letters := 0, 0
 	for j < len(s) && (isAlphaB(s[j]) || isDigitB(s[j]) || s[j] == '.' || s[j] == '-' || s[j] == '_' || s[j] == '/') {
@@ -1060,14 +1070,14 @@ func matchHostPort(s string, i, _ int) (int, bool) {
 	if sourceFile(s[i:j]) {
 		return 0, false // file:line, "ib_sm_sweep.c:1831": keep the file name
 	}
-	k := j + 1
-	for k < len(s) && isDigitB(s[k]) {
-		k++
+	p := j + 1
+	for p < len(s) && isDigitB(s[p]) {
+		p++
 	}
-	if k == j+1 || k-j-1 > 5 {
+	if p == j+1 || p-j-1 > 5 {
 		return 0, false
 	}
-	return spanEnd(s, k)
+	return spanEnd(s, p)
 }
 
 // matchClock: h:mm:ss or hh:mm:ss with optional fraction.
