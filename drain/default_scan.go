@@ -475,7 +475,7 @@ func (sc *scanState) plainRun(line string, i, ps, pe int) (int, int, int) {
 			ps, pe, i = q, r, r
 			continue
 		}
-		if seen&^(bAlpha|bHex|bDash) != 0 || r < n && line[r] == ':' || plainClaimed(line[q:r]) {
+		if seen&^(bAlpha|bHex|bDash) != 0 || r < n && line[r] == ':' || plainStop&ruleAt[line[q]]&lenRules(r-q) != 0 && plainClaimed(line[q:r]) {
 			break
 		}
 		if sc.nsp < len(sc.spaces) {
