@@ -80,8 +80,8 @@ const (
 var rules = [...]rule{
 	// Span rules, in the order matchSpan tries them.
 	{name: "url", kind: spanRule, first: asciiLetters + asciiDigits + "+-.", lens: anyLen, need: needColon, span: matchURL},
-	{name: "unc path", kind: spanRule, first: `\`, lens: anyLen, span: matchWindowsPath},
-	{name: "drive path", kind: spanRule, first: asciiLetters, lens: lensOf(1), need: needColon, span: matchWindowsPath},
+	{name: "unc path", kind: spanRule, first: `\`, lens: anyLen, span: matchUNCPath},
+	{name: "drive path", kind: spanRule, first: asciiLetters, lens: lensOf(1), need: needColon, span: matchDrivePath},
 	{name: "absolute path", kind: spanRule, first: "/", lens: anyLen, span: matchAbsPath},
 	{name: "syslog time", kind: spanRule, first: "MTWFSJAOND", lens: lensOf(3), span: matchSyslogTime,
 		plain: func(w string) bool { return isMonth(w) || isWeekday(w) }},

@@ -911,20 +911,34 @@ func matchURL(s string, i, k int) (int, bool) {
 	return 0, false
 }
 
-// matchWindowsPath: \\server\share, \\?\X, C:\dir.
-func matchWindowsPath(s string, i, _ int) (int, bool) {
-	n := len(s)
-	if i+2 < n && (s[i] == '\\' && s[i+1] == '\\' || isAlphaB(s[i]) && s[i+1] == ':' && s[i+2] == '\\') {
-		j := i + 2
-		for j < n && !isSpaceByte(s[j]) && s[j] != '"' && s[j] != '\'' && s[j] != ',' && s[j] != ')' && s[j] != ']' {
-			j++
-		}
-		for j > i+2 && (s[j-1] == ':' || s[j-1] == '.') {
-			j--
-		}
-		return j, true
+// matchUNCPath: \\server\share, \\?\X.
+func matchUNCPath(s string, i, _ int) (int, bool) {
+	if i+2 < len(s) && s[i] == '\\' && s[i+1] == '\\' {
+		return windowsPathEnd(s, i), true
 	}
 	return 0, false
+}
+
+// matchDrivePath: C:\dir.
+func matchDrivePath(s string, i, _ int) (int, bool) {
+	if i+2 < len(s) && isAlphaB(s[i]) && s[i+1] == ':' && s[i+2] == '\\' {
+		return windowsPathEnd(s, i), true
+	}
+	return 0, false
+}
+
+// windowsPathEnd returns the end of the Windows path whose first two bytes
+// stand at s[i:]: a space, quote, comma or closing bracket ends it, and a
+// trailing ':' or '.' is not part of it.
+func windowsPathEnd(s string, i int) int {
+	j := i + 2
+	for j < len(s) && !isSpaceByte(s[j]) && s[j] != '"' && s[j] != '\'' && s[j] != ',' && s[j] != ')' && s[j] != ']' {
+		j++
+	}
+	for j > i+2 && (s[j-1] == ':' || s[j-1] == '.') {
+		j--
+	}
+	return j
 }
 
 // matchAbsPath: an absolute path, which may hold ':' (/10.0.0.1:50010)
