@@ -11,7 +11,9 @@ import (
 // quotes) stay inside the token, so "uid=0" becomes the token "uid=<*>" and
 // the template prints like the line. Runs of variables separated only by
 // spaces collapse into one "<*>", so lists of any length share a
-// template. Tokens are slices of s.buf.
+// template. Tokens are slices of s.buf. The masking rules (which value a
+// word or span is) are registered in one place, rules in default_rules.go,
+// which says how to add one.
 //
 // The operator's Config.Masks rules (the plugin's Mask key) run first, on
 // the repaired line, and their "<NAME>" replacements then pass through the
@@ -437,11 +439,10 @@ func (sc *scanState) valueThenRun(line string, i, j int) (int, int, int) {
 // with a letter, which the loop of scan would check one by one and write
 // unchanged. It stops before any word that loop must look at closely (a
 // digit, unless the word is a number, see below; a dot, '@' or non-ASCII
-// byte; a ':' after it; three letters, a capital then lower case, a month
-// maybe; a long word starting with 'e', a JWT maybe, or with 'A', an AWS key
-// id maybe; true, false or null; a
-// word after "bearer" or "basic") and returns where the loop goes on and the
-// last word written.
+// byte; a ':' after it; a word a masking rule may claim, plainClaimed; the
+// word after an auth scheme, schemeBefore: both read the rules registry,
+// default_rules.go) and returns where the loop goes on and the last word
+// written.
 //
 // A number between words ("served in 12 ms") is written as the loop writes
 // it, a space and "<*>", and the run goes on after it; a number right after
@@ -809,12 +810,11 @@ func privateKeyBlock(line string, i int) (hdr, body, end int, ok bool) {
 
 // secretWord reports whether line[i:j], a word without digits, is an AWS
 // key id or opens a private key block: a secret the caller writes as a
-// variable. scan asks only for words of 20 or 10 bytes starting with a
-// byte in '-'..'A' (one compare on its busiest path).
+// variable. scan asks only when the gate of the "aws key id" or "private
+// key" rule admits the word (rules).
 // For a block it first writes the BEGIN line, and sets sc.skip so that scan
 // goes on at the END line (written as the words it is): the template still
-// says what leaked. scan calls it from the literal test, so that its own
-// line count, which the PGO profile's call sites are keyed by, stays.
+// says what leaked.
 func (sc *scanState) secretWord(line string, i, j int) bool {
 	if awsKeyID(line[i:j]) {
 		return true
@@ -1254,9 +1254,8 @@ func matchSyslogTime(s string, i, _ int) (int, bool) {
 // otherWord writes a word with a digit that every check of scan kept as a
 // word, after the rarer values tried only here: a kernel symbol with its
 // offset keeps its name ("do_page_fault+<*>"); a date with slashes and a
-// stack frame's bracketed address are values. It is a function of its own
-// so that scan keeps its line count, by which the PGO profile's call sites
-// are keyed.
+// stack frame's bracketed address are values. They are tried only here,
+// off scan's common path.
 func (sc *scanState) otherWord(w string) {
 	if p := symbolOffset(w); p > 0 {
 		sc.word(w[:p+1])
