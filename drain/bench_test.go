@@ -2,7 +2,10 @@ package drain
 
 import (
 	"hash/maphash"
+	"os"
+	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -286,3 +289,45 @@ func BenchmarkAddBatchHot(b *testing.B) { benchHotBatch(b, "drain3", sequential(
 
 // BenchmarkAddBatchHotDefault: BenchmarkAddHotDefault through AddBatch.
 func BenchmarkAddBatchHotDefault(b *testing.B) { benchHotBatch(b, "default", sequential(b)) }
+
+// variedRaw returns the raw lines (headers included) of all 16 Loghub-2k
+// sets interleaved line by line: the varied corpus that make
+// bench-fluent-bit tails into one partition.
+func variedRaw(tb testing.TB) []string {
+	needShared(tb)
+	var sets [][]string
+	for _, name := range allDatasets {
+		data, err := os.ReadFile(filepath.Join(sharedDir, "loghub-2k", name, name+"_2k.log"))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		sets = append(sets, strings.Split(strings.TrimRight(string(data), "\r\n"), "\n"))
+	}
+	var out []string
+	for i := 0; ; i++ {
+		more := false
+		for _, s := range sets {
+			if i < len(s) {
+				out = append(out, strings.TrimSuffix(s[i], "\r"))
+				more = true
+			}
+		}
+		if !more {
+			return out
+		}
+	}
+}
+
+// BenchmarkScanVaried is the default tokenizer alone on variedRaw.
+func BenchmarkScanVaried(b *testing.B) { benchScan(b, variedRaw(b)) }
+
+// BenchmarkAddVariedDefault: the default preset on variedRaw in one
+// partition, every template already known (as inside Fluent Bit, where the
+// corpus is repeated).
+func BenchmarkAddVariedDefault(b *testing.B) {
+	var lines []benchLine
+	for _, l := range variedRaw(b) {
+		lines = append(lines, benchLine{"varied", l})
+	}
+	benchHot(b, "default", lines)
+}

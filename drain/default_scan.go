@@ -11,7 +11,9 @@ import (
 // quotes) stay inside the token, so "uid=0" becomes the token "uid=<*>" and
 // the template prints like the line. Runs of variables separated only by
 // spaces collapse into one "<*>", so lists of any length share a
-// template. Tokens are slices of s.buf.
+// template. Tokens are slices of s.buf. The masking rules (which value a
+// word or span is) are registered in one place, rules in default_rules.go,
+// which says how to add one.
 //
 // The operator's Config.Masks rules (the plugin's Mask key) run first, on
 // the repaired line, and their "<NAME>" replacements then pass through the
@@ -308,11 +310,12 @@ func (sc *scanState) scan(line string) (special bool) {
 		}
 		j := k
 		if seen&bDot != 0 {
-			for q := i; q < k; q++ {
-				if line[q] == '.' && wordEnds(line, q) {
-					j = q // a sentence dot ends the word: "job_42."
-					break
-				}
+			// A sentence dot ends the word ("job_42."): the first of two
+			// dots, or a dot last in the raw word (wordEnds).
+			if d := strings.Index(line[i:k], ".."); d >= 0 {
+				j = i + d
+			} else if line[k-1] == '.' {
+				j = k - 1
 			}
 		}
 		at, punct := seen&bAt != 0, seen&(bDot|bDash) != 0
@@ -322,7 +325,9 @@ func (sc *scanState) scan(line string) (special bool) {
 		for e > st && (line[e] == ' ' || line[e] == '"' || line[e] == '\'') {
 			e--
 		}
-		if at || k-i > 20 && line[i] == 'e' || e >= st && (line[e] == '=' || line[e] == ':') && secretKeyTail(line, st) || uint(prevEnd-prevStart-5) <= 1 && prevEnd == st && line[prevStart]|0x20 == 'b' {
+		c := line[i]
+		shape := ruleAt[c] & lenRules(k-i) // the rules this word's gate admits
+		if at || shape&secretRules != 0 || e >= st && (line[e] == '=' || line[e] == ':') && secretKeyTail(line, st) || prevEnd == st && schemeBefore(line, prevStart, prevEnd) {
 			if j, ok := secretValue(line, st, i, k, at, prevStart, prevEnd); ok {
 				sc.variable()
 				i = j
@@ -336,9 +341,8 @@ func (sc *scanState) scan(line string) (special bool) {
 			i, prevStart, prevEnd = sc.valueThenRun(line, i, j)
 			continue
 		}
-		c := line[i]
-		if c == '/' || c == '\\' || k < n && line[k] == ':' || punct && isDigitB(c) || k-i == 3 && c >= 'A' && c <= 'Z' && line[i+1] >= 'a' {
-			if j, ok := matchSpan(line, i, k, digit || punct); ok {
+		if m := spanGate(shape, k < n && line[k] == ':', digit || punct); m != 0 {
+			if j, ok := matchSpan(line, i, k, m); ok {
 				i, prevStart, prevEnd = sc.valueThenRun(line, i, j)
 				continue
 			}
@@ -346,7 +350,10 @@ func (sc *scanState) scan(line string) (special bool) {
 		w := line[i:j]
 		if !digit && c != '/' {
 			sc.listPrefix = ""
-			if uint(len(w)-4) <= 1 && maybeLiteral(w[0]) && isLiteral(w) || (len(w) == 20 || len(w) == 10) && uint(c-'-') <= 'A'-'-' && sc.secretWord(line, i, j) {
+			if j < k {
+				shape = ruleAt[c] & lenRules(j-i)
+			}
+			if m := shape & wordRules; m != 0 && sc.wordValue(line, i, j, m) {
 				sc.variable() // true, false, null, a secret (secretWord): always a value
 				i, sc.skip = j+sc.skip, 0
 				continue
@@ -432,11 +439,10 @@ func (sc *scanState) valueThenRun(line string, i, j int) (int, int, int) {
 // with a letter, which the loop of scan would check one by one and write
 // unchanged. It stops before any word that loop must look at closely (a
 // digit, unless the word is a number, see below; a dot, '@' or non-ASCII
-// byte; a ':' after it; three letters, a capital then lower case, a month
-// maybe; a long word starting with 'e', a JWT maybe, or with 'A', an AWS key
-// id maybe; true, false or null; a
-// word after "bearer" or "basic") and returns where the loop goes on and the
-// last word written.
+// byte; a ':' after it; a word a masking rule may claim, plainClaimed; the
+// word after an auth scheme, schemeBefore: both read the rules registry,
+// default_rules.go) and returns where the loop goes on and the last word
+// written.
 //
 // A number between words ("served in 12 ms") is written as the loop writes
 // it, a space and "<*>", and the run goes on after it; a number right after
@@ -446,7 +452,7 @@ func (sc *scanState) plainRun(line string, i, ps, pe int) (int, int, int) {
 	n, from, base := len(line), i, len(sc.dst)
 	for i+1 < n && line[i] == ' ' {
 		q := i + 1
-		if byteClass[line[q]]&(bAlpha|bDigit) == 0 || uint(pe-ps-5) <= 1 && line[ps]|0x20 == 'b' {
+		if byteClass[line[q]]&(bAlpha|bDigit) == 0 || schemeBefore(line, ps, pe) {
 			break
 		}
 		r := q
@@ -470,8 +476,7 @@ func (sc *scanState) plainRun(line string, i, ps, pe int) (int, int, int) {
 			ps, pe, i = q, r, r
 			continue
 		}
-		if seen&^(bAlpha|bHex|bDash) != 0 || r < n && line[r] == ':' || r-q == 3 && line[q] <= 'Z' && line[q+1] >= 'a' || r-q >= 20 && (line[q] == 'e' || line[q] == 'A') ||
-			uint(r-q-4) <= 1 && maybeLiteral(line[q]) && isLiteral(line[q:r]) {
+		if seen&^(bAlpha|bHex|bDash) != 0 || r < n && line[r] == ':' || plainStop&ruleAt[line[q]]&lenRules(r-q) != 0 && plainClaimed(line[q:r]) {
 			break
 		}
 		if sc.nsp < len(sc.spaces) {
@@ -805,12 +810,11 @@ func privateKeyBlock(line string, i int) (hdr, body, end int, ok bool) {
 
 // secretWord reports whether line[i:j], a word without digits, is an AWS
 // key id or opens a private key block: a secret the caller writes as a
-// variable. scan asks only for words of 20 or 10 bytes starting with a
-// byte in '-'..'A' (one compare on its busiest path).
+// variable. scan asks only when the gate of the "aws key id" or "private
+// key" rule admits the word (rules).
 // For a block it first writes the BEGIN line, and sets sc.skip so that scan
 // goes on at the END line (written as the words it is): the template still
-// says what leaked. scan calls it from the literal test, so that its own
-// line count, which the PGO profile's call sites are keyed by, stays.
+// says what leaked.
 func (sc *scanState) secretWord(line string, i, j int) bool {
 	if awsKeyID(line[i:j]) {
 		return true
@@ -890,16 +894,13 @@ func isEmail(s string, i int) bool {
 	return dot
 }
 
-// matchSpan recognises variables that contain delimiters or spaces: URLs,
-// absolute paths, syslog and ISO timestamps, IPv4[:port], host:port, clock
-// times, IPv6. It returns the end of the span.
-//
-// k is the end of the raw word at i (up to a space or delimiter), marked
-// whether it holds a digit, '.' or '-': only such words can be addresses,
-// times or host:port.
-func matchSpan(s string, i, k int, marked bool) (int, bool) {
+// The span rules (rules, default_rules.go): values that may contain
+// delimiters or spaces. Each gets the value's start i and the end k of its
+// raw word (up to a space or delimiter), and returns the end of the value.
+
+// matchURL: scheme://... up to a space, quote or closing bracket.
+func matchURL(s string, i, k int) (int, bool) {
 	n := len(s)
-	// scheme://...
 	if k+2 < n && s[k] == ':' && s[k+1] == '/' && s[k+2] == '/' && validScheme(s[i:k]) {
 		j := k + 3
 		for j < n && !isSpaceByte(s[j]) && s[j] != '"' && s[j] != '\'' && s[j] != ']' && s[j] != ')' {
@@ -907,19 +908,44 @@ func matchSpan(s string, i, k int, marked bool) (int, bool) {
 		}
 		return j, true
 	}
-	// Windows path: \\server\share, \\?\X, C:\dir.
-	if i+2 < n && (s[i] == '\\' && s[i+1] == '\\' || isAlphaB(s[i]) && s[i+1] == ':' && s[i+2] == '\\') {
-		j := i + 2
-		for j < n && !isSpaceByte(s[j]) && s[j] != '"' && s[j] != '\'' && s[j] != ',' && s[j] != ')' && s[j] != ']' {
-			j++
-		}
-		for j > i+2 && (s[j-1] == ':' || s[j-1] == '.') {
-			j--
-		}
-		return j, true
+	return 0, false
+}
+
+// matchUNCPath: \\server\share, \\?\X.
+func matchUNCPath(s string, i, _ int) (int, bool) {
+	if i+2 < len(s) && s[i] == '\\' && s[i+1] == '\\' {
+		return windowsPathEnd(s, i), true
 	}
-	// Absolute path, which may hold ':' (/10.0.0.1:50010) and, in a request
-	// line, the protocol after it ("/x HTTP/1.1", and the root "/ HTTP/1.1").
+	return 0, false
+}
+
+// matchDrivePath: C:\dir.
+func matchDrivePath(s string, i, _ int) (int, bool) {
+	if i+2 < len(s) && isAlphaB(s[i]) && s[i+1] == ':' && s[i+2] == '\\' {
+		return windowsPathEnd(s, i), true
+	}
+	return 0, false
+}
+
+// windowsPathEnd returns the end of the Windows path whose first two bytes
+// stand at s[i:]: a space, quote, comma or closing bracket ends it, and a
+// trailing ':' or '.' is not part of it.
+func windowsPathEnd(s string, i int) int {
+	j := i + 2
+	for j < len(s) && !isSpaceByte(s[j]) && s[j] != '"' && s[j] != '\'' && s[j] != ',' && s[j] != ')' && s[j] != ']' {
+		j++
+	}
+	for j > i+2 && (s[j-1] == ':' || s[j-1] == '.') {
+		j--
+	}
+	return j
+}
+
+// matchAbsPath: an absolute path, which may hold ':' (/10.0.0.1:50010)
+// and, in a request line, the protocol after it ("/x HTTP/1.1", and the
+// root "/ HTTP/1.1").
+func matchAbsPath(s string, i, _ int) (int, bool) {
+	n := len(s)
 	if s[i] == '/' && (i+1 < n && !isSpaceByte(s[i+1]) || protocolAfter(s, i+1) > 0) {
 		j := i + 1
 		for j < n && !isSpaceByte(s[j]) && !(isDelim(s[j]) && s[j] != ':' && s[j] != '=') {
@@ -933,45 +959,52 @@ func matchSpan(s string, i, k int, marked bool) (int, bool) {
 		}
 		return j, true
 	}
-	if k-i == 3 {
-		if j, ok := matchSyslogTime(s, i); ok {
-			return j, true
-		}
-	}
-	if !marked {
+	return 0, false
+}
+
+// matchIPv4Port: an IPv4 address, with its ":port" if any.
+func matchIPv4Port(s string, i, _ int) (int, bool) {
+	n := len(s)
+	j, ok := matchIPv4(s, i)
+	if !ok {
 		return 0, false
 	}
-	colon := k < n && s[k] == ':' // clock, host:port and IPv6 need one here
-	if k-i >= 10 {
-		if j, ok := matchISOTime(s, i); ok {
-			return j, true
-		}
-	}
-	if !colon && !isDigitB(s[i]) {
-		return 0, false
-	}
-	if j, ok := matchIPv4(s, i); ok {
-		if j+1 < n && s[j] == ':' && isDigitB(s[j+1]) {
+	if j+1 < n && s[j] == ':' && isDigitB(s[j+1]) {
+		j++
+		for j < n && isDigitB(s[j]) {
 			j++
-			for j < n && isDigitB(s[j]) {
-				j++
-			}
 		}
-		return spanEnd(s, j)
 	}
-	if !colon {
-		return 0, false
-	}
+	return endOrStop(s, j)
+}
+
+// matchClockSpan: a clock time (matchClock) that ends a value.
+func matchClockSpan(s string, i, _ int) (int, bool) {
 	if j, ok := matchClock(s, i); ok {
-		return spanEnd(s, j)
-	}
-	if j, ok := matchHostPort(s, i); ok {
-		return j, true
-	}
-	if j, ok := matchIPv6(s, i); ok {
-		return spanEnd(s, j)
+		return endOrStop(s, j)
 	}
 	return 0, false
+}
+
+// matchIPv6Span: an IPv6 address (matchIPv6) that ends a value.
+func matchIPv6Span(s string, i, _ int) (int, bool) {
+	if j, ok := matchIPv6(s, i); ok {
+		return endOrStop(s, j)
+	}
+	return 0, false
+}
+
+// spanStop, returned by a span rule with false, says the word has the
+// rule's shape but is not a value ("12:03:04.5+01" is a clock glued to
+// more): no later rule is tried.
+const spanStop = -1
+
+// endOrStop is spanEnd, but spanStop where the value does not end at j.
+func endOrStop(s string, j int) (int, bool) {
+	if e, ok := spanEnd(s, j); ok {
+		return e, true
+	}
+	return spanStop, false
 }
 
 // protocolAfter returns the end of the protocol of a request line at s[j:],
@@ -1028,7 +1061,13 @@ func matchIPv4(s string, i int) (int, bool) {
 
 // matchHostPort: a host name holding a digit or a dot (possibly host/ip),
 // then ':' and a port of 1 to 5 digits.
-func matchHostPort(s string, i int) (int, bool) {
+func matchHostPort(s string, i, k int) (int, bool) {
+	// The host's bytes are word bytes, so the host ends at k, the raw
+	// word's end, and the port follows: without a digit there, no match
+	// (the long "org.apache.x.Y:" names of Java loggers).
+	if k+1 >= len(s) || !isDigitB(s[k+1]) {
+		return 0, false
+	}
 	j := i
 	marks, letters := 0, 0
 	for j < len(s) && (isAlphaB(s[j]) || isDigitB(s[j]) || s[j] == '.' || s[j] == '-' || s[j] == '_' || s[j] == '/') {
@@ -1045,14 +1084,14 @@ func matchHostPort(s string, i int) (int, bool) {
 	if sourceFile(s[i:j]) {
 		return 0, false // file:line, "ib_sm_sweep.c:1831": keep the file name
 	}
-	k := j + 1
-	for k < len(s) && isDigitB(s[k]) {
-		k++
+	p := j + 1
+	for p < len(s) && isDigitB(s[p]) {
+		p++
 	}
-	if k == j+1 || k-j-1 > 5 {
+	if p == j+1 || p-j-1 > 5 {
 		return 0, false
 	}
-	return spanEnd(s, k)
+	return spanEnd(s, p)
 }
 
 // matchClock: h:mm:ss or hh:mm:ss with optional fraction.
@@ -1087,7 +1126,7 @@ func matchClock(s string, i int) (int, bool) {
 
 // matchISOTime: 2006-01-02, optionally followed by T or ' ' and a clock
 // time and a zone (Z, +hh:mm, -hhmm).
-func matchISOTime(s string, i int) (int, bool) {
+func matchISOTime(s string, i, _ int) (int, bool) {
 	digits := func(j, n int) bool {
 		if j+n > len(s) {
 			return false
@@ -1169,7 +1208,7 @@ func nameAt(s string, i int, is func(string) bool) bool {
 }
 
 // matchSyslogTime: [Mon ]Jan _2 15:04:05[ 2006].
-func matchSyslogTime(s string, i int) (int, bool) {
+func matchSyslogTime(s string, i, _ int) (int, bool) {
 	j := i
 	if nameAt(s, j, isWeekday) {
 		j += 3
@@ -1215,9 +1254,8 @@ func matchSyslogTime(s string, i int) (int, bool) {
 // otherWord writes a word with a digit that every check of scan kept as a
 // word, after the rarer values tried only here: a kernel symbol with its
 // offset keeps its name ("do_page_fault+<*>"); a date with slashes and a
-// stack frame's bracketed address are values. It is a function of its own
-// so that scan keeps its line count, by which the PGO profile's call sites
-// are keyed.
+// stack frame's bracketed address are values. They are tried only here,
+// off scan's common path.
 func (sc *scanState) otherWord(w string) {
 	if p := symbolOffset(w); p > 0 {
 		sc.word(w[:p+1])
@@ -1588,13 +1626,6 @@ func unitAfter(line string, j int) int {
 		return 0
 	}
 	return e
-}
-
-// maybeLiteral reports whether a word starting with c may be one of
-// isLiteral's: a cheap test before the call.
-func maybeLiteral(c byte) bool {
-	c |= 0x20
-	return c == 't' || c == 'f' || c == 'n'
 }
 
 // isLiteral: true, false or null in any case, the values of flags and

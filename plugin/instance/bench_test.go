@@ -3,6 +3,9 @@ package instance
 import (
 	"context"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/awoooi/fluent-bit-drain/drain"
@@ -18,6 +21,34 @@ import (
 // reported per record, and cpu-ns/record: the flushing thread's CPU time,
 // which the other processes on a shared machine do not inflate.
 func BenchmarkFlush(b *testing.B) {
+	benchFlush(b, ct.KubeChunk(1000), 1000)
+}
+
+// BenchmarkFlushVaried is BenchmarkFlush on the varied corpus of make
+// bench-fluent-bit: the raw lines of all 16 ../shared/data/loghub-2k sets
+// interleaved, the first 1000 in one chunk (one partition), repeated.
+func BenchmarkFlushVaried(b *testing.B) {
+	dir := "../../../shared/data/loghub-2k"
+	var sets [][]string
+	for _, name := range []string{"Android", "Apache", "BGL", "HDFS", "HPC", "Hadoop", "HealthApp", "Linux",
+		"Mac", "OpenSSH", "OpenStack", "Proxifier", "Spark", "Thunderbird", "Windows", "Zookeeper"} {
+		data, err := os.ReadFile(filepath.Join(dir, name, name+"_2k.log"))
+		if err != nil {
+			b.Skipf("shared data not found: %v", err)
+		}
+		sets = append(sets, strings.Split(string(data), "\n"))
+	}
+	const n = 1000
+	var e ct.Enc
+	for i := 0; i < n; i++ {
+		line := strings.TrimSuffix(sets[i%len(sets)][i/len(sets)], "\r")
+		e.V2(ct.EventTime{Sec: 1795542001, Nsec: uint32(i)}, nil, ct.KubeRecord("shop", "web-7f9c6d8b5-qwert", "nginx", line))
+	}
+	benchFlush(b, e.B, n)
+}
+
+// benchFlush flushes the chunk data of n records, both presets.
+func benchFlush(b *testing.B, data []byte, n int) {
 	for _, preset := range []string{"default", "drain3"} {
 		b.Run(preset, func(b *testing.B) {
 			cfg, err := config.Parse(config.Map{"Preset": preset})
@@ -29,8 +60,6 @@ func BenchmarkFlush(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer in.Close(context.Background())
-			const n = 1000
-			data := ct.KubeChunk(n)
 			tag := ct.KubeTag("web-7f9c6d8b5-qwert", "shop", "nginx")
 			in.Flush(data, tag)
 			b.SetBytes(int64(len(data)))
