@@ -29,7 +29,9 @@ Output (--output):
              the line's cluster (the protocol of tools/loghub_eval.py)
   events     streaming, one line per input line:
              new|generalized|known TAB template-id TAB template-at-that-moment
-             (the protocol of tools/novelty_eval.py)
+             (the protocol of tools/novelty_eval.py); a line past the
+             new-template budget is flood (the first) or throttled TAB
+             (no id) TAB the line
   summary    after all input, a table of templates, most frequent first:
              count TAB template-id TAB template
 
@@ -41,6 +43,10 @@ Flags:
   --depth N            prefix-tree depth (3 to 32)
   --max-children N     children per tree node before the <*> overflow child
   --max-clusters N     live clusters; the least recently used is evicted
+  --new-templates-burst N, --new-templates-per-minute N
+                       the new-template budget of a partition (docs/config.md,
+                       "Bounded work"): past it a line joins no template and
+                       --output templates prints the line itself
   --mask NAME=REGEX    masking rule (repeatable, applied in order): every match
                        of REGEX (Go RE2 syntax) becomes <NAME>; NAME "*" gives
                        the wildcard <*>. Adds to the preset's rules.
@@ -49,8 +55,8 @@ Flags:
   --output MODE        templates, events or summary; default templates
 
 The miner flags are the plugin's keys Preset, Sim_Th, Depth, Max_Children,
-Max_Clusters and Mask (one rule per --mask), read and checked as the plugin
-reads them (docs/config.md).
+Max_Clusters, New_Templates_Burst, New_Templates_Per_Minute and Mask (one
+rule per --mask), read and checked as the plugin reads them (docs/config.md).
 
 Exit status: 0 on success, 1 when a file cannot be read or output cannot be
 written, 2 for bad usage (unknown command or flag, bad flag value).
@@ -121,6 +127,8 @@ var mineFlags = []struct{ flag, key string }{
 	{"depth", config.KeyDepth},
 	{"max-children", config.KeyMaxChildren},
 	{"max-clusters", config.KeyMaxClusters},
+	{"new-templates-burst", config.KeyNewBurst},
+	{"new-templates-per-minute", config.KeyNewPerMinute},
 	{"mask", config.KeyMask},
 }
 
@@ -242,24 +250,35 @@ func mine(opt *options, stdin io.Reader, stdout io.Writer) error {
 	}
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	var clusters []clusterState // by cluster id - 1
-	var lineCluster []uint64    // --output templates: the cluster of every line
+	var lineCluster []uint64    // --output templates: the cluster of every line, 0: none
+	var unmined []string        // --output templates: the lines of cluster 0, in order
 	for _, in := range inputs {
 		br := bufio.NewReaderSize(in, 64<<10)
 		err := eachLine(br, func(line string) error {
 			r := m.Add(opt.partition, line)
-			for uint64(len(clusters)) < r.ClusterID {
-				clusters = append(clusters, clusterState{})
+			// A line past the new-template budget (throttled, flood) is
+			// counted but joins no template: cluster 0. It stands for itself.
+			template := r.Template
+			if r.ClusterID == 0 {
+				template = line
+			} else {
+				for uint64(len(clusters)) < r.ClusterID {
+					clusters = append(clusters, clusterState{})
+				}
+				clusters[r.ClusterID-1] = clusterState{r.ClusterID, r.Size, r.TemplateID, r.Template}
 			}
-			clusters[r.ClusterID-1] = clusterState{r.ClusterID, r.Size, r.TemplateID, r.Template}
 			switch opt.output {
 			case "templates":
 				lineCluster = append(lineCluster, r.ClusterID)
+				if r.ClusterID == 0 {
+					unmined = append(unmined, line)
+				}
 			case "events":
 				out.WriteString(r.Kind.String())
 				out.WriteByte('\t')
 				out.WriteString(r.TemplateID)
 				out.WriteByte('\t')
-				out.WriteString(r.Template)
+				out.WriteString(template)
 				if err := out.WriteByte('\n'); err != nil {
 					return err
 				}
@@ -277,7 +296,12 @@ func mine(opt *options, stdin io.Reader, stdout io.Writer) error {
 	switch opt.output {
 	case "templates":
 		for _, id := range lineCluster {
-			out.WriteString(clusters[id-1].template)
+			if id == 0 {
+				out.WriteString(unmined[0])
+				unmined = unmined[1:]
+			} else {
+				out.WriteString(clusters[id-1].template)
+			}
 			out.WriteByte('\n')
 		}
 	case "summary":

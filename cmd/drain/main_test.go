@@ -56,6 +56,18 @@ func TestRun(t *testing.T) {
 				"known\t" + id("open file <*>") + "\topen file <*>\n",
 		},
 		{
+			// Past the budget a line joins no template (cluster 0): it is
+			// printed as itself, never indexed as a cluster.
+			name: "templates past the budget", args: []string{"mine", "--new-templates-burst", "2", "--new-templates-per-minute", "1"},
+			stdin:  "alpha one\nbeta two three\ngamma four five six\nalpha one\n",
+			stdout: "alpha one\nbeta two three\ngamma four five six\nalpha one\n",
+		},
+		{
+			name: "events past the budget", args: []string{"mine", "--output", "events", "--new-templates-burst", "1", "--new-templates-per-minute", "1"},
+			stdin:  "alpha one\nbeta two three\ngamma four five six\n",
+			stdout: "new\t" + id("alpha one") + "\talpha one\nflood\t\tbeta two three\nthrottled\t\tgamma four five six\n",
+		},
+		{
 			name: "summary", args: []string{"mine", "--preset", "drain3", "--output", "summary"},
 			stdin:  "a\nb c\nb d\nb e\na\n",
 			stdout: "count\ttemplate_id\ttemplate\n3\t" + id("b <*>") + "\tb <*>\n2\t" + id("a") + "\ta\n",
