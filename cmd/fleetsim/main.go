@@ -112,8 +112,8 @@ func summary(r *fleet.Report) {
 			float64(iv.WALBytes)/1e6, iv.RedisCmds, iv.PGCPU, iv.SimCPU, iv.HitLag.Round(time.Second),
 			iv.TmplP99.Round(10*time.Millisecond), iv.NodeP99.Round(10*time.Millisecond), iv.Pending)
 	}
-	fmt.Printf("templates %d, rows created %d (%d twice), lines sent %d, in PostgreSQL %d (%d templates off), in Redis %d (%d off), lost %d, dropped %d, left in buffer files at the end %d\n",
-		r.Templates, r.Created, r.CreatedTwice, r.Sent, r.PGHits, r.PGMismatch, r.RedisHits, r.RedisMismatch, r.Lost, r.Dropped, r.Buffered)
+	fmt.Printf("templates %d, rows created %d (%d twice), lines sent %d, in PostgreSQL %d (%d templates off; %d merged, %d delta rows unmerged), in Redis %d (%d off), lost %d, dropped %d, left in buffer files at the end %d\n",
+		r.Templates, r.Created, r.CreatedTwice, r.Sent, r.PGHits, r.PGMismatch, r.PGMerged, r.Unmerged, r.RedisHits, r.RedisMismatch, r.Lost, r.Dropped, r.Buffered)
 	fmt.Printf("PostgreSQL connections max %d, lock waits max %d, hit lag max %v\n", r.ConnsMax, r.LockWaitsMax, r.HitLagMax.Round(time.Second))
 	fmt.Printf("new template to PostgreSQL p50 %v p99 %v, to Redis p99 %v, confirmed on its node p99 %v\n",
 		r.TmplP50.Round(10*time.Millisecond), r.TmplP99.Round(10*time.Millisecond), r.RedisP99.Round(10*time.Millisecond), r.NodeP99.Round(10*time.Millisecond))

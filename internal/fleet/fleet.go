@@ -148,7 +148,9 @@ type Report struct {
 	Templates       int    // distinct templates offered
 	Created         uint64 // rows created by the nodes (each template once if nothing is announced twice)
 	Sent            int64  // lines the generator counted
-	PGHits          int64  // sum(hits) at the end
+	PGHits          int64  // the counts users read at the end: sum(hits) plus unmerged deltas
+	PGMerged        int64  // sum(hits) alone: what merges added
+	Unmerged        int64  // delta rows no merge had added at the end
 	RedisHits       int64  // sum of the cluster hashes' size at the end
 	PGMismatch      int    // templates whose hits differ from what was sent
 	RedisMismatch   int
