@@ -34,6 +34,7 @@ func run() int {
 	var pgHits, redisHits, jitter time.Duration
 	flag.IntVar(&o.Nodes, "nodes", 2000, "simulated nodes")
 	flag.IntVar(&o.Templates, "templates", 300, "active templates per node")
+	flag.IntVar(&o.LogNodes, "log-nodes", 0, "print the sink log lines of this many nodes (to stderr)")
 	flag.Float64Var(&o.Shared, "shared", 0.6, "fraction of a node's templates shared by every node")
 	flag.IntVar(&o.Groups, "groups", 0, "deployments, each node running one's templates (0: nodes/40)")
 	flag.Float64Var(&o.Lines, "lines", 50, "lines per second per node")
@@ -56,6 +57,7 @@ func run() int {
 	defer stop()
 	logf := func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
 	o.Logf = logf
+	o.SinkLog = os.Stderr
 
 	if pgDSN == "" {
 		pg, err := startPG(maxConns)
