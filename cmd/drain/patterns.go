@@ -36,13 +36,13 @@ const patternCols = `template_id, partition, source, template, sample, hits, fir
 // as users read them — the row's count plus the hit-count deltas the nodes
 // wrote and no merge has added yet — when the deltas table is there and
 // readable (a deployment of an earlier version has none).
-func (s *stores) patterns(ctx context.Context) (string, error) {
+func (s *stores) patterns(ctx context.Context, what string) (string, error) {
 	if s.from != "" {
 		return s.from, nil
 	}
 	var ok bool
 	if err := s.PG.QueryRow(ctx, `SELECT coalesce(has_table_privilege(to_regclass($1), 'SELECT'), false)`, s.Deltas).Scan(&ok); err != nil {
-		return "", s.pgErr("the hit-count deltas", err)
+		return "", s.pgErr(what, err)
 	}
 	s.from = s.Table
 	if ok {
@@ -74,7 +74,7 @@ func scanPatterns(rows pgx.Rows) ([]pattern, error) {
 // query selects the pattern columns from what the pattern queries read
 // (patterns), filtered and ordered by rest.
 func (s *stores) query(ctx context.Context, what, rest string, args ...any) ([]pattern, error) {
-	from, err := s.patterns(ctx)
+	from, err := s.patterns(ctx, what)
 	if err != nil {
 		return nil, err
 	}
