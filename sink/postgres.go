@@ -35,14 +35,14 @@ type pgWriter struct {
 	// The batch ledger makes a retried batch of hit counts idempotent; it is
 	// off while its table is missing and cannot be created, or is not
 	// writable by the role, and looked at again every recheck.
-	ledgerOK, ledgerKnown bool
-	ledgerAt              time.Time
-	recheck               time.Duration
+	ledgerOK side
+	ledgerAt time.Time
+	recheck  time.Duration
 	// Hit counts go to the deltas table and are merged into the templates'
 	// rows later (merge); while that table is missing and cannot be
 	// created, or is not writable, they update the rows directly.
-	deltasOK, deltasKnown bool
-	wroteDeltas           bool // a delta went in: Close merges
+	deltasOK    side
+	wroteDeltas bool // a delta went in: Close merges
 
 	sqlInsert, sqlUpdate, sqlLoad, sqlLedger, sqlLockRows string
 	sqlDelta, sqlMergeDue, sqlMergeTake, sqlMergeUpdate   string
@@ -304,7 +304,7 @@ func deltasSQL(dq string) string {
 // be created, or that the role cannot write, is not an error: the writer
 // goes on without it (see setLedger) and looks again every w.recheck.
 func (w *pgWriter) ensureSchema(ctx context.Context) error {
-	if w.schemaOK && (w.ledgerOK && w.deltasOK || time.Since(w.ledgerAt) < w.recheck) {
+	if w.schemaOK && (w.ledgerOK.ok && w.deltasOK.ok || time.Since(w.ledgerAt) < w.recheck) {
 		return nil
 	}
 	// The usual case, everything in place, takes one query and no lock: a
@@ -431,37 +431,38 @@ func (w *pgWriter) ensureView(ctx context.Context, tx pgx.Tx, dq string) error {
 	return sp.Commit(ctx)
 }
 
-// setLedger records whether the batch ledger can be used (why is empty) or
-// not, and logs a change: once when it is off, once when it is back.
-func (w *pgWriter) setLedger(why string) {
-	w.ledgerAt = time.Now()
+// side is whether a side table (the batch ledger, the deltas) can be used,
+// and whether that is known yet.
+type side struct{ ok, known bool }
+
+// set records whether the side table name can be used (why is empty) or
+// not, and logs a change: once when it is off (saying what the writer does
+// without it), once when it is back.
+func (t *side) set(logf func(string, ...any), label, name, why, without string) {
 	ok := why == ""
-	if w.ledgerKnown && ok == w.ledgerOK {
+	if t.known && ok == t.ok {
 		return
 	}
 	switch {
 	case !ok:
-		w.logf("postgres: batch ledger %s %s: hit counts are written without it, so a batch whose COMMIT reply is lost may be counted twice (counted in unguarded batches); create it as in build/sql/log_templates.sql", w.ledger, why)
-	case w.ledgerKnown:
-		w.logf("postgres: batch ledger %s in use again", w.ledger)
+		logf("postgres: %s %s %s: %s; create it as in build/sql/log_templates.sql", label, name, why, without)
+	case t.known:
+		logf("postgres: %s %s in use again", label, name)
 	}
-	w.ledgerOK, w.ledgerKnown = ok, true
+	t.ok, t.known = ok, true
 }
 
-// setDeltas records whether the deltas table can be used (why is empty) or
-// not, and logs a change as setLedger does.
+// setLedger records whether the batch ledger can be used (why is empty).
+func (w *pgWriter) setLedger(why string) {
+	w.ledgerAt = time.Now()
+	w.ledgerOK.set(w.logf, "batch ledger", w.ledger, why,
+		"hit counts are written without it, so a batch whose COMMIT reply is lost may be counted twice (counted in unguarded batches)")
+}
+
+// setDeltas records whether the deltas table can be used (why is empty).
 func (w *pgWriter) setDeltas(why string) {
-	ok := why == ""
-	if w.deltasKnown && ok == w.deltasOK {
-		return
-	}
-	switch {
-	case !ok:
-		w.logf("postgres: hit-count deltas %s %s: hit counts update the templates' rows directly, which nodes then wait on each other for (docs/stores.md, \"Scale\"); create it as in build/sql/log_templates.sql", w.deltas, why)
-	case w.deltasKnown:
-		w.logf("postgres: hit-count deltas %s in use again", w.deltas)
-	}
-	w.deltasOK, w.deltasKnown = ok, true
+	w.deltasOK.set(w.logf, "hit-count deltas", w.deltas, why,
+		`hit counts update the templates' rows directly, which nodes then wait on each other for (docs/stores.md, "Scale")`)
 }
 
 // write inserts b's templates, then adds b's hit counts, each in a
@@ -492,7 +493,7 @@ func (w *pgWriter) write(ctx context.Context, b *batch) (err error) {
 			return err
 		}
 	}
-	applied, guarded, unmatched := false, w.ledgerOK && len(b.hitIDs) > 0, int64(0)
+	applied, guarded, unmatched := false, w.ledgerOK.ok && len(b.hitIDs) > 0, int64(0)
 	if len(b.hitIDs) > 0 {
 		if applied, unmatched, err = w.addHits(ctx, b, guarded); err != nil {
 			return err
@@ -598,7 +599,7 @@ func (w *pgWriter) addHits(ctx context.Context, b *batch, guarded bool) (applied
 	for i, us := range b.hitLast {
 		last[i] = time.UnixMicro(us).UTC()
 	}
-	if w.deltasOK {
+	if w.deltasOK.ok {
 		if _, err := tx.Exec(ctx, w.sqlDelta, w.node, b.token, b.hitIDs, b.hitN, last); err != nil {
 			var pe *pgconn.PgError
 			if errors.As(err, &pe) && pe.Code == "42501" { // a grant revoked: the retry updates the rows

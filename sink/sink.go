@@ -518,7 +518,7 @@ func (s *Sink) move() {
 // one merge per interval. A failure leaves the deltas for the next merge;
 // it is counted and logged at most once a minute.
 func (s *Sink) mergeHits(b *batch) {
-	if len(b.hitIDs) == 0 || !s.pg.deltasOK {
+	if len(b.hitIDs) == 0 || !s.pg.deltasOK.ok {
 		return
 	}
 	s.pg.wroteDeltas = true
