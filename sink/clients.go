@@ -23,6 +23,10 @@ type Clients struct {
 	PG     *pgxpool.Pool
 	PGAddr string
 	Table  string
+	// Deltas is the table's hit-count deltas table, quoted, and Pending a
+	// subquery of its counts no merge has added yet, per template
+	// (template_id, n): a reader adds them to hits (PendingSum).
+	Deltas, Pending string
 	// Redis is nil without Redis; RedisAddr is Config.RedisAddr.
 	Redis     redis.UniversalClient
 	RedisAddr string
@@ -41,6 +45,9 @@ func OpenClients(cfg Config) (*Clients, error) {
 	c := &Clients{Prefix: cfg.RedisKeyPrefix()}
 	ident, _ := tableIdent(cfg.PGTable) // valid: Validate checked it
 	c.Table = ident.Sanitize()
+	if c.Deltas, c.Pending, err = PendingHits(cfg.PGTable); err != nil {
+		return nil, err
+	}
 	pc, dsn, err := cfg.pgConfig()
 	if err != nil {
 		return nil, err

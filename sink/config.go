@@ -44,6 +44,12 @@ type Config struct {
 	// point, so the nodes of a DaemonSet started together do not update
 	// the rows they share at the same moment. Default 60 s.
 	PGHitsInterval time.Duration
+	// PGMergeInterval is how old the oldest unmerged hit-count delta must
+	// be before a node merges the deltas into the templates' counts: with
+	// a fleet writing deltas all the time, about one merge per interval
+	// cluster-wide (docs/stores.md, "Hit counts as deltas"). A closing
+	// node merges whatever is pending. Default 10 s.
+	PGMergeInterval time.Duration
 	// PGTable is the table name [PG_Table], "table" or "schema.table", each
 	// part matching [A-Za-z_][A-Za-z0-9_]* and at most 63 bytes. Default
 	// "log_templates".
@@ -179,6 +185,7 @@ const (
 	DefaultFlushInterval = time.Second
 	DefaultFlagsInterval = 10 * time.Second
 	DefaultPGHits        = time.Minute
+	DefaultPGMerge       = 10 * time.Second
 	DefaultRedisHits     = 10 * time.Second
 	DefaultQueueBudget   = 50000
 	DefaultSampleBytes   = 500
@@ -207,6 +214,7 @@ func (c *Config) SetDefaults() {
 	defInt(&c.RedisPoolSize, 2)
 	defInt(&c.PGMaxConns, 1)
 	def(&c.PGHitsInterval, DefaultPGHits)
+	def(&c.PGMergeInterval, DefaultPGMerge)
 	def(&c.RedisHitsInterval, DefaultRedisHits)
 	if c.LoadJitter < 0 {
 		c.LoadJitter = 0

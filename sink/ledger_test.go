@@ -106,7 +106,10 @@ func (p *commitCutter) replies(c, up net.Conn) {
 		switch hdr[0] {
 		case 'C': // CommandComplete: the tag
 			tag := string(bytes.TrimRight(body, "\x00"))
-			if strings.HasPrefix(tag, "UPDATE ") {
+			// A write of hit counts: an UPDATE of the rows, or the
+			// ledger's upsert and the delta's insert (the template
+			// insert's tag is SELECT).
+			if strings.HasPrefix(tag, "UPDATE ") || strings.HasPrefix(tag, "INSERT ") {
 				updated = true
 			}
 			if tag == "COMMIT" && updated && p.take() {
@@ -129,9 +132,11 @@ func (p *commitCutter) replies(c, up net.Conn) {
 	}
 }
 
+// hitsOf reads a template's count as users read it: its row's hits plus
+// the deltas not yet merged.
 func hitsOf(t testing.TB, table, id string) int64 {
 	t.Helper()
-	r := testutil.PGQuery(t, testutil.SharedDSN, `SELECT hits FROM `+table+` WHERE template_id = $1`, id)
+	r := testutil.PGQuery(t, testutil.SharedDSN, `SELECT hits FROM `+countsOf(t, testutil.SharedDSN, table)+` AS c WHERE template_id = $1`, id)
 	if len(r) != 1 {
 		t.Fatalf("template %s: %d rows", id, len(r))
 	}
@@ -373,4 +378,19 @@ func TestPGLedgerUnavailable(t *testing.T) {
 	if n := strings.Count(log, "batch ledger"); n != 2 || !strings.Contains(log, "cannot create it") {
 		t.Errorf("want one line saying the ledger cannot be created and one saying it is in use again:\n%s", log)
 	}
+}
+
+// countsOf is a subquery of table's templates and their counts as users read
+// them, (template_id, hits): hits plus the deltas not yet merged, when the
+// deltas table exists.
+func countsOf(t testing.TB, dsn, table string) string {
+	t.Helper()
+	dq, pending, err := PendingHits(table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := testutil.PGQuery(t, dsn, `SELECT to_regclass($1) IS NOT NULL`, dq); r[0][0] != true {
+		return `(SELECT template_id, hits FROM ` + table + `)`
+	}
+	return `(SELECT t.template_id, ` + PendingSum("t.hits", "p.n") + ` AS hits FROM ` + table + ` AS t LEFT JOIN ` + pending + ` AS p USING (template_id))`
 }

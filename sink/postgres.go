@@ -26,6 +26,7 @@ type pgWriter struct {
 	table    string // quoted identifier
 	bare     string // table name without schema, for index names
 	ledger   string // quoted identifier of the batch ledger, <table>_batches
+	deltas   string // quoted identifier of the hit-count deltas, <table>_deltas
 	view     string // quoted identifier of the compatibility view, "" for none
 	node     string
 	schemaOK bool
@@ -34,12 +35,19 @@ type pgWriter struct {
 	// The batch ledger makes a retried batch of hit counts idempotent; it is
 	// off while its table is missing and cannot be created, or is not
 	// writable by the role, and looked at again every recheck.
-	ledgerOK, ledgerKnown bool
-	ledgerAt              time.Time
-	recheck               time.Duration
+	ledgerOK side
+	ledgerAt time.Time
+	recheck  time.Duration
+	// Hit counts go to the deltas table and are merged into the templates'
+	// rows later (merge); while that table is missing and cannot be
+	// created, or is not writable, they update the rows directly.
+	deltasOK    side
+	wroteDeltas bool // a delta went in: Close merges
 
 	sqlInsert, sqlUpdate, sqlLoad, sqlLedger, sqlLockRows string
-	lockKey                                               int64
+	sqlDelta, sqlMergeDue, sqlMergeTake, sqlMergeUpdate   string
+	lockKey, mergeKey                                     int64
+	mergeLogAt                                            time.Time // last merge failure logged
 	// serverTimeout (milliseconds) is set as the write transaction's
 	// statement, lock and idle-in-transaction timeouts: a client that gave
 	// up (CallTimeout) must not leave a session on the server waiting on a
@@ -54,8 +62,13 @@ const ledgerRecheck = 5 * time.Minute
 // ledgerName is the batch ledger's table name, <table>_batches. PostgreSQL
 // would silently cut a name over 63 bytes — possibly onto the table itself —
 // so a long name is cut here and made distinct by a hash of the table name.
-func ledgerName(bare string) string {
-	const suffix = "_batches"
+func ledgerName(bare string) string { return sideName(bare, "_batches") }
+
+// deltaName is the hit-count deltas table's name, <table>_deltas, cut as
+// ledgerName is.
+func deltaName(bare string) string { return sideName(bare, "_deltas") }
+
+func sideName(bare, suffix string) string {
 	if len(bare)+len(suffix) <= 63 {
 		return bare + suffix
 	}
@@ -84,22 +97,29 @@ func newPGWriter(pc *pgxpool.Config, table, view, node string) (*pgWriter, error
 	lid := append(pgx.Identifier{}, ident...)
 	lid[len(lid)-1] = ledgerName(ident[len(ident)-1])
 	lq := lid.Sanitize()
+	did := append(pgx.Identifier{}, ident...)
+	did[len(did)-1] = deltaName(ident[len(ident)-1])
+	dq := did.Sanitize()
 	h := fnv.New64a()
 	h.Write([]byte("fluent-bit-drain:" + table))
+	mh := fnv.New64a()
+	mh.Write([]byte("fluent-bit-drain-merge:" + table))
 	pool, err := pgxpool.NewWithConfig(context.Background(), pc)
 	if err != nil {
 		return nil, fmt.Errorf("sink: postgres pool: %w", err)
 	}
 	return &pgWriter{
-		pool:    pool,
-		table:   q,
-		bare:    ident[len(ident)-1],
-		ledger:  lq,
-		view:    vq,
-		node:    node,
-		logf:    func(string, ...any) {},
-		recheck: ledgerRecheck,
-		lockKey: int64(h.Sum64()),
+		pool:     pool,
+		table:    q,
+		bare:     ident[len(ident)-1],
+		ledger:   lq,
+		deltas:   dq,
+		view:     vq,
+		node:     node,
+		logf:     func(string, ...any) {},
+		recheck:  ledgerRecheck,
+		lockKey:  int64(h.Sum64()),
+		mergeKey: int64(mh.Sum64()),
 		// Rows this node created are new to the cluster: the ones inserted
 		// now, plus — after a commit whose reply was lost, or a replay of the
 		// buffer file — those created earlier by this node with the very same
@@ -137,6 +157,37 @@ WHERE t.template_id = u.template_id`,
 ON CONFLICT (node) DO UPDATE SET token = EXCLUDED.token, applied_at = EXCLUDED.applied_at
 WHERE l.token <> EXCLUDED.token
 RETURNING true`,
+		// A batch of hit counts is one row of its node: no two nodes ever
+		// wait on each other's row. The ledger, in the same transaction,
+		// decides whether a batch is applied; a token this node used
+		// before and whose row is not merged yet gets the counts appended
+		// (a merge sums every element).
+		sqlDelta: `INSERT INTO ` + dq + ` AS d (node, token, ids, n, last, at) VALUES ($1, $2, $3, $4, $5, now())
+ON CONFLICT (node, token) DO UPDATE SET ids = d.ids || EXCLUDED.ids, n = d.n || EXCLUDED.n, last = d.last || EXCLUDED.last`,
+		// A merge is due when the advisory lock is free (no other node is
+		// merging) and the oldest delta is old enough; the lock is held
+		// until the merge commits.
+		sqlMergeDue: `SELECT pg_try_advisory_xact_lock($1)
+	AND EXISTS (SELECT 1 FROM ` + dq + ` WHERE at <= now() - $2 * interval '1 millisecond')`,
+		// The merge deletes the deltas it adds, in the same transaction:
+		// a delta is added once or, when the merge fails, not at all and
+		// left for the next one. A delta another merger deleted meanwhile
+		// is skipped by the DELETE, so even mergers racing past the lock
+		// count it once.
+		sqlMergeTake: `WITH d AS (
+	DELETE FROM ` + dq + ` WHERE (node, token) IN (SELECT node, token FROM ` + dq + ` LIMIT $1)
+	RETURNING ids, n, last
+)
+SELECT x.id, least(sum(x.c), 9223372036854775807)::bigint, max(x.l)
+FROM d, unnest(d.ids, d.n, d.last) AS x(id, c, l) GROUP BY x.id ORDER BY x.id`,
+		// The merge saturates at bigint's limit instead of failing: the
+		// deltas of every node would otherwise wait behind one full
+		// counter.
+		sqlMergeUpdate: `UPDATE ` + q + ` AS t
+SET hits = CASE WHEN t.hits > 9223372036854775807 - u.n THEN 9223372036854775807 ELSE t.hits + u.n END,
+	last_seen_at = GREATEST(t.last_seen_at, u.last)
+FROM unnest($1::text[], $2::bigint[], $3::timestamptz[]) AS u(template_id, n, last)
+WHERE t.template_id = u.template_id`,
 		// A template another row widened (its parent_id) is superseded:
 		// seeding it would give the miner a cluster the node no longer
 		// has, which the next line could widen a new way.
@@ -176,11 +227,48 @@ func schemaSQL(q, bare string) []string {
 // automatically updatable, so a reader cannot write through it by
 // mistake); the planner removes the join, so filters still use the
 // table's indexes.
-func viewSQL(vq, q string) string {
-	return `CREATE VIEW ` + vq + ` AS
+//
+// With the deltas table (dq not empty), size adds the hit counts not yet
+// merged, so readers see every count written.
+func viewSQL(vq, q, dq string) string {
+	if dq == "" {
+		return `CREATE VIEW ` + vq + ` AS
 SELECT t.template_id AS cluster_id, t.template, t.hits AS size, t.source, t.sample AS sample_log,
 	t.first_seen_at, t.last_seen_at
 FROM ` + q + ` AS t CROSS JOIN (VALUES (true)) AS read_only(ok)`
+	}
+	return `CREATE VIEW ` + vq + ` AS
+SELECT t.template_id AS cluster_id, t.template, ` + PendingSum("t.hits", "p.n") + ` AS size, t.source, t.sample AS sample_log,
+	t.first_seen_at, t.last_seen_at
+FROM ` + q + ` AS t LEFT JOIN ` + pendingSQL(dq) + ` AS p USING (template_id)`
+}
+
+// pendingSQL is a subquery of the hit counts in the deltas table dq not yet
+// merged, per template: (template_id, n).
+func pendingSQL(dq string) string {
+	return `(SELECT x.template_id, least(sum(x.n), 9223372036854775807)::bigint AS n
+	FROM ` + dq + ` AS d, unnest(d.ids, d.n) AS x(template_id, n) GROUP BY x.template_id)`
+}
+
+// PendingSum is the SQL of a count as users read it: the row's hits plus
+// the pending count (NULL for none), saturated at bigint's limit as the
+// merge saturates.
+func PendingSum(hits, pending string) string {
+	return `least(` + hits + `::numeric + coalesce(` + pending + `, 0), 9223372036854775807)::bigint`
+}
+
+// PendingHits returns, for the template table named table ("table" or
+// "schema.table"), the name of its hit-count deltas table, quoted, and a
+// subquery of its counts not yet merged, per template (template_id, n):
+// a reader adds them to hits for the counts written so far.
+func PendingHits(table string) (deltas, subquery string, err error) {
+	ident, err := tableIdent(table)
+	if err != nil {
+		return "", "", err
+	}
+	ident[len(ident)-1] = deltaName(ident[len(ident)-1])
+	dq := ident.Sanitize()
+	return dq, pendingSQL(dq), nil
 }
 
 // ledgerSQL creates the batch ledger: one row per node, the token of its
@@ -193,6 +281,21 @@ func ledgerSQL(lq string) string {
 )`
 }
 
+// deltasSQL creates the hit-count deltas table: one row per batch of a
+// node's hit counts, until a merge adds it to the templates' rows and
+// deletes it (build/sql/log_templates.sql has it too).
+func deltasSQL(dq string) string {
+	return `CREATE TABLE IF NOT EXISTS ` + dq + ` (
+	node  text NOT NULL,
+	token text NOT NULL,
+	ids   text[] NOT NULL,
+	n     bigint[] NOT NULL,
+	last  timestamptz[] NOT NULL,
+	at    timestamptz NOT NULL,
+	PRIMARY KEY (node, token)
+)`
+}
+
 // ensureSchema creates the table and the batch ledger unless they exist,
 // under a transaction-level advisory lock so that the pods of a DaemonSet
 // starting together do not race. Existing tables are used as they are: a
@@ -200,7 +303,7 @@ func ledgerSQL(lq string) string {
 // be created, or that the role cannot write, is not an error: the writer
 // goes on without it (see setLedger) and looks again every w.recheck.
 func (w *pgWriter) ensureSchema(ctx context.Context) error {
-	if w.schemaOK && (w.ledgerOK || time.Since(w.ledgerAt) < w.recheck) {
+	if w.schemaOK && (w.ledgerOK.ok && w.deltasOK.ok || time.Since(w.ledgerAt) < w.recheck) {
 		return nil
 	}
 	// The usual case, everything in place, takes one query and no lock: a
@@ -209,13 +312,16 @@ func (w *pgWriter) ensureSchema(ctx context.Context) error {
 	var ready bool
 	err := w.pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL AND ($3 = '' OR to_regclass($3) IS NOT NULL)
 	AND coalesce((SELECT has_table_privilege(r, 'SELECT') AND has_table_privilege(r, 'INSERT')
-		AND has_table_privilege(r, 'UPDATE') FROM to_regclass($2) AS r), false)`, w.table, w.ledger, w.view).Scan(&ready)
+		AND has_table_privilege(r, 'UPDATE') FROM to_regclass($2) AS r), false)
+	AND coalesce((SELECT has_table_privilege(r, 'SELECT') AND has_table_privilege(r, 'INSERT')
+		AND has_table_privilege(r, 'DELETE') FROM to_regclass($4) AS r), false)`, w.table, w.ledger, w.view, w.deltas).Scan(&ready)
 	if err != nil {
 		return err
 	}
 	if ready {
 		w.schemaOK = true
 		w.setLedger("")
+		w.setDeltas("")
 		return nil
 	}
 	tx, err := w.pool.Begin(ctx)
@@ -237,53 +343,71 @@ func (w *pgWriter) ensureSchema(ctx context.Context) error {
 			}
 		}
 	}
-	if w.view != "" {
-		if err := w.ensureView(ctx, tx); err != nil {
-			return err
-		}
-	}
-	var ledgerExists, writable bool
-	if err := tx.QueryRow(ctx, `SELECT r IS NOT NULL, coalesce(has_table_privilege(r, 'SELECT')
-	AND has_table_privilege(r, 'INSERT') AND has_table_privilege(r, 'UPDATE'), false)
-FROM to_regclass($1) AS r`, w.ledger).Scan(&ledgerExists, &writable); err != nil {
+	why, err := ensureSide(ctx, tx, w.ledger, ledgerSQL(w.ledger), "UPDATE")
+	if err != nil {
 		return err
 	}
-	why := ""
-	switch {
-	case !ledgerExists:
-		// A savepoint: a role without CREATE must not abort the table's
-		// creation above, nor the transaction.
-		sp, err := tx.Begin(ctx)
-		if err != nil {
+	whyDeltas, err := ensureSide(ctx, tx, w.deltas, deltasSQL(w.deltas), "DELETE")
+	if err != nil {
+		return err
+	}
+	if w.view != "" {
+		dq := w.deltas
+		if whyDeltas != "" {
+			dq = "" // a view over a missing table would fail; without it, merged counts
+		}
+		if err := w.ensureView(ctx, tx, dq); err != nil {
 			return err
 		}
-		if _, err := sp.Exec(ctx, ledgerSQL(w.ledger)); err != nil {
-			var pe *pgconn.PgError
-			if !errors.As(err, &pe) || pe.Code != "42501" { // insufficient_privilege
-				return err
-			}
-			if err := sp.Rollback(ctx); err != nil {
-				return err
-			}
-			why = "is missing and this role cannot create it (" + pe.Message + ")"
-		} else if err := sp.Commit(ctx); err != nil {
-			return err
-		}
-	case !writable:
-		why = "is not writable by this role (it needs SELECT, INSERT, UPDATE)"
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return err
 	}
 	w.schemaOK = true
 	w.setLedger(why)
+	w.setDeltas(whyDeltas)
 	return nil
+}
+
+// ensureSide creates the side table rel (the batch ledger, the deltas) with
+// create unless it exists, and returns why the writer cannot use it: ""
+// when it exists and the role may SELECT, INSERT and priv on it.
+func ensureSide(ctx context.Context, tx pgx.Tx, rel, create, priv string) (string, error) {
+	var exists, writable bool
+	if err := tx.QueryRow(ctx, `SELECT r IS NOT NULL, coalesce(has_table_privilege(r, 'SELECT')
+	AND has_table_privilege(r, 'INSERT') AND has_table_privilege(r, $2), false)
+FROM to_regclass($1) AS r`, rel, priv).Scan(&exists, &writable); err != nil {
+		return "", err
+	}
+	switch {
+	case !exists:
+		// A savepoint: a role without CREATE must not abort the table's
+		// creation above, nor the transaction.
+		sp, err := tx.Begin(ctx)
+		if err != nil {
+			return "", err
+		}
+		if _, err := sp.Exec(ctx, create); err != nil {
+			var pe *pgconn.PgError
+			if !errors.As(err, &pe) || pe.Code != "42501" { // insufficient_privilege
+				return "", err
+			}
+			if err := sp.Rollback(ctx); err != nil {
+				return "", err
+			}
+			return "is missing and this role cannot create it (" + pe.Message + ")", nil
+		}
+		return "", sp.Commit(ctx)
+	case !writable:
+		return "is not writable by this role (it needs SELECT, INSERT, " + priv + ")", nil
+	}
+	return "", nil
 }
 
 // ensureView creates the compatibility view unless a relation of its name
 // exists. A role without CREATE goes on without it, logged: the view is for
 // other readers, the plugin does not need it.
-func (w *pgWriter) ensureView(ctx context.Context, tx pgx.Tx) error {
+func (w *pgWriter) ensureView(ctx context.Context, tx pgx.Tx, dq string) error {
 	var exists bool
 	if err := tx.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, w.view).Scan(&exists); err != nil {
 		return err
@@ -295,7 +419,7 @@ func (w *pgWriter) ensureView(ctx context.Context, tx pgx.Tx) error {
 	if err != nil {
 		return err
 	}
-	if _, err := sp.Exec(ctx, viewSQL(w.view, w.table)); err != nil {
+	if _, err := sp.Exec(ctx, viewSQL(w.view, w.table, dq)); err != nil {
 		var pe *pgconn.PgError
 		if !errors.As(err, &pe) || pe.Code != "42501" { // insufficient_privilege
 			return err
@@ -306,30 +430,52 @@ func (w *pgWriter) ensureView(ctx context.Context, tx pgx.Tx) error {
 	return sp.Commit(ctx)
 }
 
-// setLedger records whether the batch ledger can be used (why is empty) or
-// not, and logs a change: once when it is off, once when it is back.
-func (w *pgWriter) setLedger(why string) {
-	w.ledgerAt = time.Now()
+// side is whether a side table (the batch ledger, the deltas) can be used,
+// and whether that is known yet.
+type side struct{ ok, known bool }
+
+// set records whether the side table name can be used (why is empty) or
+// not, and logs a change: once when it is off (saying what the writer does
+// without it), once when it is back.
+func (t *side) set(logf func(string, ...any), label, name, why, without string) {
 	ok := why == ""
-	if w.ledgerKnown && ok == w.ledgerOK {
+	if t.known && ok == t.ok {
 		return
 	}
 	switch {
 	case !ok:
-		w.logf("postgres: batch ledger %s %s: hit counts are written without it, so a batch whose COMMIT reply is lost may be counted twice (counted in unguarded batches); create it as in build/sql/log_templates.sql", w.ledger, why)
-	case w.ledgerKnown:
-		w.logf("postgres: batch ledger %s in use again", w.ledger)
+		logf("postgres: %s %s %s: %s; create it as in build/sql/log_templates.sql", label, name, why, without)
+	case t.known:
+		logf("postgres: %s %s in use again", label, name)
 	}
-	w.ledgerOK, w.ledgerKnown = ok, true
+	t.ok, t.known = ok, true
 }
 
-// write inserts b's templates and adds b's hit counts in one transaction:
-// the insert first, so hits of a template in the same batch find its row.
-// With hit counts, the same transaction records b's token in the batch
+// setLedger records whether the batch ledger can be used (why is empty).
+func (w *pgWriter) setLedger(why string) {
+	w.ledgerAt = time.Now()
+	w.ledgerOK.set(w.logf, "batch ledger", w.ledger, why,
+		"hit counts are written without it, so a batch whose COMMIT reply is lost may be counted twice (counted in unguarded batches)")
+}
+
+// setDeltas records whether the deltas table can be used (why is empty).
+func (w *pgWriter) setDeltas(why string) {
+	w.deltasOK.set(w.logf, "hit-count deltas", w.deltas, why,
+		`hit counts update the templates' rows directly, which nodes then wait on each other for (docs/stores.md, "Scale")`)
+}
+
+// write inserts b's templates, then adds b's hit counts, each in a
+// transaction of its own: a new template never waits behind hit counts,
+// and the insert commits first, so hits of a template in the same batch
+// find its row. The hit counts' transaction records b's token in the batch
 // ledger first; if the ledger already holds it, an earlier attempt was
 // committed although its reply was lost, and the counts are not added
-// again (b.applied). The insert runs either way: it is idempotent, and it
-// returns the rows this node created, which that attempt never announced.
+// again (b.applied). A retry runs the insert again: it is idempotent, and
+// it returns the rows this node created, which that attempt never
+// announced.
+//
+// With the deltas table the counts go in as one insert-only row, merged
+// into the templates' rows later (merge); without it they update the rows.
 func (w *pgWriter) write(ctx context.Context, b *batch) (err error) {
 	defer func() {
 		var pe *pgconn.PgError
@@ -340,77 +486,17 @@ func (w *pgWriter) write(ctx context.Context, b *batch) (err error) {
 	if err := w.ensureSchema(ctx); err != nil {
 		return err
 	}
-	tx, err := w.pool.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // no-op after Commit; on failure the pool drops the connection
-	if w.serverTimeout != "" {
-		// SET LOCAL, not session settings: nothing outlives the
-		// transaction (PgBouncer in transaction mode).
-		if _, err := tx.Exec(ctx, `SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $1, true),
-	set_config('idle_in_transaction_session_timeout', $1, true)`, w.serverTimeout); err != nil {
-			return err
-		}
-	}
-	applied, guarded := false, w.ledgerOK && len(b.hitIDs) > 0
-	if guarded {
-		var fresh bool
-		err := tx.QueryRow(ctx, w.sqlLedger, w.node, b.token).Scan(&fresh)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			applied = true
-		case err != nil:
-			var pe *pgconn.PgError
-			if errors.As(err, &pe) && pe.Code == "42501" { // a grant revoked: the retry goes without
-				w.setLedger("is not writable by this role (" + pe.Message + ")")
-			}
-			return err
-		}
-	}
 	created := map[string]bool{}
 	if len(b.items) > 0 {
-		n := len(b.items)
-		ids, parts, srcs, tmpls, samples, parents := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		seen, shadow := make([]time.Time, n), make([]bool, n)
-		for i, it := range b.items {
-			t := &it.t
-			ids[i], parts[i], srcs[i], tmpls[i], samples[i], parents[i] = t.ID, t.Partition, t.Source, t.Template, t.Sample, t.ParentID
-			seen[i], shadow[i] = t.SeenAt, it.shadow
-		}
-		rows, err := tx.Query(ctx, w.sqlInsert, ids, parts, srcs, tmpls, samples, seen, parents, shadow, w.node)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			created[id] = true
-		}
-		if err := rows.Err(); err != nil {
+		if err := w.insert(ctx, b, created); err != nil {
 			return err
 		}
 	}
-	var unmatched int64
-	if len(b.hitIDs) > 0 && !applied {
-		last := make([]time.Time, len(b.hitLast))
-		for i, us := range b.hitLast {
-			last[i] = time.UnixMicro(us).UTC()
-		}
-		if _, err := tx.Exec(ctx, w.sqlLockRows, b.hitIDs); err != nil {
+	applied, guarded, unmatched := false, w.ledgerOK.ok && len(b.hitIDs) > 0, int64(0)
+	if len(b.hitIDs) > 0 {
+		if applied, unmatched, err = w.addHits(ctx, b, guarded); err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, w.sqlUpdate, b.hitIDs, b.hitN, last)
-		if err != nil {
-			return err
-		}
-		unmatched = int64(len(b.hitIDs)) - tag.RowsAffected()
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return err
 	}
 	b.created, b.known = b.created[:0], 0
 	for _, it := range b.items {
@@ -424,6 +510,175 @@ func (w *pgWriter) write(ctx context.Context, b *batch) (err error) {
 	b.applied = applied
 	b.unguarded = len(b.hitIDs) > 0 && !guarded
 	return nil
+}
+
+// begin starts a write transaction with the server-side timeouts set.
+func (w *pgWriter) begin(ctx context.Context) (pgx.Tx, error) {
+	tx, err := w.pool.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if w.serverTimeout != "" {
+		// SET LOCAL, not session settings: nothing outlives the
+		// transaction (PgBouncer in transaction mode).
+		if _, err := tx.Exec(ctx, `SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $1, true),
+	set_config('idle_in_transaction_session_timeout', $1, true)`, w.serverTimeout); err != nil {
+			tx.Rollback(ctx) //nolint:errcheck // on failure the pool drops the connection
+			return nil, err
+		}
+	}
+	return tx, nil
+}
+
+// insert writes b's templates in one transaction and marks in created the
+// ids whose row this node created.
+func (w *pgWriter) insert(ctx context.Context, b *batch, created map[string]bool) error {
+	tx, err := w.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // no-op after Commit; on failure the pool drops the connection
+	n := len(b.items)
+	ids, parts, srcs, tmpls, samples, parents := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	seen, shadow := make([]time.Time, n), make([]bool, n)
+	for i, it := range b.items {
+		t := &it.t
+		ids[i], parts[i], srcs[i], tmpls[i], samples[i], parents[i] = t.ID, t.Partition, t.Source, t.Template, t.Sample, t.ParentID
+		seen[i], shadow[i] = t.SeenAt, it.shadow
+	}
+	rows, err := tx.Query(ctx, w.sqlInsert, ids, parts, srcs, tmpls, samples, seen, parents, shadow, w.node)
+	if err != nil {
+		return err
+	}
+	ok := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ok[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	for id := range ok {
+		created[id] = true
+	}
+	return nil
+}
+
+// addHits writes b's hit counts in one transaction, guarded by the batch
+// ledger when guarded; applied reports that the ledger held b's token.
+// Without the deltas table, unmatched is the number of ids without a row.
+func (w *pgWriter) addHits(ctx context.Context, b *batch, guarded bool) (applied bool, unmatched int64, err error) {
+	tx, err := w.begin(ctx)
+	if err != nil {
+		return false, 0, err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // no-op after Commit; on failure the pool drops the connection
+	if guarded {
+		var fresh bool
+		err := tx.QueryRow(ctx, w.sqlLedger, w.node, b.token).Scan(&fresh)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return true, 0, tx.Commit(ctx)
+		case err != nil:
+			var pe *pgconn.PgError
+			if errors.As(err, &pe) && pe.Code == "42501" { // a grant revoked: the retry goes without
+				w.setLedger("is not writable by this role (" + pe.Message + ")")
+			}
+			return false, 0, err
+		}
+	}
+	last := make([]time.Time, len(b.hitLast))
+	for i, us := range b.hitLast {
+		last[i] = time.UnixMicro(us).UTC()
+	}
+	if w.deltasOK.ok {
+		if _, err := tx.Exec(ctx, w.sqlDelta, w.node, b.token, b.hitIDs, b.hitN, last); err != nil {
+			var pe *pgconn.PgError
+			if errors.As(err, &pe) && pe.Code == "42501" { // a grant revoked: the retry updates the rows
+				w.setDeltas("is not writable by this role (" + pe.Message + ")")
+			}
+			return false, 0, err
+		}
+		return false, 0, tx.Commit(ctx)
+	}
+	if unmatched, err = w.update(ctx, tx, w.sqlUpdate, b.hitIDs, b.hitN, last); err != nil {
+		return false, 0, err
+	}
+	return false, unmatched, tx.Commit(ctx)
+}
+
+// update adds counts to the templates' rows, locked in id order first (the
+// UPDATE's plan may visit them in any order: writers updating the same rows
+// queue instead of deadlocking), and returns the number of ids without a row.
+func (w *pgWriter) update(ctx context.Context, tx pgx.Tx, sql string, ids []string, n []int64, last []time.Time) (int64, error) {
+	if _, err := tx.Exec(ctx, w.sqlLockRows, ids); err != nil {
+		return 0, err
+	}
+	tag, err := tx.Exec(ctx, sql, ids, n, last)
+	if err != nil {
+		return 0, err
+	}
+	return int64(len(ids)) - tag.RowsAffected(), nil
+}
+
+// mergeBatch bounds the deltas one merge takes: a backlog is merged over
+// several merges, each within CallTimeout.
+const mergeBatch = 1000
+
+// merge adds the pending hit-count deltas to the templates' rows and
+// deletes them, in one transaction, when no other node is merging and the
+// oldest delta is at least age old. It returns the number of templates
+// updated (0 when no merge was due) and of ids without a row, whose counts
+// are dropped as a direct update drops them.
+func (w *pgWriter) merge(ctx context.Context, age time.Duration) (merged int, unmatched int64, err error) {
+	tx, err := w.begin(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // no-op after Commit; on failure the pool drops the connection
+	var due bool
+	if err := tx.QueryRow(ctx, w.sqlMergeDue, w.mergeKey, age.Milliseconds()).Scan(&due); err != nil {
+		return 0, 0, err
+	}
+	if !due {
+		return 0, 0, tx.Commit(ctx)
+	}
+	rows, err := tx.Query(ctx, w.sqlMergeTake, mergeBatch)
+	if err != nil {
+		return 0, 0, err
+	}
+	var ids []string
+	var ns []int64
+	var last []time.Time
+	for rows.Next() {
+		var id string
+		var n int64
+		var l time.Time
+		if err := rows.Scan(&id, &n, &l); err != nil {
+			rows.Close()
+			return 0, 0, err
+		}
+		ids, ns, last = append(ids, id), append(ns, n), append(last, l)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, 0, err
+	}
+	if len(ids) > 0 {
+		if unmatched, err = w.update(ctx, tx, w.sqlMergeUpdate, ids, ns, last); err != nil {
+			return 0, 0, err
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, 0, err
+	}
+	return len(ids), unmatched, nil
 }
 
 // closeIdle closes the pool's idle connections: a node holds a PostgreSQL

@@ -179,7 +179,10 @@ func New(cfg Config, log Logger) (*Sink, error) {
 	if s.pg != nil {
 		pgStore = s.newStore("postgres", &s.pgC, s.pg.write, s.pg.classify)
 		pgStore.where = pgAddr(pc)
-		pgStore.after = s.afterPG
+		pgStore.after = func(b *batch) {
+			s.afterPG(b)
+			s.mergeHits(b)
+		}
 		pgStore.idle = s.pg.closeIdle
 		pgStore.everyHits(cfg.PGHitsInterval)
 		s.first = []*store{pgStore}
@@ -350,6 +353,8 @@ func (s *Sink) Stats() Stats {
 		Unmatched:        s.c.unmatched.Load(),
 		AlreadyApplied:   s.c.alreadyApplied.Load(),
 		Unguarded:        s.c.unguarded.Load(),
+		Merges:           s.c.merges.Load(),
+		Merged:           s.c.merged.Load(),
 		Announced:        s.c.announced.Load(),
 		Buffered:         s.c.buffered.Load(),
 		Replayed:         s.c.replayed.Load(),
@@ -393,6 +398,11 @@ func (s *Sink) Close(ctx context.Context) error {
 	<-s.dispDn
 	for _, st := range s.stores {
 		<-st.done
+	}
+	if s.pg != nil && s.pg.wroteDeltas && s.ctx.Err() == nil {
+		// The last node to leave must not leave counts unmerged; another
+		// node merging now makes this a no-op.
+		s.merge(0)
 	}
 	s.cancel()
 	<-s.pollDn
@@ -502,6 +512,45 @@ func (s *Sink) move() {
 	for _, st := range s.hitStores {
 		st.signal()
 	}
+}
+
+// mergeHits merges the cluster's hit-count deltas into the templates' rows
+// after a batch of hit counts went in as one, when no other node is
+// merging and the oldest is PGMergeInterval old; Close merges whatever is
+// pending. The nodes writing deltas take turns this way, about
+// one merge per interval. A failure leaves the deltas for the next merge;
+// it is counted and logged at most once a minute.
+func (s *Sink) mergeHits(b *batch) {
+	if len(b.hitIDs) == 0 || !s.pg.deltasOK.ok {
+		return
+	}
+	s.pg.wroteDeltas = true
+	s.merge(s.cfg.PGMergeInterval)
+}
+
+// merge runs one merge if due (see mergeHits), from the writer goroutine
+// or from Close once the writer has stopped.
+func (s *Sink) merge(age time.Duration) {
+	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.CallTimeout)
+	n, unmatched, err := s.pg.merge(ctx, age)
+	cancel()
+	if err != nil {
+		cause, _ := classifyPG(err)
+		if s.ctx.Err() != nil {
+			cause = CauseTimeout
+		}
+		s.pgC.errors[causeIndex(cause)].Add(1)
+		if time.Since(s.pg.mergeLogAt) >= time.Minute {
+			s.pg.mergeLogAt = time.Now()
+			s.logf("postgres: merging hit-count deltas failed (%s), left for the next merge: %s", cause, s.redact(err.Error()))
+		}
+		return
+	}
+	if n > 0 {
+		s.c.merges.Add(1)
+		s.c.merged.Add(uint64(n))
+	}
+	s.c.unmatched.Add(uint64(unmatched))
 }
 
 // afterPG announces the templates whose rows this node created.

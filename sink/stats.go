@@ -48,6 +48,8 @@ type Stats struct {
 
 	AlreadyApplied uint64 // retried batches whose earlier attempt was applied but its reply lost (PostgreSQL COMMIT, Redis EXEC): found by token, not applied again
 	Unguarded      uint64 // PostgreSQL batches of hit counts written without the batch ledger (missing and not creatable, or not writable): a lost COMMIT reply could count them twice
+	Merges         uint64 // merges of the cluster's hit-count deltas into the templates' rows this node ran
+	Merged         uint64 // template counts those merges updated
 
 	QueueDepth       int64 // gauge: entries in the caller-side queue, not yet handed to a writer
 	Pending          int64 // gauge: entries pending anywhere (what QueueBudget bounds)
@@ -93,6 +95,6 @@ func (c *storeCounters) snapshot() StoreStats {
 type counters struct {
 	templates, hits, coalesced, dropped, droppedHits, invalid, truncated atomic.Uint64
 	created, known, announced, buffered, replayed, lost                  atomic.Uint64
-	unmatched, panics, alreadyApplied, unguarded, muted                  atomic.Uint64
+	unmatched, panics, alreadyApplied, unguarded, muted, merges, merged  atomic.Uint64
 	queueDepth, frontTemplates                                           atomic.Int64
 }

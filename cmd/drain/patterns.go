@@ -32,6 +32,27 @@ type pattern struct {
 const patternCols = `template_id, partition, source, template, sample, hits, first_seen_at, last_seen_at,
 	first_node, coalesce(parent_id, ''), shadow`
 
+// patterns is the relation the pattern queries read: the table, with hits
+// as users read them — the row's count plus the hit-count deltas the nodes
+// wrote and no merge has added yet — when the deltas table is there and
+// readable (a deployment of an earlier version has none).
+func (s *stores) patterns(ctx context.Context, what string) (string, error) {
+	if s.from != "" {
+		return s.from, nil
+	}
+	var ok bool
+	if err := s.PG.QueryRow(ctx, `SELECT coalesce(has_table_privilege(to_regclass($1), 'SELECT'), false)`, s.Deltas).Scan(&ok); err != nil {
+		return "", s.pgErr(what, err)
+	}
+	s.from = s.Table
+	if ok {
+		s.from = `(SELECT t.template_id, t.partition, t.source, t.template, t.sample, ` + sink.PendingSum("t.hits", "p.n") + ` AS hits,
+	t.first_seen_at, t.last_seen_at, t.first_node, t.parent_id, t.shadow
+	FROM ` + s.Table + ` AS t LEFT JOIN ` + s.Pending + ` AS p USING (template_id)) AS t`
+	}
+	return s.from, nil
+}
+
 func scanPatterns(rows pgx.Rows) ([]pattern, error) {
 	var out []pattern
 	for rows.Next() {
@@ -50,8 +71,14 @@ func scanPatterns(rows pgx.Rows) ([]pattern, error) {
 	return out, rows.Err()
 }
 
-func (s *stores) query(ctx context.Context, what, sql string, args ...any) ([]pattern, error) {
-	rows, err := s.PG.Query(ctx, sql, args...)
+// query selects the pattern columns from what the pattern queries read
+// (patterns), filtered and ordered by rest.
+func (s *stores) query(ctx context.Context, what, rest string, args ...any) ([]pattern, error) {
+	from, err := s.patterns(ctx, what)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.PG.Query(ctx, `SELECT `+patternCols+` FROM `+from+` `+rest, args...)
 	if err != nil {
 		return nil, s.pgErr(what, err)
 	}
@@ -98,13 +125,11 @@ func (s *stores) patternList(ctx context.Context, cmd *storeCmd, w io.Writer) er
 		if strings.ContainsAny(part, "*?") {
 			part, op = likePattern(part), "LIKE"
 		}
-		ps, err = s.query(ctx, "recent templates", `SELECT `+patternCols+` FROM `+s.Table+`
-WHERE first_seen_at >= $1 AND ($2 = '' OR partition `+op+` $2)
+		ps, err = s.query(ctx, "recent templates", `WHERE first_seen_at >= $1 AND ($2 = '' OR partition `+op+` $2)
 AND ($3 = '' OR (parent_id IS NULL) = ($3 = 'new'))
 ORDER BY first_seen_at DESC, template_id LIMIT $4`, since, part, cmd.kind, cmd.limit)
 	} else {
-		ps, err = s.query(ctx, "top templates", `SELECT `+patternCols+` FROM `+s.Table+`
-WHERE last_seen_at >= $1 ORDER BY hits DESC, template_id LIMIT $2`, since, cmd.limit)
+		ps, err = s.query(ctx, "top templates", `WHERE last_seen_at >= $1 ORDER BY hits DESC, template_id LIMIT $2`, since, cmd.limit)
 	}
 	if err != nil {
 		return err
@@ -149,7 +174,7 @@ type shown struct {
 }
 
 func (s *stores) byID(ctx context.Context, id string) (*pattern, error) {
-	ps, err := s.query(ctx, "template "+id, `SELECT `+patternCols+` FROM `+s.Table+` WHERE template_id = $1`, id)
+	ps, err := s.query(ctx, "template "+id, `WHERE template_id = $1`, id)
 	if err != nil || len(ps) == 0 {
 		return nil, err
 	}
@@ -183,8 +208,7 @@ func (s *stores) patternShow(ctx context.Context, cmd *storeCmd, w io.Writer) er
 		out.Lineage = append([]pattern{*pp}, out.Lineage...)
 		parent = pp.ParentID
 	}
-	out.Children, err = s.query(ctx, "templates widened from "+id, `SELECT `+patternCols+` FROM `+s.Table+`
-WHERE parent_id = $1 ORDER BY first_seen_at, template_id LIMIT $2`, id, maxLineage)
+	out.Children, err = s.query(ctx, "templates widened from "+id, `WHERE parent_id = $1 ORDER BY first_seen_at, template_id LIMIT $2`, id, maxLineage)
 	if err != nil {
 		return err
 	}

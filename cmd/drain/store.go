@@ -326,6 +326,7 @@ func parseSince(v string) (time.Duration, error) {
 type stores struct {
 	*sink.Clients
 	stderr io.Writer // warnings that do not fail the command
+	from   string    // what the pattern queries read, once known (patterns)
 }
 
 // pgErr describes a PostgreSQL failure: the store, its address, what went

@@ -738,3 +738,62 @@ func TestStoreBinary(t *testing.T) {
 		t.Errorf("store error: exit %d %q", code, errs)
 	}
 }
+
+// TestPatternsPendingHits: the counts the pattern commands show are the
+// ones users must see, hits plus the deltas nodes wrote that no merge has
+// added yet (here one a node left behind when it died), ranked by that
+// total; without the deltas table (a deployment of an earlier version),
+// the row's hits alone.
+func TestPatternsPendingHits(t *testing.T) {
+	ts := newTestStores(t)
+	s := ts.seed(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, testDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	deltas := ts.table + "_deltas"
+	if _, err := conn.Exec(ctx, `INSERT INTO `+deltas+` (node, token, ids, n, last, at) VALUES ('node-x', 'f00', $1, $2, $3, now())`,
+		[]string{s.a.ID, s.c.ID}, []int64{1000, 5}, []time.Time{time.Now(), time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name         string
+		drop         bool
+		topA, showC  int64
+		firstOfTopID string
+	}{
+		{"with deltas pending", false, 41 + 1000, 5, s.a.ID},
+		{"without the deltas table", true, 41, 0, s.d.ID},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.drop {
+				if _, err := conn.Exec(ctx, `DROP TABLE `+deltas); err != nil {
+					t.Fatal(err)
+				}
+			}
+			code, out, errs := ts.run(ts.env, "patterns", "top", "--since", "1d", "--json")
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			ps := decode[[]pattern](t, out)
+			if len(ps) == 0 || ps[0].ID != tc.firstOfTopID {
+				t.Fatalf("top %v, want %s first", ids(ps), tc.firstOfTopID)
+			}
+			for _, p := range ps {
+				if p.ID == s.a.ID && p.Hits != tc.topA {
+					t.Errorf("top: hits of a = %d, want %d", p.Hits, tc.topA)
+				}
+			}
+			code, out, errs = ts.run(ts.env, "patterns", "show", s.c.ID, "--json")
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			if got := decode[shown](t, out).Pattern.Hits; got != tc.showC {
+				t.Errorf("show: hits of c = %d, want %d", got, tc.showC)
+			}
+		})
+	}
+}

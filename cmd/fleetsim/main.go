@@ -34,6 +34,7 @@ func run() int {
 	var pgHits, redisHits, jitter time.Duration
 	flag.IntVar(&o.Nodes, "nodes", 2000, "simulated nodes")
 	flag.IntVar(&o.Templates, "templates", 300, "active templates per node")
+	flag.IntVar(&o.LogNodes, "log-nodes", 0, "print the sink log lines of this many nodes (to stderr)")
 	flag.Float64Var(&o.Shared, "shared", 0.6, "fraction of a node's templates shared by every node")
 	flag.IntVar(&o.Groups, "groups", 0, "deployments, each node running one's templates (0: nodes/40)")
 	flag.Float64Var(&o.Lines, "lines", 50, "lines per second per node")
@@ -56,6 +57,7 @@ func run() int {
 	defer stop()
 	logf := func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
 	o.Logf = logf
+	o.SinkLog = os.Stderr
 
 	if pgDSN == "" {
 		pg, err := startPG(maxConns)
@@ -112,8 +114,8 @@ func summary(r *fleet.Report) {
 			float64(iv.WALBytes)/1e6, iv.RedisCmds, iv.PGCPU, iv.SimCPU, iv.HitLag.Round(time.Second),
 			iv.TmplP99.Round(10*time.Millisecond), iv.NodeP99.Round(10*time.Millisecond), iv.Pending)
 	}
-	fmt.Printf("templates %d, rows created %d (%d twice), lines sent %d, in PostgreSQL %d (%d templates off), in Redis %d (%d off), lost %d, dropped %d, left in buffer files at the end %d\n",
-		r.Templates, r.Created, r.CreatedTwice, r.Sent, r.PGHits, r.PGMismatch, r.RedisHits, r.RedisMismatch, r.Lost, r.Dropped, r.Buffered)
+	fmt.Printf("templates %d, rows created %d (%d twice), lines sent %d, in PostgreSQL %d (%d templates off; %d merged, %d delta rows unmerged), in Redis %d (%d off), lost %d, dropped %d, left in buffer files at the end %d\n",
+		r.Templates, r.Created, r.CreatedTwice, r.Sent, r.PGHits, r.PGMismatch, r.PGMerged, r.Unmerged, r.RedisHits, r.RedisMismatch, r.Lost, r.Dropped, r.Buffered)
 	fmt.Printf("PostgreSQL connections max %d, lock waits max %d, hit lag max %v\n", r.ConnsMax, r.LockWaitsMax, r.HitLagMax.Round(time.Second))
 	fmt.Printf("new template to PostgreSQL p50 %v p99 %v, to Redis p99 %v, confirmed on its node p99 %v\n",
 		r.TmplP50.Round(10*time.Millisecond), r.TmplP99.Round(10*time.Millisecond), r.RedisP99.Round(10*time.Millisecond), r.NodeP99.Round(10*time.Millisecond))

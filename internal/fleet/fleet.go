@@ -12,6 +12,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -63,6 +65,10 @@ type Options struct {
 	PGPid int
 	// Logf receives one line per report interval and per phase (nil: none).
 	Logf func(format string, args ...any)
+	// SinkLog, when set, receives the sink log lines of the first LogNodes
+	// nodes, each prefixed with its node's name: what one node saw.
+	SinkLog  io.Writer
+	LogNodes int
 }
 
 func (o *Options) defaults() {
@@ -148,7 +154,9 @@ type Report struct {
 	Templates       int    // distinct templates offered
 	Created         uint64 // rows created by the nodes (each template once if nothing is announced twice)
 	Sent            int64  // lines the generator counted
-	PGHits          int64  // sum(hits) at the end
+	PGHits          int64  // the counts users read at the end: sum(hits) plus unmerged deltas
+	PGMerged        int64  // sum(hits) alone: what merges added
+	Unmerged        int64  // delta rows no merge had added at the end
 	RedisHits       int64  // sum of the cluster hashes' size at the end
 	PGMismatch      int    // templates whose hits differ from what was sent
 	RedisMismatch   int
@@ -217,6 +225,7 @@ type node struct {
 	mu    sync.Mutex
 	name  string
 	cfg   sink.Config
+	log   sink.Logger // nil: the sink's lines are dropped
 	s     *sink.Sink
 	tmpls []int     // templates of this node, in rank order
 	rate  []float64 // lines per second of each
@@ -279,6 +288,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 		n.acc = make([]float64, len(ts))
 		n.known = make([]bool, len(ts))
+		if o.SinkLog != nil && i < o.LogNodes {
+			n.log = log.New(o.SinkLog, n.name+" ", log.Lmicroseconds)
+		}
 		cfg := sink.Config{PGDSN: dsn, PGTable: o.Table, RedisAddr: o.RedisAddr, RedisPrefix: o.Prefix, NodeName: n.name,
 			BufferPath: filepath.Join(o.BufferDir, n.name+".buf"), Flags: sink.Flags{Enabled: true, ShadowMode: true},
 			LoadJitter: 10 * time.Second}
@@ -425,7 +437,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 
 // open starts the node's sink and its warm start; the caller holds no lock.
 func (n *node) open(ctx context.Context, u *universe, warm *warmStats, logf func(string, ...any)) error {
-	s, err := sink.New(n.cfg, nil)
+	s, err := sink.New(n.cfg, n.log)
 	if err != nil {
 		return err
 	}

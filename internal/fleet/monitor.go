@@ -347,20 +347,35 @@ func (iv Interval) line() string {
 // final compares the stores' totals with what the generator sent, once
 // every node is closed.
 func (m *monitor) final(ctx context.Context, rep *Report, burst int) error {
-	rows, err := m.pg.Query(ctx, `SELECT template_id, hits FROM `+pgx.Identifier(strings.Split(m.o.Table, ".")).Sanitize())
+	// The counts users read: hits plus the deltas no merge has added yet.
+	table := pgx.Identifier(strings.Split(m.o.Table, ".")).Sanitize()
+	dq, pending, err := sink.PendingHits(m.o.Table)
+	if err != nil {
+		return err
+	}
+	m.pg.QueryRow(ctx, `SELECT count(*) FROM `+dq).Scan(&rep.Unmerged) //nolint:errcheck // no deltas table: 0
+	var from string
+	if rep.Unmerged > 0 {
+		from = `(SELECT t.template_id, t.hits AS merged, ` + sink.PendingSum("t.hits", "p.n") + ` AS hits FROM ` + table +
+			` AS t LEFT JOIN ` + pending + ` AS p USING (template_id)) AS c`
+	} else {
+		from = `(SELECT template_id, hits AS merged, hits FROM ` + table + `) AS c`
+	}
+	rows, err := m.pg.Query(ctx, `SELECT template_id, merged, hits FROM `+from)
 	if err != nil {
 		return fmt.Errorf("fleet: reading the table: %w", err)
 	}
 	inPG := map[string]int64{}
 	for rows.Next() {
 		var id string
-		var h int64
-		if err := rows.Scan(&id, &h); err != nil {
+		var merged, h int64
+		if err := rows.Scan(&id, &merged, &h); err != nil {
 			rows.Close()
 			return err
 		}
 		inPG[id] = h
 		rep.PGHits += h
+		rep.PGMerged += merged
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
