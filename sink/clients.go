@@ -45,6 +45,7 @@ func OpenClients(cfg Config) (*Clients, error) {
 	c := &Clients{Prefix: cfg.RedisKeyPrefix()}
 	ident, _ := tableIdent(cfg.PGTable) // valid: Validate checked it
 	c.Table = ident.Sanitize()
+	var err error
 	if c.Deltas, c.Pending, err = PendingHits(cfg.PGTable); err != nil {
 		return nil, err
 	}
