@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/awoooi/fluent-bit-drain/sink"
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 )
@@ -77,7 +78,14 @@ func (st stores) pgRows(t testing.TB) (map[string]row, bool) {
 		return nil, false
 	}
 	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, "SELECT template_id, partition, template, coalesce(parent_id, ''), first_node, hits FROM "+st.table)
+	// Counts as users read them: the row's hits plus the node deltas no
+	// merge has added yet (docs/stores.md, "Hit counts as deltas").
+	_, pending, err := sink.PendingHits(st.table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := conn.Query(ctx, "SELECT t.template_id, t.partition, t.template, coalesce(t.parent_id, ''), t.first_node, "+
+		sink.PendingSum("t.hits", "p.n")+" FROM "+st.table+" AS t LEFT JOIN "+pending+" AS p USING (template_id)")
 	if err != nil {
 		return nil, false
 	}
