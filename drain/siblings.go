@@ -82,29 +82,26 @@ func labelled(toks []string, i, p int, suf string) bool {
 // nameValue: a lower-case name (letters, then letters, digits, '.', '_',
 // '-'): what programs, drivers, users and file systems are called. Words
 // with capitals ("Started", "GET", "DMA") are as often the event itself, and
-// are left to the scorer's rules.
-func nameValue(w string) bool {
-	if w == "" || w[0] < 'a' || w[0] > 'z' {
-		return false
-	}
-	for i := 1; i < len(w); i++ {
-		c := w[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
+// are left to the scorer's rules, unless the line labels the value as a
+// name (labelled): then anyCaseName.
+func nameValue(w string) bool { return isName(w, false) }
 
-// anyCaseName: a name with capitals allowed (letters, then letters, digits,
-// '.', '_', '-'), for positions labelled as names (labelled).
-func anyCaseName(w string) bool {
-	if w == "" || w[0]|0x20 < 'a' || w[0]|0x20 > 'z' {
+// anyCaseName is nameValue with capitals allowed.
+func anyCaseName(w string) bool { return isName(w, true) }
+
+func isName(w string, capitals bool) bool {
+	letter := func(c byte) bool {
+		if capitals {
+			c |= 0x20 // upper to lower case; nothing else becomes a letter
+		}
+		return c >= 'a' && c <= 'z'
+	}
+	if w == "" || !letter(w[0]) {
 		return false
 	}
 	for i := 1; i < len(w); i++ {
 		c := w[i]
-		if !(c|0x20 >= 'a' && c|0x20 <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+		if !(letter(c) || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
 			return false
 		}
 	}
@@ -187,13 +184,14 @@ func (m *Miner) mergeSiblings(p *partition, toks []string, leaf *node) (*cluster
 	}
 	m.score.merge(oldest.tokens, toks)
 	oldest.size++
-	if best < m.keyCount(n) {
+	key := best < m.keyCount(n)
+	if key {
 		// A key token is a value as a whole (widenKeys): the template moves
 		// to the wildcard leaf, where every later value finds it.
 		oldest.tokens[best] = wildcard
 	}
 	oldest.setTemplate(oldest.tokens)
-	if best < m.keyCount(n) {
+	if key {
 		m.rehome(p, oldest)
 	}
 	m.touch(oldest)

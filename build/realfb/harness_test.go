@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/awoooi/fluent-bit-drain/internal/testutil"
 )
 
 const (
@@ -125,16 +126,6 @@ func uniq() string {
 	return fmt.Sprintf("realfb_%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9, uniqN.Add(1))
 }
 
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // waitFor polls cond every 50 ms until it holds or timeout passes.
 func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
@@ -191,7 +182,7 @@ func newNode(t *testing.T, name, conf string, f files, st stores) *node {
 	d := t.TempDir()
 	n := &node{t: t, name: name, conf: conf, files: f, st: st,
 		stateDir: filepath.Join(d, "state"), secretsDir: filepath.Join(d, "secrets"),
-		httpPort: freePort(t), metricsPort: freePort(t)}
+		httpPort: testutil.Port(t), metricsPort: testutil.Port(t)}
 	for _, p := range []string{n.stateDir, n.secretsDir} {
 		if err := os.MkdirAll(p, 0o700); err != nil {
 			t.Fatal(err)
@@ -211,7 +202,7 @@ func newNode(t *testing.T, name, conf string, f files, st stores) *node {
 
 // env is the process environment: the DRAIN_* overrides of the configuration files.
 func (n *node) env() []string {
-	closed := freePort(n.t) // nothing listens: the kubernetes filter must use the preload cache
+	closed := testutil.Port(n.t) // nothing listens: the kubernetes filter must use the preload cache
 	tagDir := strings.ReplaceAll(strings.TrimPrefix(filepath.Join(n.files.logDir, "containers"), "/"), "/", ".")
 	return append(append(os.Environ(),
 		"DRAIN_CONF_DIR="+confDir,

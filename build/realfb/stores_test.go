@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/awoooi/fluent-bit-drain/internal/testutil"
 	"github.com/awoooi/fluent-bit-drain/sink"
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
@@ -211,7 +212,7 @@ func privatePG(t *testing.T) *pgServer {
 		t.Fatalf("cp: %v: %s", err, out)
 	}
 	exec.Command("chown", "-R", "postgres", dir).Run()
-	p := &pgServer{dir: dir, port: freePort(t)}
+	p := &pgServer{dir: dir, port: testutil.Port(t)}
 	t.Cleanup(func() { p.kill(); os.RemoveAll(dir) })
 	return p
 }
@@ -247,7 +248,7 @@ func privateRedis(t *testing.T) *redisServer {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Skip("redis-server not found: the fault tests need it")
 	}
-	r := &redisServer{dir: t.TempDir(), port: freePort(t)}
+	r := &redisServer{dir: t.TempDir(), port: testutil.Port(t)}
 	t.Cleanup(r.kill)
 	return r
 }
