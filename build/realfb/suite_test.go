@@ -258,6 +258,7 @@ func TestTwoNodes(t *testing.T) {
 	lines := readLines(t, "testdata/samples/syslog.log")
 	appendLines(t, syslog, lines)
 	e.addSyslog(t, lines)
+	waitMined(t, []*node{a, b}, e.lines) // the files share daemons: read in order
 	rfc3339 := readLines(t, "testdata/samples/syslog-rfc3339.log")
 	appendLines(t, messages, rfc3339)
 	e.addSyslog(t, rfc3339)
