@@ -1436,7 +1436,7 @@ func isVarWord(w string) bool {
 			break
 		}
 	}
-	if ok && hx >= 8 {
+	if ok && (hx >= 8 || hx >= 5 && hx == len(w) && shortHexID(w)) {
 		return true
 	}
 	st := 0
@@ -1458,6 +1458,26 @@ func isVarWord(w string) bool {
 		}
 	}
 	return len(w) == 20 && w[0] == 'A' && awsKeyID(w)
+}
+
+// shortHexID reports whether w, 5 to 7 hex digits, is a hex id: it has
+// both a decimal digit and a letter ("19abed0", "186A7"), and when it is
+// letters then digits, 6 or more digits ("a485420"): with fewer it is a
+// name or a code ("e1000", "E1325", the key type "ED25519"), as "an14"
+// is. Four hex digits or fewer stay words ("e820", "ee0"); letters alone
+// are a word, digits alone a number.
+func shortHexID(w string) bool {
+	digits := 0
+	for i := 0; i < len(w); i++ {
+		if isDigitB(w[i]) {
+			digits++
+		}
+	}
+	if digits == 0 || digits == len(w) {
+		return false
+	}
+	p := nameNum(w)
+	return p < 0 || len(w)-p >= 6
 }
 
 // plainNumber reports whether the word line[i:k], of digit-class bytes only

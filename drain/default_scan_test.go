@@ -19,6 +19,7 @@ func TestScannerMasks(t *testing.T) {
 		{"uuid", "[instance: b9000564-fe1a-409b-b8cc-1e88b294cd1d] VM Started", "[instance: <*>] VM Started"},
 		{"hex", "mask 0x05, at 0x0b85eee0", "mask <*>, at <*>"},
 		{"hash", "base a489c868f0c37da93b76227c91bb03908ac0e742 ok", "base <*> ok"},
+		{"short hex id", "PendingIntent{19abed0: Record{a485420 x}} CFPBS:186A7:", "PendingIntent{<*>: Record{<*> x}} CFPBS:<*>:"},
 		{"signed number", "init 1 -2", "init <*>"},
 		{"decimal", "took 19.05 seconds", "took <*> seconds"},
 		{"number unit", "Temperature (41C) exceeds", "Temperature (<*>) exceeds"},
@@ -131,6 +132,7 @@ func TestScannerKeeps(t *testing.T) {
 		"Failed password for root",
 		"pci_stats=[]",
 		"deadbeef",
+		"BIOS-e820 ee0 e1000_probe: e1000 ssh2: ED25519 abcdef", // 4 hex or fewer, with '_', letters then 4-5 digits, letters
 		"local@host",
 		"<ok>",
 		"pam_unix(cron:session): session opened for user root",

@@ -25,7 +25,7 @@ const (
 // records glue a name to a number. A set listed here must not get worse;
 // once it meets the target the test asks for its removal, so the list only
 // shrinks.
-var replayShortfall = map[string]int{"Android": 172, "HealthApp": 84, "Linux": 119, "Mac": 363, "Thunderbird": 170}
+var replayShortfall = map[string]int{"Android": 171, "HealthApp": 84, "Linux": 119, "Mac": 356, "Thunderbird": 170}
 
 // TestStreamAlerts mines each of the 16 Loghub-2k sets as one stream with
 // the default preset and counts its "new" events ("alerts/t" of the shared
