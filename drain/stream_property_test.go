@@ -103,22 +103,23 @@ type valueSlots struct {
 var spaceRun = regexp.MustCompile(`\s+`)
 
 // splitValues matches line against truth (each "<*>" any run of bytes,
-// whitespace as in the line) and returns its values, or nil when the truth
-// does not match the line.
+// whitespace as in the line, which may also have some before and after
+// the truth: HealthApp's " getTodayTotalDetailSteps = …") and returns its
+// values, or nil when the truth does not match the line.
 func splitValues(truth, line string) *valueSlots {
 	pieces := strings.Split(truth, "<*>")
 	if len(pieces) == 1 {
 		return nil
 	}
 	var b strings.Builder
-	b.WriteString(`^`)
+	b.WriteString(`^\s*`)
 	for k, p := range pieces {
 		if k > 0 {
 			b.WriteString(`(.*?)`)
 		}
 		b.WriteString(spaceRun.ReplaceAllString(regexp.QuoteMeta(p), `\s+`))
 	}
-	b.WriteString(`$`)
+	b.WriteString(`\s*$`)
 	re, err := regexp.Compile(b.String())
 	if err != nil {
 		return nil
@@ -311,6 +312,9 @@ func TestFreshValue(t *testing.T) {
 	}
 	if v := splitValues("Killed process <*> (<*>).", "Killed process 6980 (httpd)."); v == nil || strings.Join(v.values, ",") != "6980,httpd" {
 		t.Errorf("splitValues = %+v", v)
+	}
+	if v := splitValues("steps= <*>##<*>", " steps= 15##0"); v == nil || strings.Join(v.values, ",") != "15,0" || v.consts[0] != " steps= " {
+		t.Errorf("splitValues of a line with a leading space = %+v", v)
 	}
 	if v := splitValues("a <*> b", "a 1 c"); v != nil {
 		t.Errorf("splitValues of a line the truth does not match = %+v", v)
