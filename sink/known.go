@@ -42,10 +42,12 @@ const (
 	knownMaxBytes = 64 << 20
 	// knownMargin is how far before the mark an incremental load starts:
 	// a row inserted by a transaction still open at the last load carries
-	// a created_at before that load's mark. Write transactions end within
-	// CallTimeout (statement, lock and idle-in-transaction timeouts), so
-	// the margin is the larger of this and 4 × CallTimeout.
-	knownMargin = 2 * time.Minute
+	// a created_at before that load's mark. A write transaction's insert
+	// statement and the wait before its COMMIT are each bounded by
+	// CallTimeout (statement and idle-in-transaction timeouts set in the
+	// transaction), so such a row is at most about 2 × CallTimeout older
+	// than its commit; the margin is the larger of this and 4 × CallTimeout.
+	knownMargin = 30 * time.Second
 	// knownMaxAge: a mark older than this is not used; the warm start
 	// reads every row again (a row deleted by hand leaves the caches at
 	// the latest then).
