@@ -71,14 +71,18 @@ pidfile = %s
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	cmd := exec.Command(bin, ini)
+	// A descriptor per client and per server connection: the soft limit
+	// raised to the hard one (runuser's PAM session sets the soft one to
+	// 1024, and PgBouncer then refuses clients and fails its server logins).
+	args := []string{"sh", "-c", `ulimit -n "$(ulimit -Hn)" && exec "$0" "$@"`, bin, ini}
 	if os.Geteuid() == 0 { // PgBouncer refuses to run as root
 		if out, err := exec.Command("chown", "-R", "postgres", dir).CombinedOutput(); err != nil {
 			os.RemoveAll(dir)
 			return nil, fmt.Errorf("chown %s: %v: %s", dir, err, out)
 		}
-		cmd = exec.Command("runuser", "-u", "postgres", "--", bin, ini)
+		args = append([]string{"runuser", "-u", "postgres", "--"}, args...)
 	}
+	cmd := exec.Command(args[0], args[1:]...)
 	// Its own process group: runuser's child is killed with it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
