@@ -183,7 +183,7 @@ type Report struct {
 	RolloutTook     time.Duration // first Close to last New
 	WarmMax         time.Duration // a restarted node's New → LoadKnown done
 	WarmFailed      int           // LoadKnown attempts that failed
-	CreatedTwice    int64         // Created beyond the rows in PostgreSQL: a template announced again
+	CreatedTwice    int64         // Created beyond the rows in PostgreSQL: a template announced again (below 0: rows whose creating batch went to a buffer file, not announced yet)
 	LoadedTemplates int64         // templates the warm starts loaded
 	KnownCached     uint64        // of which replayed from the nodes' local caches
 	KnownRead       uint64        // template rows the warm starts read from PostgreSQL
