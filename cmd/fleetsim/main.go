@@ -52,7 +52,7 @@ func run() int {
 	flag.StringVar(&redisAddr, "redis", "", "existing Redis host:port; empty starts a private one, \"none\" for no Redis")
 	flag.IntVar(&maxConns, "max-connections", 100, "max_connections of the private PostgreSQL")
 	flag.BoolVar(&bouncer, "pgbouncer", false, "put a PgBouncer (transaction pooling, /usr/sbin/pgbouncer) in front of the private PostgreSQL; the nodes connect to it")
-	flag.IntVar(&bouncerPool, "pgbouncer-pool", 20, "server connections of the PgBouncer (default_pool_size)")
+	flag.IntVar(&bouncerPool, "pgbouncer-pool", 80, "server connections of the PgBouncer (default_pool_size)")
 	flag.DurationVar(&pgHits, "pg-hits-interval", 0, "PG_Hits_Interval of every node (0: the default)")
 	flag.DurationVar(&redisHits, "redis-hits-interval", 0, "Redis_Hits_Interval of every node (0: the default)")
 	flag.DurationVar(&jitter, "load-jitter", 10*time.Second, "Load_Jitter of every node (the plugin's default)")
@@ -77,7 +77,7 @@ func run() int {
 			if err != nil {
 				return fail(err)
 			}
-			pb, err := testutil.StartPgBouncer(port, pg.addr, "postgres", bouncerPool, o.Nodes+100)
+			pb, err := testutil.StartPgBouncer(port, pg.addr, "postgres", bouncerPool, 3*o.Nodes+100)
 			if err != nil {
 				return fail(err)
 			}
