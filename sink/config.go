@@ -174,6 +174,9 @@ type Config struct {
 	// ledgerRecheck overrides how often a PostgreSQL writer without its
 	// batch ledger looks for it again (tests); zero means ledgerRecheck.
 	ledgerRecheck time.Duration
+	// knownMargin overrides how far before its mark an incremental warm
+	// start reads (tests); zero means knownMarginFor(CallTimeout).
+	knownMargin time.Duration
 }
 
 // Defaults, exported so the plugin can document its keys with them.

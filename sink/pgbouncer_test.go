@@ -2,13 +2,8 @@ package sink
 
 import (
 	"context"
-	"fmt"
-	"net"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -17,70 +12,10 @@ import (
 
 // startPgBouncer runs a PgBouncer in transaction pooling mode in front of
 // the shared PostgreSQL's database test, with server pool servers
-// connections, and returns the DSN through it. Skipped without pgbouncer
-// (Debian package pgbouncer).
+// connections, and returns the DSN through it. Skipped without pgbouncer.
 func startPgBouncer(t *testing.T, servers int) string {
 	t.Helper()
-	bin, err := exec.LookPath("pgbouncer")
-	if err != nil {
-		t.Skip("pgbouncer not installed (apt-get install pgbouncer)")
-	}
-	// Not t.TempDir: its parent is private to this user, and PgBouncer
-	// runs as user postgres.
-	dir, err := os.MkdirTemp("", "drain-pgbouncer-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.Chmod(dir, 0o755)
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	port := testutil.Port(t)
-	ini := filepath.Join(dir, "pgbouncer.ini")
-	conf := fmt.Sprintf(`[databases]
-test = host=127.0.0.1 port=5432 dbname=test user=postgres
-
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = %d
-unix_socket_dir =
-auth_type = any
-pool_mode = transaction
-default_pool_size = %d
-max_client_conn = 200
-logfile = %s
-pidfile = %s
-`, port, servers, filepath.Join(dir, "pgbouncer.log"), filepath.Join(dir, "pgbouncer.pid"))
-	if err := os.WriteFile(ini, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, ini)
-	if os.Geteuid() == 0 { // PgBouncer refuses to run as root
-		if out, err := exec.Command("chown", "-R", "postgres", dir).CombinedOutput(); err != nil {
-			t.Fatalf("chown %s: %v: %s", dir, err, out)
-		}
-		cmd = exec.Command("runuser", "-u", "postgres", "--", bin, ini)
-	}
-	// Its own process group: runuser's child is killed with it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) //nolint:errcheck // may have exited
-		cmd.Wait()                                      //nolint:errcheck // killed
-		if t.Failed() {
-			log, _ := os.ReadFile(filepath.Join(dir, "pgbouncer.log"))
-			t.Logf("pgbouncer log:\n%s", log)
-		}
-	})
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	testutil.WaitFor(t, 10*time.Second, "pgbouncer listening", func() bool {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-	return "postgres://postgres@" + addr + "/test?sslmode=disable"
+	return testutil.PgBouncerFor(t, servers).DSN()
 }
 
 // TestPgBouncerTransactionPooling: sinks write through a PgBouncer in
@@ -99,10 +34,16 @@ func TestPgBouncerTransactionPooling(t *testing.T) {
 	}
 	sent := map[string]int64{}
 	var created uint64
-	for round := range 2 { // the second round's sinks start warm
+	bufDir := t.TempDir()
+	// The second round's sinks start warm, reading every row; the third's
+	// from their caches of known templates, reading the rows since.
+	for round := range 3 {
 		ss := make([]*Sink, sinks)
 		for i := range ss {
-			s, err := New(fast(Config{PGDSN: dsn, PGTable: table, NodeName: "bouncer-" + strconv.Itoa(i)}), nil)
+			cfg := fast(Config{PGDSN: dsn, PGTable: table, NodeName: "bouncer-" + strconv.Itoa(i),
+				BufferPath: filepath.Join(bufDir, strconv.Itoa(i)+".buf")})
+			cfg.knownMargin = time.Millisecond
+			s, err := New(cfg, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -113,8 +54,11 @@ func TestPgBouncerTransactionPooling(t *testing.T) {
 			if err := s.LoadKnown(context.Background(), nil, func(string, string) { known++ }); err != nil {
 				t.Fatalf("round %d: LoadKnown through pgbouncer: %v", round, err)
 			}
-			if round == 1 && known != len(all) {
-				t.Errorf("round 1, sink %d: loaded %d templates, want %d", i, known, len(all))
+			if round > 0 && known != len(all) {
+				t.Errorf("round %d, sink %d: loaded %d templates, want %d", round, i, known, len(all))
+			}
+			if st := s.Stats(); round == 2 && (st.KnownCached != uint64(len(all)) || st.KnownRead != 0) {
+				t.Errorf("round 2, sink %d: %d from the cache, %d rows read; want %d, 0", i, st.KnownCached, st.KnownRead, len(all))
 			}
 			for k, tt := range all {
 				tt.SeenAt = time.Now() // a later sighting: not this node's earlier insert

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"math/rand/v2"
 	"net"
 	"time"
 
@@ -43,11 +42,15 @@ type pgWriter struct {
 	// created, or is not writable, they update the rows directly.
 	deltasOK    side
 	wroteDeltas bool // a delta went in: Close merges
+	// created_at (createdSQL) lets a warm start read only the rows since
+	// its last load; while it is missing and cannot be added, warm starts
+	// read every row. Looked at again every recheck, as the side tables.
+	createdOK side
 
-	sqlInsert, sqlUpdate, sqlLoad, sqlLedger, sqlLockRows string
-	sqlDelta, sqlMergeDue, sqlMergeTake, sqlMergeUpdate   string
-	lockKey, mergeKey                                     int64
-	mergeLogAt                                            time.Time // last merge failure logged
+	sqlInsert, sqlUpdate, sqlLoad, sqlLoadSince, sqlLedger, sqlLockRows string
+	sqlDelta, sqlMergeDue, sqlMergeTake, sqlMergeUpdate                 string
+	lockKey, mergeKey                                                   int64
+	mergeLogAt                                                          time.Time // last merge failure logged
 	// serverTimeout (milliseconds) is set as the write transaction's
 	// statement, lock and idle-in-transaction timeouts: a client that gave
 	// up (CallTimeout) must not leave a session on the server waiting on a
@@ -195,6 +198,15 @@ WHERE t.template_id = u.template_id`,
 WHERE ($1 OR t.partition = ANY($2::text[])) AND t.template_id > $3
 AND NOT EXISTS (SELECT 1 FROM ` + q + ` AS c WHERE c.parent_id = t.template_id)
 ORDER BY t.template_id LIMIT $4`,
+		// The rows created since a warm start's mark (less a margin), of
+		// every partition, with whether each was widened since and what
+		// it widened: the node's cache of known templates is brought up to
+		// date with them (knownCache.endLoad).
+		sqlLoadSince: `SELECT t.template_id, t.partition, t.template, coalesce(t.parent_id, ''),
+	EXISTS (SELECT 1 FROM ` + q + ` AS c WHERE c.parent_id = t.template_id)
+FROM ` + q + ` AS t
+WHERE t.created_at > $1 AND t.template_id > $2
+ORDER BY t.template_id LIMIT $3`,
 	}, nil
 }
 
@@ -213,13 +225,39 @@ func schemaSQL(q, bare string) []string {
 	last_seen_at  timestamptz NOT NULL,
 	first_node    text NOT NULL DEFAULT '',
 	parent_id     text,
-	shadow        boolean NOT NULL DEFAULT true
+	shadow        boolean NOT NULL DEFAULT true,
+	created_at    timestamptz DEFAULT clock_timestamp()
 )`,
 		`CREATE INDEX IF NOT EXISTS ` + pgx.Identifier{bare + "_partition_idx"}.Sanitize() + ` ON ` + q + ` (partition, template_id)`,
 		`CREATE INDEX IF NOT EXISTS ` + pgx.Identifier{bare + "_last_seen_idx"}.Sanitize() + ` ON ` + q + ` (last_seen_at)`,
 		`CREATE INDEX IF NOT EXISTS ` + pgx.Identifier{bare + "_parent_idx"}.Sanitize() + ` ON ` + q + ` (parent_id) WHERE parent_id IS NOT NULL`,
+		createdIndexSQL(q, bare),
 	}
 }
+
+// createdSQL adds created_at to a table made before it: the server's clock
+// at each row's insert, which an incremental warm start reads the rows
+// since its last load by (loadSince). Added without a default first, so
+// that existing rows are not rewritten (they keep NULL: older than any
+// mark, since a mark is only taken once the default is in place), then
+// the default for every later insert, whichever version of the plugin
+// makes it.
+func createdSQL(q, bare string) []string {
+	return []string{
+		`ALTER TABLE ` + q + ` ADD COLUMN IF NOT EXISTS created_at timestamptz`,
+		`ALTER TABLE ` + q + ` ALTER COLUMN created_at SET DEFAULT clock_timestamp()`,
+		createdIndexSQL(q, bare),
+	}
+}
+
+func createdIndexSQL(q, bare string) string {
+	return `CREATE INDEX IF NOT EXISTS ` + pgx.Identifier{bare + "_created_idx"}.Sanitize() + ` ON ` + q + ` (created_at)`
+}
+
+// sqlHasCreated is true when table $1 has created_at with its default: the
+// only case in which a warm start may read just the rows since a mark.
+const sqlHasCreated = `coalesce((SELECT atthasdef FROM pg_attribute
+	WHERE attrelid = to_regclass($1) AND attname = 'created_at' AND NOT attisdropped), false)`
 
 // viewSQL creates the compatibility view: the seed service's
 // LogClusterRecord column names over the table. The join with a one-row
@@ -303,7 +341,7 @@ func deltasSQL(dq string) string {
 // be created, or that the role cannot write, is not an error: the writer
 // goes on without it (see setLedger) and looks again every w.recheck.
 func (w *pgWriter) ensureSchema(ctx context.Context) error {
-	if w.schemaOK && (w.ledgerOK.ok && w.deltasOK.ok || time.Since(w.ledgerAt) < w.recheck) {
+	if w.schemaOK && (w.ledgerOK.ok && w.deltasOK.ok && w.createdOK.ok || time.Since(w.ledgerAt) < w.recheck) {
 		return nil
 	}
 	// The usual case, everything in place, takes one query and no lock: a
@@ -314,7 +352,8 @@ func (w *pgWriter) ensureSchema(ctx context.Context) error {
 	AND coalesce((SELECT has_table_privilege(r, 'SELECT') AND has_table_privilege(r, 'INSERT')
 		AND has_table_privilege(r, 'UPDATE') FROM to_regclass($2) AS r), false)
 	AND coalesce((SELECT has_table_privilege(r, 'SELECT') AND has_table_privilege(r, 'INSERT')
-		AND has_table_privilege(r, 'DELETE') FROM to_regclass($4) AS r), false)`, w.table, w.ledger, w.view, w.deltas).Scan(&ready)
+		AND has_table_privilege(r, 'DELETE') FROM to_regclass($4) AS r), false)
+	AND `+sqlHasCreated, w.table, w.ledger, w.view, w.deltas).Scan(&ready)
 	if err != nil {
 		return err
 	}
@@ -322,6 +361,7 @@ func (w *pgWriter) ensureSchema(ctx context.Context) error {
 		w.schemaOK = true
 		w.setLedger("")
 		w.setDeltas("")
+		w.setCreated("")
 		return nil
 	}
 	tx, err := w.pool.Begin(ctx)
@@ -342,6 +382,10 @@ func (w *pgWriter) ensureSchema(ctx context.Context) error {
 				return err
 			}
 		}
+	}
+	whyCreated, err := w.ensureCreated(ctx, tx)
+	if err != nil {
+		return err
 	}
 	why, err := ensureSide(ctx, tx, w.ledger, ledgerSQL(w.ledger), "UPDATE")
 	if err != nil {
@@ -366,7 +410,35 @@ func (w *pgWriter) ensureSchema(ctx context.Context) error {
 	w.schemaOK = true
 	w.setLedger(why)
 	w.setDeltas(whyDeltas)
+	w.setCreated(whyCreated)
 	return nil
+}
+
+// ensureCreated adds created_at to a table made before it (createdSQL),
+// in a savepoint: a role that does not own the table goes on without it,
+// and the reason is returned.
+func (w *pgWriter) ensureCreated(ctx context.Context, tx pgx.Tx) (string, error) {
+	var has bool
+	if err := tx.QueryRow(ctx, `SELECT `+sqlHasCreated, w.table).Scan(&has); err != nil || has {
+		return "", err
+	}
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, stmt := range createdSQL(w.table, w.bare) {
+		if _, err := sp.Exec(ctx, stmt); err != nil {
+			var pe *pgconn.PgError
+			if !errors.As(err, &pe) || pe.Code != "42501" { // insufficient_privilege (not the owner)
+				return "", err
+			}
+			if err := sp.Rollback(ctx); err != nil {
+				return "", err
+			}
+			return "is missing and this role cannot add it (" + pe.Message + ")", nil
+		}
+	}
+	return "", sp.Commit(ctx)
 }
 
 // ensureSide creates the side table rel (the batch ledger, the deltas) with
@@ -456,6 +528,12 @@ func (w *pgWriter) setLedger(why string) {
 	w.ledgerAt = time.Now()
 	w.ledgerOK.set(w.logf, "batch ledger", w.ledger, why,
 		"hit counts are written without it, so a batch whose COMMIT reply is lost may be counted twice (counted in unguarded batches)")
+}
+
+// setCreated records whether created_at can be used (why is empty).
+func (w *pgWriter) setCreated(why string) {
+	w.createdOK.set(w.logf, "column", w.table+".created_at", why,
+		"warm starts read every template instead of the rows since their last load")
 }
 
 // setDeltas records whether the deltas table can be used (why is empty).
@@ -737,90 +815,88 @@ func classifyPG(err error) (string, bool) {
 	return CauseConnect, true
 }
 
-// loadKnown pages through the table's templates on a pooled connection.
-func (w *pgWriter) loadKnown(ctx context.Context, partitions []string, page int, fn func(partition, template string)) (int, error) {
+// pgLoad is what one load from PostgreSQL did.
+type pgLoad struct {
+	// mark is the server's clock before the load read anything; zero when
+	// the table lacks created_at (no later load can start from it).
+	mark        time.Time
+	incremental bool // only the rows created since the given time were read
+	rows        int
+}
+
+// loadKnown reads templates on a pooled connection, paged by template_id.
+// With since set and created_at in place, it reads the rows of every
+// partition created after since, telling fn whether another row widened
+// each since (superseded) and which row it widened (parent); otherwise
+// every current template of partitions (all when empty), superseded false.
+func (w *pgWriter) loadKnown(ctx context.Context, partitions []string, page int, since time.Time,
+	fn func(id, partition, template, parent string, superseded bool)) (pgLoad, error) {
+	var res pgLoad
 	conn, err := w.pool.Acquire(ctx)
 	if err != nil {
-		return 0, err
+		return res, err
 	}
 	defer w.closeIdle() // unless the writer took it meanwhile
 	defer conn.Release()
+	var now time.Time
+	var exists, hasCreated bool
+	if err := conn.QueryRow(ctx, `SELECT now(), to_regclass($1) IS NOT NULL, `+sqlHasCreated, w.table).Scan(&now, &exists, &hasCreated); err != nil {
+		return res, err
+	}
+	if !exists {
+		return res, nil // no table yet: nothing is known
+	}
+	if hasCreated {
+		res.mark = now
+	}
+	res.incremental = hasCreated && !since.IsZero()
 	all := len(partitions) == 0
 	if partitions == nil {
 		partitions = []string{}
 	}
-	after, total := "", 0
+	after := ""
 	for {
-		rows, err := conn.Query(ctx, w.sqlLoad, all, partitions, after, page)
+		var rows pgx.Rows
+		if res.incremental {
+			rows, err = conn.Query(ctx, w.sqlLoadSince, since, after, page)
+		} else {
+			rows, err = conn.Query(ctx, w.sqlLoad, all, partitions, after, page)
+		}
 		if err != nil {
-			var pe *pgconn.PgError
-			if errors.As(err, &pe) && pe.Code == "42P01" {
-				return total, nil // no table yet: nothing is known
-			}
-			return total, err
+			return res, noTable(err)
 		}
 		n := 0
 		for rows.Next() {
-			var id, part, tmpl string
-			if err := rows.Scan(&id, &part, &tmpl); err != nil {
-				rows.Close()
-				return total, err
+			var id, part, tmpl, parent string
+			var superseded bool
+			if res.incremental {
+				err = rows.Scan(&id, &part, &tmpl, &parent, &superseded)
+			} else {
+				err = rows.Scan(&id, &part, &tmpl)
 			}
-			fn(part, tmpl)
+			if err != nil {
+				rows.Close()
+				return res, err
+			}
+			fn(id, part, tmpl, parent, superseded)
 			after = id
 			n++
 		}
 		if err := rows.Err(); err != nil {
-			var pe *pgconn.PgError
-			if errors.As(err, &pe) && pe.Code == "42P01" {
-				return total, nil
-			}
-			return total, err
+			return res, noTable(err)
 		}
-		total += n
+		res.rows += n
 		if n < page {
-			return total, nil
+			return res, nil
 		}
 	}
 }
 
-// LoadKnown calls fn for every current template PostgreSQL holds for
-// partitions (all partitions when empty; a template widened since, the
-// parent of another row, is left out), paging through the table on a
-// pooled connection,
-// bounded by ctx and Config.LoadTimeout. Without PostgreSQL it returns
-// nil at once. An error (PostgreSQL away) is for the caller to log and try
-// again later; fn may have been called for some templates already.
-func (s *Sink) LoadKnown(ctx context.Context, partitions []string, fn func(partition, template string)) error {
-	if s.pg == nil {
+// noTable is err, or nil for a table dropped under a load: nothing is known.
+func noTable(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "42P01" {
 		return nil
 	}
-	if s.cfg.LoadJitter > 0 {
-		// The nodes of a rollout start within a minute of each other:
-		// spread their loads rather than ask for every row at once.
-		t := time.NewTimer(rand.N(s.cfg.LoadJitter))
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("sink: postgres: loading known templates: %w", ctx.Err())
-		}
-	}
-	parent := ctx
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.LoadTimeout)
-	defer cancel()
-	n, err := s.pg.loadKnown(ctx, partitions, s.cfg.LoadPageSize, fn)
-	if err != nil && parent.Err() != nil {
-		// The caller gave up (the instance is closing): not a store failure.
-		return fmt.Errorf("sink: postgres: loading known templates: %w", parent.Err())
-	}
-	if err != nil {
-		cause, _ := classifyPG(err)
-		s.pgC.errors[causeIndex(cause)].Add(1)
-		msg := fmt.Sprintf("loading known templates failed (%s): %s", cause, s.redact(err.Error()))
-		s.logf("postgres: %s", msg)
-		return fmt.Errorf("sink: postgres: %s", msg)
-	}
-	s.logf("postgres: loaded %d known templates", n)
-	return nil
+	return err
 }

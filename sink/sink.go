@@ -79,6 +79,7 @@ type Sink struct {
 	stores    []*store // all of them, for shutdown
 	pg        *pgWriter
 	rd        *redisWriter
+	known     *knownCache // nil without Buffer_Path
 
 	fl     floods // flood notices (flood.go)
 	flags  atomic.Uint32
@@ -181,6 +182,9 @@ func New(cfg Config, log Logger) (*Sink, error) {
 		pgStore.where = pgAddr(pc)
 		pgStore.after = func(b *batch) {
 			s.afterPG(b)
+			if s.known != nil {
+				s.known.confirmed(b.items) // created or known: stored either way
+			}
 			s.mergeHits(b)
 		}
 		pgStore.idle = s.pg.closeIdle
@@ -207,6 +211,20 @@ func New(cfg Config, log Logger) (*Sink, error) {
 	}
 	if pgStore == nil {
 		s.first = s.announce
+	}
+	if cfg.BufferPath != "" {
+		where, db := "", ""
+		if pc != nil {
+			where, db = pgStore.where, pc.ConnConfig.Database
+		}
+		s.known = newKnownCache(cfg.BufferPath+".known", knownStore(&cfg, where, db), s.logf)
+		s.known.load() // before any write confirms a template: they add to the file's
+		if pgStore == nil {
+			// Without PostgreSQL what the announcers confirmed is known.
+			for _, st := range s.first {
+				st.after = func(b *batch) { s.known.confirmed(b.items) }
+			}
+		}
 	}
 	s.hitWeight = int64(len(s.hitStores))
 	s.tmplWt = int64(len(s.first))
@@ -358,6 +376,8 @@ func (s *Sink) Stats() Stats {
 		Announced:        s.c.announced.Load(),
 		Buffered:         s.c.buffered.Load(),
 		Replayed:         s.c.replayed.Load(),
+		KnownCached:      s.c.knownCached.Load(),
+		KnownRead:        s.c.knownRead.Load(),
 		Lost:             s.c.lost.Load(),
 		Panics:           s.c.panics.Load(),
 		Floods:           s.fl.sent.Load(),
@@ -407,6 +427,7 @@ func (s *Sink) Close(ctx context.Context) error {
 	s.cancel()
 	<-s.pollDn
 	<-s.fl.done
+	s.saveKnown()
 
 	var err error
 	if n := s.pendingEntries(); n > 0 {
@@ -422,6 +443,18 @@ func (s *Sink) Close(ctx context.Context) error {
 	}
 	s.closeStores()
 	return err
+}
+
+// saveKnown writes the known-templates cache if it changed; a failure is
+// logged (the next start reads every template instead).
+func (s *Sink) saveKnown() {
+	if s.known == nil {
+		return
+	}
+	if err := s.known.saveFile(); err != nil {
+		s.evC.errors[causeIndex(CauseIO)].Add(1)
+		s.logf("%v", err)
+	}
 }
 
 // closeStores ends the sink's life (closing every store connection) and
@@ -444,8 +477,11 @@ func (s *Sink) dispatch() {
 	defer t.Stop()
 	for {
 		select {
-		case <-t.C:
+		case now := <-t.C:
 			s.safeMove()
+			if s.known != nil && s.known.saveDue(now) {
+				s.saveKnown()
+			}
 		case <-s.drain:
 			s.safeMove()
 			return

@@ -40,6 +40,8 @@ type Stats struct {
 	Announced   uint64 // events announced (to Redis, else to the event log)
 	Buffered    uint64 // entries appended to the buffer file at Close
 	Replayed    uint64 // entries read back from the buffer file at New
+	KnownCached uint64 // templates LoadKnown replayed from the node's known-templates cache
+	KnownRead   uint64 // template rows LoadKnown read from PostgreSQL
 	Lost        uint64 // pending entries given up: Close without buffer file, rows rejected as bad data, panics
 	Panics      uint64 // panics recovered in the sink's goroutines (writers, dispatcher, poller)
 	Floods      uint64 // flood notices written (flood.go)
@@ -93,8 +95,8 @@ func (c *storeCounters) snapshot() StoreStats {
 }
 
 type counters struct {
-	templates, hits, coalesced, dropped, droppedHits, invalid, truncated atomic.Uint64
-	created, known, announced, buffered, replayed, lost                  atomic.Uint64
-	unmatched, panics, alreadyApplied, unguarded, muted, merges, merged  atomic.Uint64
-	queueDepth, frontTemplates                                           atomic.Int64
+	templates, hits, coalesced, dropped, droppedHits, invalid, truncated        atomic.Uint64
+	created, known, announced, buffered, replayed, lost, knownCached, knownRead atomic.Uint64
+	unmatched, panics, alreadyApplied, unguarded, muted, merges, merged         atomic.Uint64
+	queueDepth, frontTemplates                                                  atomic.Int64
 }

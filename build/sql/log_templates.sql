@@ -36,11 +36,19 @@ CREATE TABLE IF NOT EXISTS log_templates (
 	last_seen_at  timestamptz NOT NULL,
 	first_node    text NOT NULL DEFAULT '',    -- node whose insert created the row
 	parent_id     text,                        -- generalized from this template; NULL when new
-	shadow        boolean NOT NULL DEFAULT true -- shadow mode when recorded
+	shadow        boolean NOT NULL DEFAULT true, -- shadow mode when recorded
+	created_at    timestamptz DEFAULT clock_timestamp() -- server clock at insert: warm starts read the rows since their last load
 );
 CREATE INDEX IF NOT EXISTS log_templates_partition_idx ON log_templates (partition, template_id);
 CREATE INDEX IF NOT EXISTS log_templates_last_seen_idx ON log_templates (last_seen_at);
 CREATE INDEX IF NOT EXISTS log_templates_parent_idx ON log_templates (parent_id) WHERE parent_id IS NOT NULL;
+-- A table made before created_at: the column without a default first (no
+-- rewrite; older rows keep NULL), then the default for every later insert.
+-- Without it a warm start reads every template instead of the rows created
+-- since its node's last load (the plugin adds it itself when it owns the table).
+ALTER TABLE log_templates ADD COLUMN IF NOT EXISTS created_at timestamptz;
+ALTER TABLE log_templates ALTER COLUMN created_at SET DEFAULT clock_timestamp();
+CREATE INDEX IF NOT EXISTS log_templates_created_idx ON log_templates (created_at);
 
 -- The batch ledger: per node, the token of its last batch of hit counts
 -- applied. A batch retried after its COMMIT reply was lost finds its token

@@ -11,6 +11,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/awoooi/fluent-bit-drain/internal/fleet"
+	"github.com/awoooi/fluent-bit-drain/internal/testutil"
 	"github.com/awoooi/fluent-bit-drain/sink"
 )
 
@@ -30,7 +32,8 @@ func main() { os.Exit(run()) }
 func run() int {
 	var o fleet.Options
 	var pgDSN, redisAddr string
-	var maxConns int
+	var maxConns, bouncerPool int
+	var bouncer bool
 	var pgHits, redisHits, jitter time.Duration
 	flag.IntVar(&o.Nodes, "nodes", 2000, "simulated nodes")
 	flag.IntVar(&o.Templates, "templates", 300, "active templates per node")
@@ -48,6 +51,8 @@ func run() int {
 	flag.StringVar(&pgDSN, "pg-dsn", "", "existing PostgreSQL (postgres:// URL); empty starts a private one")
 	flag.StringVar(&redisAddr, "redis", "", "existing Redis host:port; empty starts a private one, \"none\" for no Redis")
 	flag.IntVar(&maxConns, "max-connections", 100, "max_connections of the private PostgreSQL")
+	flag.BoolVar(&bouncer, "pgbouncer", false, "put a PgBouncer (transaction pooling, /usr/sbin/pgbouncer) in front of the private PostgreSQL; the nodes connect to it")
+	flag.IntVar(&bouncerPool, "pgbouncer-pool", 80, "server connections of the PgBouncer (default_pool_size)")
 	flag.DurationVar(&pgHits, "pg-hits-interval", 0, "PG_Hits_Interval of every node (0: the default)")
 	flag.DurationVar(&redisHits, "redis-hits-interval", 0, "Redis_Hits_Interval of every node (0: the default)")
 	flag.DurationVar(&jitter, "load-jitter", 10*time.Second, "Load_Jitter of every node (the plugin's default)")
@@ -67,6 +72,21 @@ func run() int {
 		defer pg.stop()
 		pgDSN, o.PGPid = pg.dsn, pg.pid()
 		logf("[drain] fleetsim: private PostgreSQL on %s (max_connections %d)", pg.addr, maxConns)
+		if bouncer {
+			port, err := freePort()
+			if err != nil {
+				return fail(err)
+			}
+			pb, err := testutil.StartPgBouncer(port, pg.addr, "postgres", bouncerPool, 3*o.Nodes+100)
+			if err != nil {
+				return fail(err)
+			}
+			defer pb.Stop()
+			o.PoolerDSN, o.PoolerPid = pb.DSN(), pb.Pid()
+			logf("[drain] fleetsim: PgBouncer (transaction pooling, %d server connections) on %s", bouncerPool, pb.Addr)
+		}
+	} else if bouncer {
+		return fail(errors.New("-pgbouncer needs the private PostgreSQL (no -pg-dsn)"))
 	}
 	switch redisAddr {
 	case "":
@@ -106,12 +126,12 @@ func summary(r *fleet.Report) {
 	o := r.Options
 	fmt.Printf("fleet: %d nodes x %d templates (%.0f%% shared, %d deployments), %.0f lines/s per node, %v\n",
 		o.Nodes, o.Templates, 100*o.Shared, o.Groups, o.Lines, o.Duration)
-	fmt.Printf("%8s %6s %8s %8s %6s %6s %6s %9s %8s %9s %6s %6s %8s %8s %8s %8s\n",
-		"t", "nodes", "ins/s", "upd/s", "conns", "mean", "lockw", "dead", "WAL MB", "redis/s", "pgcpu", "simcpu", "hitlag", "tmplp99", "nodep99", "pending")
+	fmt.Printf("%8s %6s %8s %8s %6s %6s %6s %9s %8s %9s %6s %6s %6s %5s %8s %8s %8s %8s\n",
+		"t", "nodes", "ins/s", "upd/s", "conns", "mean", "lockw", "dead", "WAL MB", "redis/s", "pgcpu", "simcpu", "bncpu", "load", "hitlag", "tmplp99", "nodep99", "pending")
 	for _, iv := range r.Intervals {
-		fmt.Printf("%8v %6d %8.0f %8.0f %6d %6.1f %6d %9d %8.1f %9.0f %6.2f %6.2f %8v %8v %8v %8d\n",
+		fmt.Printf("%8v %6d %8.0f %8.0f %6d %6.1f %6d %9d %8.1f %9.0f %6.2f %6.2f %6.2f %5.1f %8v %8v %8v %8d\n",
 			iv.At, iv.Started, iv.Inserts, iv.Updates, iv.ConnsMax, iv.ConnsMean, iv.LockWaitsMax, iv.DeadTuples,
-			float64(iv.WALBytes)/1e6, iv.RedisCmds, iv.PGCPU, iv.SimCPU, iv.HitLag.Round(time.Second),
+			float64(iv.WALBytes)/1e6, iv.RedisCmds, iv.PGCPU, iv.SimCPU, iv.PoolerCPU, iv.Load1, iv.HitLag.Round(time.Second),
 			iv.TmplP99.Round(10*time.Millisecond), iv.NodeP99.Round(10*time.Millisecond), iv.Pending)
 	}
 	fmt.Printf("templates %d, rows created %d (%d twice), lines sent %d, in PostgreSQL %d (%d templates off; %d merged, %d delta rows unmerged), in Redis %d (%d off), lost %d, dropped %d, left in buffer files at the end %d\n",
@@ -121,8 +141,8 @@ func summary(r *fleet.Report) {
 		r.TmplP50.Round(10*time.Millisecond), r.TmplP99.Round(10*time.Millisecond), r.RedisP99.Round(10*time.Millisecond), r.NodeP99.Round(10*time.Millisecond))
 	fmt.Printf("burst: to PostgreSQL %v, to Redis %v, confirmed on every node p99 %v\n",
 		r.BurstToPG.Round(10*time.Millisecond), r.BurstToRedis.Round(10*time.Millisecond), r.BurstNodesP99.Round(10*time.Millisecond))
-	fmt.Printf("rollout took %v, slowest warm start %v, %d failed load attempts, %d templates loaded\n",
-		r.RolloutTook.Round(time.Second), r.WarmMax.Round(100*time.Millisecond), r.WarmFailed, r.LoadedTemplates)
+	fmt.Printf("rollout took %v, slowest warm start %v, %d failed load attempts, %d templates loaded (%d from the nodes' caches), %d template rows read from PostgreSQL\n",
+		r.RolloutTook.Round(time.Second), r.WarmMax.Round(100*time.Millisecond), r.WarmFailed, r.LoadedTemplates, r.KnownCached, r.KnownRead)
 }
 
 func fail(err error) int {

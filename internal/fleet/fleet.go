@@ -63,6 +63,11 @@ type Options struct {
 	// PGPid, when non-zero, is the postmaster's process id: its CPU time
 	// (and its reaped backends') is reported.
 	PGPid int
+	// PoolerDSN, when set, is where the nodes connect instead of PGDSN (a
+	// PgBouncer in front of it); the monitor still reads PGDSN. PoolerPid,
+	// when non-zero, is the pooler's process id: its CPU is reported.
+	PoolerDSN string
+	PoolerPid int
 	// Logf receives one line per report interval and per phase (nil: none).
 	Logf func(format string, args ...any)
 	// SinkLog, when set, receives the sink log lines of the first LogNodes
@@ -135,6 +140,8 @@ type Interval struct {
 	WALBytes           int64         // WAL written during the interval (whole server)
 	RedisCmds          float64       // commands per second (whole server)
 	PGCPU, SimCPU      float64       // cores used by PostgreSQL (when PGPid is set) and by this process
+	PoolerCPU          float64       // cores used by the pooler (when PoolerPid is set)
+	Load1              float64       // the machine's 1-minute load average at the end
 	HitLag             time.Duration // highest lag of PostgreSQL's hit total behind the generator's
 	NewTmpl            int           // templates that reached PostgreSQL in the interval
 	TmplP50, TmplP99   time.Duration // first offer → row in PostgreSQL
@@ -176,8 +183,10 @@ type Report struct {
 	RolloutTook     time.Duration // first Close to last New
 	WarmMax         time.Duration // a restarted node's New → LoadKnown done
 	WarmFailed      int           // LoadKnown attempts that failed
-	CreatedTwice    int64         // Created beyond the rows in PostgreSQL: a template announced again
+	CreatedTwice    int64         // Created beyond the rows in PostgreSQL: a template announced again (below 0: rows whose creating batch went to a buffer file, not announced yet)
 	LoadedTemplates int64         // templates the warm starts loaded
+	KnownCached     uint64        // of which replayed from the nodes' local caches
+	KnownRead       uint64        // template rows the warm starts read from PostgreSQL
 }
 
 // universe is every template of the run.
@@ -258,7 +267,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		o.BufferDir = dir
 	}
 	app := fmt.Sprintf("fleetsim-%d-%d", os.Getpid(), time.Now().UnixNano()%1e6)
-	dsn, err := withApp(o.PGDSN, app)
+	nodeDSN := o.PGDSN
+	if o.PoolerDSN != "" {
+		nodeDSN = o.PoolerDSN
+	}
+	dsn, err := withApp(nodeDSN, app)
 	if err != nil {
 		return nil, err
 	}
@@ -421,6 +434,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			rep.Dropped += st.Dropped
 			rep.Lost += st.Lost
 			rep.AlreadyApplied += st.AlreadyApplied
+			rep.KnownCached += st.KnownCached
+			rep.KnownRead += st.KnownRead
 		}
 	}
 	rep.WarmMax = time.Duration(warm.maxNanos.Load())

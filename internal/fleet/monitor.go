@@ -93,7 +93,7 @@ type snap struct {
 	at                        time.Time
 	ins, upd, hot, dead, wal  int64
 	redisCmds                 int64
-	pgCPU, simCPU             time.Duration
+	pgCPU, simCPU, poolerCPU  time.Duration
 	connectErrs               uint64
 	connsSum, connsN, lockSum int
 	connsMax, lockMax         int
@@ -116,6 +116,9 @@ func (m *monitor) read(ctx context.Context) snap {
 	}
 	if m.o.PGPid > 0 {
 		s.pgCPU = treeCPU(m.o.PGPid)
+	}
+	if m.o.PoolerPid > 0 {
+		s.poolerCPU = treeCPU(m.o.PoolerPid)
 	}
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
@@ -310,6 +313,8 @@ func (m *monitor) interval(prev, s, cur snap) Interval {
 		RedisCmds:     float64(s.redisCmds-prev.redisCmds) / sec,
 		PGCPU:         (s.pgCPU - prev.pgCPU).Seconds() / sec,
 		SimCPU:        (s.simCPU - prev.simCPU).Seconds() / sec,
+		PoolerCPU:     (s.poolerCPU - prev.poolerCPU).Seconds() / sec,
+		Load1:         loadAvg(),
 		HitLag:        cur.hitLag,
 		NewTmpl:       len(m.ivPG),
 		ConnectErrors: s.connectErrs - prev.connectErrs,
@@ -337,9 +342,9 @@ func (m *monitor) interval(prev, s, cur snap) Interval {
 }
 
 func (iv Interval) line() string {
-	return fmt.Sprintf("t=%v nodes=%d/%d restarted ins/s=%.0f upd/s=%.0f (hot %.0f) conns max=%d mean=%.1f lockwaits max=%d sum=%d dead=%d wal=%.1fMB redis cmd/s=%.0f pg cpu=%.2f sim cpu=%.2f hitlag=%v new=%d tmpl p50/p99=%v/%v redis p99=%v node p50/p99=%v/%v connect errs=%d pending=%d",
+	return fmt.Sprintf("t=%v nodes=%d/%d restarted ins/s=%.0f upd/s=%.0f (hot %.0f) conns max=%d mean=%.1f lockwaits max=%d sum=%d dead=%d wal=%.1fMB redis cmd/s=%.0f pg cpu=%.2f sim cpu=%.2f pooler cpu=%.2f load=%.1f hitlag=%v new=%d tmpl p50/p99=%v/%v redis p99=%v node p50/p99=%v/%v connect errs=%d pending=%d",
 		iv.At, iv.Started, iv.Restarted, iv.Inserts, iv.Updates, iv.HotUpdates, iv.ConnsMax, iv.ConnsMean, iv.LockWaitsMax, iv.LockWaitsSum,
-		iv.DeadTuples, float64(iv.WALBytes)/1e6, iv.RedisCmds, iv.PGCPU, iv.SimCPU, iv.HitLag.Round(time.Second), iv.NewTmpl,
+		iv.DeadTuples, float64(iv.WALBytes)/1e6, iv.RedisCmds, iv.PGCPU, iv.SimCPU, iv.PoolerCPU, iv.Load1, iv.HitLag.Round(time.Second), iv.NewTmpl,
 		iv.TmplP50.Round(10*time.Millisecond), iv.TmplP99.Round(10*time.Millisecond), iv.RedisP99.Round(10*time.Millisecond),
 		iv.NodeP50.Round(10*time.Millisecond), iv.NodeP99.Round(10*time.Millisecond), iv.ConnectErrors, iv.Pending)
 }
@@ -431,6 +436,20 @@ func (m *monitor) final(ctx context.Context, rep *Report, burst int) error {
 
 // treeCPU is the CPU time of process pid, of its reaped children and of
 // its live children: for a postmaster, the whole server.
+// loadAvg is the machine's 1-minute load average (0 when unknown).
+func loadAvg() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(f[0], 64)
+	return v
+}
+
 func treeCPU(pid int) time.Duration {
 	const tick = 10 * time.Millisecond // USER_HZ 100
 	var total int64

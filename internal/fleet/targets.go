@@ -32,7 +32,7 @@ func (r *Report) Check(t Targets) []string {
 	if r.Lost != 0 || r.Dropped != 0 {
 		f("sinks lost %d and dropped %d entries", r.Lost, r.Dropped)
 	}
-	if r.CreatedTwice != 0 {
+	if r.CreatedTwice > 0 {
 		f("%d templates announced again", r.CreatedTwice)
 	}
 	if r.ConnsMax > t.MaxConns {

@@ -4,8 +4,9 @@
 // shared PostgreSQL and Redis with a schema or key prefix per test, private
 // PostgreSQL and Redis servers (plain or TLS) for fault tests, a throwaway
 // CA, the benchmarks' thread-CPU clock, loopback TCP stand-ins for stores
-// that hang, and the build of the C test host.
+// that hang, a PgBouncer in transaction pooling mode (StartPgBouncer), and
+// the build of the C test host.
 //
-// It is imported only from _test.go files; production code must not depend
-// on it.
+// It is imported only from _test.go files and by cmd/fleetsim (its
+// PgBouncer starter); the plugin must not depend on it.
 package testutil

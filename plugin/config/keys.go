@@ -207,7 +207,7 @@ var keys = []key{
 	{name: KeyLoadJitter, def: "10s", value: durationValue(func(c *Config) *time.Duration { return &c.Sink.LoadJitter }, 0, 10*time.Minute),
 		doc: "The warm start (loading the templates PostgreSQL knows) first waits a random time below this (0 to 10 m), so that a rollout does not ask for every row at once. `0`: no wait."},
 	{name: KeyBufferPath, value: stringValue(func(c *Config) *string { return &c.Sink.BufferPath }),
-		doc: "Local file: what cannot be written within `Exit_Timeout` at exit is appended there and replayed at the next start. Without it, that work is dropped and counted."},
+		doc: "Local file: what cannot be written within `Exit_Timeout` at exit is appended there and replayed at the next start. Without it, that work is dropped and counted. Next to it, `<Buffer_Path>.known` caches the templates the node knows to be stored: a restart seeds the miner from it, PostgreSQL or not, and reads from PostgreSQL only the rows created since its last load (docs/stores.md, \"Warm start\")."},
 	{name: KeyNodeName, env: "NODE_NAME", docDefault: "`$NODE_NAME`, else the host name", value: stringValue(func(c *Config) *string { return &c.Sink.NodeName }),
 		doc: "Recorded as `first_node` and in events. In a pod the host name is the pod name: set `NODE_NAME` from the downward API."},
 	{name: KeyMetricsListen, docDefault: "(off)", value: value{

@@ -110,6 +110,18 @@ type event struct {
 	ClusterID, Template, SampleLog, Source, Kind, Partition, ParentID string
 }
 
+// newEvents counts the run's events of kind new.
+func (r run) newEvents(t *testing.T) int {
+	t.Helper()
+	n := 0
+	for _, e := range r.events(t) {
+		if e.Kind == "new" {
+			n++
+		}
+	}
+	return n
+}
+
 func (r run) events(t *testing.T) []event {
 	t.Helper()
 	var evs []event
@@ -324,10 +336,11 @@ func TestStores(t *testing.T) {
 	needSamples(t)
 	ctx := context.Background()
 	conn, rdb, id := sharedStores(t, "drain_e2e")
-	args := append([]string{"-q", "-p", "workers=1",
+	args := append([]string{"-p", "workers=1",
 		"-p", "PG_DSN=postgres://postgres:n0t-a-real-s3cret@127.0.0.1:5432/test?sslmode=disable",
 		"-p", "PG_Table=" + id, "-p", "Redis_Addr=127.0.0.1:6379", "-p", "Redis_Prefix=" + id,
-		"-p", "Redis_Password=", "-p", "Flush_Interval=200ms", "-p", "Exit_Timeout=10s"},
+		"-p", "Redis_Password=", "-p", "Flush_Interval=200ms", "-p", "Exit_Timeout=10s",
+		"-p", "Buffer_Path=" + filepath.Join(t.TempDir(), "drain.buf"), "-p", "Load_Jitter=0s"},
 		sampleArgs()...)
 	r := host(t, args...)
 	r.ok(t)
@@ -357,18 +370,52 @@ func TestStores(t *testing.T) {
 	_, root1 := roots()
 	r2 := host(t, args...)
 	r2.ok(t)
-	newEvents := 0
-	for _, e := range r2.events(t) {
-		if e.Kind == "new" {
-			newEvents++
-		}
-	}
+	newEvents := r2.newEvents(t)
 	rows2, root2 := roots()
 	if newEvents != 0 || root2 != root1 || rows2 < rows {
 		t.Fatalf("second run: %d new events, rows %d → %d, rows without a parent %d → %d", newEvents, rows, rows2, root1, root2)
 	}
 	if rows2 > rows {
 		t.Logf("second run widened %d template(s) differently (generalized rows)", rows2-rows)
+	}
+	// The first run's load found no table, so the second read every row
+	// once; the third replays the node's cache of known templates (next to
+	// Buffer_Path) and reads from PostgreSQL only the rows created since
+	// the second run's load.
+	if !strings.Contains(r2.stderr, "reading every current template") {
+		t.Errorf("second run: no full warm start in the log:\n%s", tail(r2.stderr, 3000))
+	}
+	r3 := host(t, args...)
+	r3.ok(t)
+	if n := r3.newEvents(t); n != 0 {
+		t.Errorf("third run announced %d templates as new", n)
+	}
+	if !regexp.MustCompile(`loaded \d+ known templates \([1-9]\d* from the local cache, \d+ more from PostgreSQL reading the rows created since`).MatchString(r3.stderr) {
+		t.Errorf("third run: no incremental warm start from the local cache in the log:\n%s", tail(r3.stderr, 3000))
+	}
+}
+
+// Redis only, no PostgreSQL: "new" is new to the node's miner, so without
+// its cache of known templates (next to Buffer_Path) a restart would
+// announce every template again. With it, the second run announces no new
+// template.
+func TestRedisOnlyRestart(t *testing.T) {
+	needSamples(t)
+	_, rdb, id := sharedStores(t, "drain_e2e_redis")
+	args := append([]string{"-q", "-p", "workers=1", "-p", "Redis_Addr=127.0.0.1:6379", "-p", "Redis_Prefix=" + id,
+		"-p", "Flush_Interval=200ms", "-p", "Exit_Timeout=10s", "-p", "Buffer_Path=" + filepath.Join(t.TempDir(), "drain.buf")},
+		sampleArgs()...)
+	r := host(t, args...)
+	r.ok(t)
+	n1, err := rdb.LLen(context.Background(), id+":new").Result()
+	if err != nil || n1 == 0 {
+		t.Fatalf("%s:new has %d entries, %v", id, n1, err)
+	}
+	r2 := host(t, args...)
+	r2.ok(t)
+	newEvents := r2.newEvents(t)
+	if newEvents != 0 {
+		t.Errorf("second run announced %d new templates again (first run: %d events)", newEvents, n1)
 	}
 }
 

@@ -116,6 +116,12 @@ func New(cfg *config.Config, log Logger, events io.Writer) (*Instance, error) {
 	}
 	in := &Instance{cfg: cfg, log: log, miner: miner, sink: sk, plans: plans, seeded: make(chan struct{})}
 	in.pool.New = func() any { return &scratch{} }
+	// The node-local cache of known templates (Buffer_Path) seeds the
+	// miner before the first line, PostgreSQL or not: a restart announces
+	// nothing again. LoadKnown below adds what PostgreSQL has since.
+	sk.ReplayKnown(nil, func(partition, template string) {
+		miner.Seed(partition, template) //nolint:errcheck // refused ones are counted by seed's LoadKnown
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	in.cancel = cancel
 	go in.seed(ctx)

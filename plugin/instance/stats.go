@@ -116,6 +116,8 @@ func (in *Instance) collect(w *metrics.Writer) {
 		{"drain_templates_muted_total", "Templates new to the cluster, recorded but not announced: the Redis mute list <prefix>:muted holds them.", ss.Muted},
 		{"drain_sink_buffered_total", "Entries written to the buffer file at exit.", ss.Buffered},
 		{"drain_sink_replayed_total", "Entries replayed from the buffer file.", ss.Replayed},
+		{"drain_sink_known_cached_total", "Known templates replayed from the node's cache next to Buffer_Path by warm starts.", ss.KnownCached},
+		{"drain_sink_known_read_total", "Template rows warm starts read from PostgreSQL.", ss.KnownRead},
 		{"drain_sink_lost_total", "Pending entries given up.", ss.Lost},
 		{"drain_sink_unmatched_total", "Hit counts for template ids without a row.", ss.Unmatched},
 		{"drain_sink_panics_total", "Panics recovered in the sink's goroutines.", ss.Panics},
