@@ -4,8 +4,6 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"unsafe"
-
-	"github.com/awoooi/fluent-bit-drain/internal/wordeq"
 )
 
 // The drain3 scorer's leaf index.
@@ -36,7 +34,10 @@ type leafIndex struct {
 	gen   uint64
 	cl    []*cluster // the leaf's clusters, in order
 	pc    []int32    // wildcards of each
-	score []int32    // matches of each against the current line (zero between lines)
+	score []int32    // matches of each against the current line, when seen is stamp
+	seen  []uint32   // the line stamp score was counted at
+	stamp uint32     // moved by every line
+	hits  []int32    // clusters the line matches minScore times, scratch
 	pos   []posIndex // per token position
 	vals  []posVal   // every position's distinct constants
 	post  []int32    // their clusters (indexes into cl), posVal.from:to
@@ -89,6 +90,23 @@ func (m *Miner) indexedBest(p *partition, nd *node, toks []string) (c *cluster, 
 		}
 		ix = m.buildIndex(nd, ix, p.gen, len(toks))
 	}
+	n := len(toks)
+	minSim := minScore(n, m.cfg.SimTh)
+	if minSim > n {
+		return nil, false, true
+	}
+	if minSim == 0 {
+		minSim = 1 // a cluster that matches nothing is found by the pass below
+	}
+	// Count each cluster's matches; those that reach minSim are the only
+	// ones that can be returned (a best below it returns nil).
+	ix.stamp++
+	if ix.stamp == 0 { // wrapped: every cluster's count is stale anyway
+		clear(ix.seen)
+		ix.stamp = 1
+	}
+	st := ix.stamp
+	hits := ix.hits[:0]
 	for i, t := range toks {
 		ps := &ix.pos[i]
 		if len(ps.tab) == 0 {
@@ -102,28 +120,52 @@ func (m *Miner) indexedBest(p *partition, nd *node, toks []string) (c *cluster, 
 				break
 			}
 			v := &ix.vals[e-1]
-			if v.sig == h && wordeq.Equal(v.tok, t) {
+			// sig is injective below 8 bytes (it holds them and the length).
+			if v.sig == h && (len(t) < 8 || v.tok == t) {
 				for _, k := range ix.post[v.from:v.to] {
-					ix.score[k]++
+					if ix.seen[k] != st {
+						ix.seen[k], ix.score[k] = st, 0
+					}
+					if ix.score[k]++; ix.score[k] == int32(minSim) {
+						hits = append(hits, k)
+					}
 				}
 				break
 			}
 		}
 	}
-	// drain3Scorer.best's pick over the counts.
-	var bestC *cluster
-	maxSim, maxPC := int32(-1), int32(-1)
-	for k, sim := range ix.score {
-		ix.score[k] = 0
-		if pc := ix.pc[k]; sim > maxSim || sim == maxSim && pc > maxPC {
-			maxSim, maxPC, bestC = sim, pc, ix.cl[k]
+	ix.hits = hits
+	// drain3Scorer.best's pick: the most matches, then the most wildcards,
+	// then the first cluster.
+	bestK, maxSim, maxPC := int32(-1), int32(-1), int32(-1)
+	for _, k := range hits {
+		sim, pc := ix.score[k], ix.pc[k]
+		if sim > maxSim || sim == maxSim && (pc > maxPC || pc == maxPC && k < bestK) {
+			bestK, maxSim, maxPC = k, sim, pc
 		}
 	}
-	n := len(toks)
-	if bestC != nil && float64(maxSim)/float64(n) >= m.cfg.SimTh {
-		return bestC, int(maxSim+maxPC) == n, true
+	if m.cfg.SimTh == 0 {
+		// Any cluster qualifies, those without a match included.
+		for k, pc := range ix.pc {
+			if ix.seen[k] != st && (maxSim < 0 || maxSim == 0 && (pc > maxPC || pc == maxPC && int32(k) < bestK)) {
+				bestK, maxSim, maxPC = int32(k), 0, pc
+			}
+		}
+	}
+	if bestK >= 0 && float64(maxSim)/float64(n) >= m.cfg.SimTh {
+		return ix.cl[bestK], int(maxSim+maxPC) == n, true
 	}
 	return nil, false, true
+}
+
+// minScore is the least sim with float64(sim)/float64(n) >= simTh (the
+// drain3 scorer's test), or n+1 when there is none.
+func minScore(n int, simTh float64) int {
+	s := max(int(simTh*float64(n))-1, 0)
+	for s <= n && float64(s)/float64(n) < simTh {
+		s++
+	}
+	return s
 }
 
 // buildIndex makes nd's index for generation gen of n-token clusters,
@@ -142,6 +184,8 @@ func (m *Miner) buildIndex(nd *node, old *leafIndex, gen uint64, n int) *leafInd
 		ix.pc = append(ix.pc, int32(len(c.tokens)-c.fixed))
 	}
 	ix.score = append(ix.score[:0], make([]int32, nc)...)
+	ix.seen = append(ix.seen[:0], make([]uint32, nc)...)
+	ix.stamp = 0
 	if cap(ix.pos) < n {
 		ix.pos = make([]posIndex, n)
 	}
