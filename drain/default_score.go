@@ -140,12 +140,14 @@ func defaultSim(c *cluster, toks []string, simTh, beat float64) (float64, bool) 
 			match++
 			continue
 		}
-		if hardMismatch(tmpl, toks, i) {
-			return -1, false
-		}
 		// The best share still possible: every later constant matching.
+		// Checked first: it is cheaper than hardMismatch, which returns
+		// the same.
 		mism := i + 1 - match - wild
 		if up := float64(fixed-mism) / float64(fixed); up < simTh || up <= beat {
+			return -1, false
+		}
+		if hardMismatch(tmpl, toks, i) {
 			return -1, false
 		}
 	}
