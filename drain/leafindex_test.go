@@ -37,32 +37,18 @@ func TestLeafIndexExact(t *testing.T) {
 		if a.Stats().Scored != b.Stats().Scored {
 			t.Errorf("MaxClusters %d: scored %d, plain %d", maxClusters, a.Stats().Scored, b.Stats().Scored)
 		}
-		built := 0
+		indexed := map[*node]bool{}
 		for _, p := range a.parts {
-			walkNodes(p, func(nd *node) {
-				if nd.idx != nil {
-					built++
+			walk(p, func(c *cluster) {
+				if c.leaf.idx != nil {
+					indexed[c.leaf] = true
 				}
 			})
 		}
+		built := len(indexed)
 		t.Logf("MaxClusters %d SimTh %v: %d leaves indexed", maxClusters, tc.simTh, built)
 		if built == 0 && tc.simTh == 0.4 {
 			t.Error("no leaf indexed")
-		}
-	}
-}
-
-func walkNodes(p *partition, fn func(*node)) {
-	var rec func(*node)
-	rec = func(nd *node) {
-		fn(nd)
-		for _, ch := range nd.children {
-			rec(ch)
-		}
-	}
-	for _, nd := range p.byLen {
-		if nd != nil {
-			rec(nd)
 		}
 	}
 }
