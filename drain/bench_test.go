@@ -86,13 +86,14 @@ var sinkResult Result
 func benchHot(b *testing.B, preset string, lines []benchLine) {
 	m := warmMiner(b, preset, lines)
 	b.ReportAllocs()
-	hits := m.memoHits
+	hits, scored := m.memoHits, m.scored
 	cpu := startCPU(b)
 	for i := 0; i < b.N; i++ {
 		l := lines[i%len(lines)]
 		sinkResult = m.Add(l.part, l.line)
 	}
 	cpu.stop(b)
+	b.ReportMetric(float64(m.scored-scored)/float64(b.N), "scored/line")
 	if m.memo.tab != nil {
 		// The share of lines the line memo answered (memo.go).
 		b.ReportMetric(float64(m.memoHits-hits)/float64(b.N), "memo-hits/line")
@@ -330,4 +331,13 @@ func BenchmarkAddVariedDefault(b *testing.B) {
 		lines = append(lines, benchLine{"varied", l})
 	}
 	benchHot(b, "default", lines)
+}
+
+// BenchmarkAddVaried: BenchmarkAddVariedDefault with the drain3 preset.
+func BenchmarkAddVaried(b *testing.B) {
+	var lines []benchLine
+	for _, l := range variedRaw(b) {
+		lines = append(lines, benchLine{"varied", l})
+	}
+	benchHot(b, "drain3", lines)
 }

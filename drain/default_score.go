@@ -96,6 +96,15 @@ func isUnit(s string) bool {
 }
 
 func (defaultScorer) best(cands []*cluster, toks []string, simTh float64) (*cluster, bool) {
+	// The first template that covers the line wins (its share is 1, and
+	// every earlier one's is below 1). Looking for it costs a token compare
+	// per token up to the first difference; scoring takes a closer look at
+	// each difference (hardMismatch), so it runs only when none covers.
+	for _, c := range cands {
+		if covers(c.tokens, toks) {
+			return c, true
+		}
+	}
 	var bestC *cluster
 	bestSim, bestCovers := -1.0, false
 	for _, c := range cands {
@@ -140,12 +149,14 @@ func defaultSim(c *cluster, toks []string, simTh, beat float64) (float64, bool) 
 			match++
 			continue
 		}
-		if hardMismatch(tmpl, toks, i) {
-			return -1, false
-		}
 		// The best share still possible: every later constant matching.
+		// Checked first: it is cheaper than hardMismatch, which returns
+		// the same.
 		mism := i + 1 - match - wild
 		if up := float64(fixed-mism) / float64(fixed); up < simTh || up <= beat {
+			return -1, false
+		}
+		if hardMismatch(tmpl, toks, i) {
 			return -1, false
 		}
 	}
@@ -156,6 +167,18 @@ func defaultSim(c *cluster, toks []string, simTh, beat float64) (float64, bool) 
 		return 1, false
 	}
 	return float64(match) / float64(fixed), false
+}
+
+// covers reports whether every token of tmpl is "<*>", equal to or covers
+// its token of toks: what defaultSim reports as covering.
+func covers(tmpl, toks []string) bool {
+	toks = toks[:len(tmpl)]
+	for i, t := range tmpl {
+		if !isWildcard(t) && !wordeq.Equal(t, toks[i]) && !tokenCovers(t, toks[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // isWildcard is t == wildcard without a call to the runtime's memequal.

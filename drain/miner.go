@@ -115,6 +115,10 @@ type Miner struct {
 	throttled uint64
 	floods    uint64
 
+	indexed bool             // the drain3 scorer: leaves past idxMin clusters are indexed (leafindex.go)
+	idxSeen map[string]int32 // buildIndex's scratch, under mu
+	idxVid  []int32          // buildIndex's scratch, under mu
+
 	sibBuf []sibling // mergeSiblings' finds, reused under mu
 	merged uint64    // sibling merges (siblings.go)
 }
@@ -133,6 +137,7 @@ func New(cfg Config) (*Miner, error) {
 		maxNodeDepth: cfg.Depth - 2,
 		parts:        make(map[string]*partition),
 		cross:        cfg.Scoring == "default",
+		indexed:      cfg.Scoring != "default",
 	}
 	start := time.Now()
 	m.clock = func() time.Duration { return time.Since(start) }

@@ -13,6 +13,9 @@ type node struct {
 	hot      []*cluster // past Config.MaxScored: the most recently matched (leaf.go)
 	parent   *node      // nil for the token-count node
 	key      string     // in parent.children
+	idx      *leafIndex // the drain3 scorer's index of clusters (leafindex.go)
+	seenGen  uint64     // 1 + the partition generation seenN counts at
+	seenN    int        // times the leaf was scored at that generation
 }
 
 // cluster is a template and its place in the tree and in the global LRU list.
@@ -94,6 +97,10 @@ func (m *Miner) search(p *partition, toks []string) (*node, *cluster, bool) {
 	m.scored += uint64(len(cands))
 	if windowed {
 		m.capped++
+	} else if m.indexed && len(cands) >= idxMin {
+		if c, covered, ok := m.indexedBest(p, nd, toks); ok {
+			return nd, c, covered
+		}
 	}
 	c, covered := m.score.best(cands, toks, m.cfg.SimTh)
 	return nd, c, covered

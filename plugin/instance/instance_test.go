@@ -463,8 +463,8 @@ func TestFlushPartitionRuns(t *testing.T) {
 }
 
 // TestHitCounts checks the coalesced counts against a plain map: ids that
-// repeat by pointer, equal ids in distinct strings, more ids than the list
-// holds, and a reset between chunks.
+// repeat by pointer, equal ids in distinct strings, enough ids to grow the
+// table, and a reset between chunks.
 func TestHitCounts(t *testing.T) {
 	ids := make([]string, 80)
 	for i := range ids {
@@ -474,7 +474,7 @@ func TestHitCounts(t *testing.T) {
 	for round := range 2 {
 		want := map[string]int64{}
 		for i := range 5000 {
-			id := ids[(i*i+round)%(12+round*60)] // 12 ids, then 72: past maxHitList
+			id := ids[(i*i+round)%(12+round*60)] // 12 ids, then 72: the table grows
 			if i%7 == 0 {
 				id = strings.Clone(id) // same id, another string
 			}

@@ -1,0 +1,265 @@
+package drain
+
+import (
+	"encoding/binary"
+	"math/bits"
+	"unsafe"
+)
+
+// The drain3 scorer's leaf index.
+//
+// Drain3 scores a line against every cluster of its leaf, token by token.
+// On a varied stream in one partition a leaf holds dozens of clusters
+// (Drain3 keys the tree by the first tokens only, and lines that begin with
+// a number all go to the "<*>" child), most of them of other events, so the
+// comparisons are most of the miner's time. A leaf scored again while its
+// partition is unchanged gets an index instead: per token position, the
+// distinct constants of its templates there and which clusters hold each.
+// A line then looks up each of its tokens once and adds one to the score
+// of the clusters that hold it; the pick over those counts is Drain3's
+// (drain3Scorer.best's comparison, first cluster on a tie). The index holds
+// while the partition's generation (memo.go) is the one it was built at:
+// any change to the partition's tree or templates moves it.
+
+// idxMin is the fewest candidates for which a leaf is indexed: below it,
+// comparing tokens costs about as much as looking them up.
+const idxMin = 6
+
+// idxAfter is how many times a leaf is scored at one generation of its
+// partition before it is indexed.
+const idxAfter = 8
+
+// leafIndex is a leaf's clusters as of its partition's generation gen.
+type leafIndex struct {
+	gen   uint64
+	cl    []*cluster // the leaf's clusters, in order
+	pc    []int32    // wildcards of each
+	score []int32    // matches of each against the current line, when seen is stamp
+	seen  []uint32   // the line stamp score was counted at
+	stamp uint32     // moved by every line
+	hits  []int32    // clusters the line matches minScore times, scratch
+	pos   []posIndex // per token position
+	vals  []posVal   // every position's distinct constants
+	post  []int32    // their clusters (indexes into cl), posVal.from:to
+	tabs  []int32    // every position's hash table, posIndex.tab
+}
+
+// posIndex is one token position's table: open addressing over the sig of
+// a constant, slot → 1 + index into leafIndex.vals, 0 when empty.
+type posIndex struct {
+	tab   []int32
+	shift uint8
+}
+
+type posVal struct {
+	sig      uint64
+	tok      string
+	from, to int32
+}
+
+// sig is a cheap hash of a token: its length and up to its first and last
+// eight bytes.
+func sig(s string) uint64 {
+	n := len(s)
+	b := unsafe.Slice(unsafe.StringData(s), n)
+	var a uint64
+	if n >= 8 {
+		a = binary.LittleEndian.Uint64(b) ^ bits.RotateLeft64(binary.LittleEndian.Uint64(b[n-8:]), 29)
+	} else {
+		for _, c := range b {
+			a = a<<8 | uint64(c)
+		}
+	}
+	return (a ^ uint64(n)<<58 ^ uint64(n)) * 0x9e3779b97f4a7c15
+}
+
+// indexedBest is drain3Scorer.best over nd's clusters through nd's index,
+// or ok false when nd has none for p's generation (the caller scores the
+// candidates itself). A leaf is indexed once it was scored at one
+// generation idxAfter times, so a partition that keeps changing builds none
+// and a build (a few times the work of scoring the leaf once) is paid for by
+// the lines before it.
+func (m *Miner) indexedBest(p *partition, nd *node, toks []string) (c *cluster, covered, ok bool) {
+	ix := nd.idx
+	if ix == nil || ix.gen != p.gen {
+		if nd.seenGen != p.gen+1 {
+			nd.seenGen, nd.seenN = p.gen+1, 0
+		}
+		if nd.seenN++; nd.seenN < idxAfter {
+			return nil, false, false
+		}
+		ix = m.buildIndex(nd, ix, p.gen, len(toks))
+	}
+	n := len(toks)
+	minSim := minScore(n, m.cfg.SimTh)
+	if minSim > n {
+		return nil, false, true
+	}
+	if minSim == 0 {
+		minSim = 1 // a cluster that matches nothing is found by the pass below
+	}
+	// Count each cluster's matches; those that reach minSim are the only
+	// ones that can be returned (a best below it returns nil).
+	ix.stamp++
+	if ix.stamp == 0 { // wrapped: every cluster's count is stale anyway
+		clear(ix.seen)
+		ix.stamp = 1
+	}
+	st := ix.stamp
+	hits := ix.hits[:0]
+	for i, t := range toks {
+		ps := &ix.pos[i]
+		if len(ps.tab) == 0 {
+			continue
+		}
+		h := sig(t)
+		mask := len(ps.tab) - 1
+		for s := int(h >> ps.shift); ; s = (s + 1) & mask {
+			e := ps.tab[s]
+			if e == 0 {
+				break
+			}
+			v := &ix.vals[e-1]
+			// sig is injective below 8 bytes (it holds them and the length).
+			if v.sig == h && (len(t) < 8 || v.tok == t) {
+				for _, k := range ix.post[v.from:v.to] {
+					if ix.seen[k] != st {
+						ix.seen[k], ix.score[k] = st, 0
+					}
+					if ix.score[k]++; ix.score[k] == int32(minSim) {
+						hits = append(hits, k)
+					}
+				}
+				break
+			}
+		}
+	}
+	ix.hits = hits
+	// drain3Scorer.best's pick: the most matches, then the most wildcards,
+	// then the first cluster.
+	bestK, maxSim, maxPC := int32(-1), int32(-1), int32(-1)
+	for _, k := range hits {
+		sim, pc := ix.score[k], ix.pc[k]
+		if sim > maxSim || sim == maxSim && (pc > maxPC || pc == maxPC && k < bestK) {
+			bestK, maxSim, maxPC = k, sim, pc
+		}
+	}
+	if m.cfg.SimTh == 0 {
+		// Any cluster qualifies, those without a match included.
+		for k, pc := range ix.pc {
+			if ix.seen[k] != st && (maxSim < 0 || maxSim == 0 && (pc > maxPC || pc == maxPC && int32(k) < bestK)) {
+				bestK, maxSim, maxPC = int32(k), 0, pc
+			}
+		}
+	}
+	if bestK >= 0 && float64(maxSim)/float64(n) >= m.cfg.SimTh {
+		return ix.cl[bestK], int(maxSim+maxPC) == n, true
+	}
+	return nil, false, true
+}
+
+// minScore is the least sim with float64(sim)/float64(n) >= simTh (the
+// drain3 scorer's test), or n+1 when there is none.
+func minScore(n int, simTh float64) int {
+	s := max(int(simTh*float64(n))-1, 0)
+	for s <= n && float64(s)/float64(n) < simTh {
+		s++
+	}
+	return s
+}
+
+// buildIndex makes nd's index for generation gen of n-token clusters,
+// reusing old's memory.
+func (m *Miner) buildIndex(nd *node, old *leafIndex, gen uint64, n int) *leafIndex {
+	ix := old
+	if ix == nil {
+		ix = &leafIndex{}
+	}
+	ix.gen = gen
+	ix.cl = append(ix.cl[:0], nd.clusters...)
+	clear(ix.cl[len(ix.cl):cap(ix.cl)]) // drop references to clusters gone
+	nc := len(ix.cl)
+	ix.pc = ix.pc[:0]
+	for _, c := range ix.cl {
+		ix.pc = append(ix.pc, int32(len(c.tokens)-c.fixed))
+	}
+	ix.score = append(ix.score[:0], make([]int32, nc)...)
+	ix.seen = append(ix.seen[:0], make([]uint32, nc)...)
+	ix.stamp = 0
+	if cap(ix.pos) < n {
+		ix.pos = make([]posIndex, n)
+	}
+	ix.pos = ix.pos[:n]
+	clear(ix.vals[:cap(ix.vals)])
+	ix.vals, ix.post, ix.tabs = ix.vals[:0], ix.post[:0], ix.tabs[:0]
+	// Per position: distinct constants in first-seen order, then their
+	// clusters, then the table. vid is each cluster's value there.
+	vid := m.idxVid[:0]
+	if m.idxSeen == nil {
+		m.idxSeen = make(map[string]int32)
+	}
+	seen := m.idxSeen
+	for i := 0; i < n; i++ {
+		first := len(ix.vals)
+		vid = vid[:0]
+		clear(seen)
+		for _, c := range ix.cl {
+			t := c.tokens[i]
+			if isWildcard(t) {
+				vid = append(vid, -1)
+				continue
+			}
+			v, ok := seen[t]
+			if !ok {
+				v = int32(len(ix.vals))
+				seen[t] = v
+				ix.vals = append(ix.vals, posVal{sig: sig(t), tok: t})
+			}
+			ix.vals[v].to++ // a count until the lists are laid out
+			vid = append(vid, v)
+		}
+		for j := first; j < len(ix.vals); j++ {
+			cnt := ix.vals[j].to
+			ix.vals[j].from = int32(len(ix.post))
+			ix.vals[j].to = ix.vals[j].from
+			ix.post = append(ix.post, make([]int32, cnt)...)
+		}
+		for k, v := range vid {
+			if v >= 0 {
+				ix.post[ix.vals[v].to] = int32(k)
+				ix.vals[v].to++
+			}
+		}
+		nv := len(ix.vals) - first
+		ps := &ix.pos[i]
+		if nv == 0 {
+			ps.tab = nil
+			continue
+		}
+		size := 2 << bits.Len(uint(nv)) // at most half full
+		at := len(ix.tabs)
+		ix.tabs = append(ix.tabs, make([]int32, size)...)
+		ps.tab = ix.tabs[at : at+size : at+size]
+		ps.shift = uint8(64 - bits.TrailingZeros(uint(size)))
+		for j := first; j < len(ix.vals); j++ {
+			for s := int(ix.vals[j].sig >> ps.shift); ; s = (s + 1) & (size - 1) {
+				if ps.tab[s] == 0 {
+					ps.tab[s] = int32(j + 1)
+					break
+				}
+			}
+		}
+	}
+	m.idxVid = vid[:0]
+	clear(seen)
+	// ix.tabs may have moved while growing: re-slice every table.
+	at := 0
+	for i := range ix.pos {
+		if l := len(ix.pos[i].tab); l > 0 {
+			ix.pos[i].tab = ix.tabs[at : at+l : at+l]
+			at += l
+		}
+	}
+	nd.idx = ix
+	return ix
+}

@@ -1,0 +1,104 @@
+package drain
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// TestLeafIndexExact: a miner whose leaves are indexed returns what one
+// without the index does, line for line, on the varied corpus (twice, so
+// leaves are indexed) and with a cluster bound that keeps evicting.
+func TestLeafIndexExact(t *testing.T) {
+	lines := variedRaw(t)
+	for _, tc := range []struct {
+		maxClusters int
+		simTh       float64
+	}{{0, 0.4}, {300, 0.4}, {0, 0}, {0, 0.7}, {0, 1}} {
+		maxClusters := tc.maxClusters
+		cfg, _ := Preset("drain3")
+		cfg.SimTh = tc.simTh
+		if maxClusters > 0 {
+			cfg.MaxClusters = maxClusters
+		}
+		a, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := New(cfg)
+		b.indexed = false
+		for pass := 0; pass < 2; pass++ {
+			for i, l := range lines {
+				ra, rb := a.Add("varied", l), b.Add("varied", l)
+				if ra != rb {
+					t.Fatalf("MaxClusters %d SimTh %v, pass %d, line %d %q:\nindexed %+v\nplain   %+v", maxClusters, tc.simTh, pass, i, l, ra, rb)
+				}
+			}
+		}
+		if a.Stats().Scored != b.Stats().Scored {
+			t.Errorf("MaxClusters %d: scored %d, plain %d", maxClusters, a.Stats().Scored, b.Stats().Scored)
+		}
+		indexed := map[*node]bool{}
+		for _, p := range a.parts {
+			walk(p, func(c *cluster) {
+				if c.leaf.idx != nil {
+					indexed[c.leaf] = true
+				}
+			})
+		}
+		built := len(indexed)
+		t.Logf("MaxClusters %d SimTh %v: %d leaves indexed", maxClusters, tc.simTh, built)
+		if built == 0 && tc.simTh == 0.4 {
+			t.Error("no leaf indexed")
+		}
+	}
+}
+
+func TestMinScore(t *testing.T) {
+	for n := 1; n <= 300; n++ {
+		for _, th := range []float64{0, 0.1, 0.3, 0.4, 0.5, 0.6, 2.0 / 3, 0.7, 0.9, 0.99, 1} {
+			want := 0
+			for want <= n && float64(want)/float64(n) < th {
+				want++
+			}
+			if got := minScore(n, th); got != want {
+				t.Fatalf("minScore(%d, %v) = %d, want %d", n, th, got, want)
+			}
+		}
+	}
+}
+
+// TestLeafIndexRandom: indexedBest against drain3Scorer.best on random
+// leaves, ties and thresholds (0 included) exercised.
+func TestLeafIndexRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	words := []string{"a", "b", "ab", "ba", "abcdefgh", "abcdefgi", "hbcdefga", "x1", "x2", "abcdefghijklmnopq", "abcdefghXjklmnopq", wildcard}
+	for iter := 0; iter < 20000; iter++ {
+		n := 1 + rng.IntN(8)
+		nd := &node{}
+		for k := idxMin + rng.IntN(10); k > 0; k-- {
+			c := &cluster{tokens: make([]string, n)}
+			for i := range c.tokens {
+				c.tokens[i] = words[rng.IntN(len(words))]
+				if c.tokens[i] != wildcard {
+					c.fixed++
+				}
+			}
+			nd.clusters = append(nd.clusters, c)
+		}
+		simTh := []float64{0, 0.25, 0.4, 0.5, 1.0 / 3, 0.7, 1}[rng.IntN(7)]
+		m := &Miner{cfg: Config{SimTh: simTh}}
+		p := &partition{}
+		nd.seenGen, nd.seenN = p.gen+1, idxAfter-1
+		for line := 0; line < 20; line++ {
+			toks := make([]string, n)
+			for i := range toks {
+				toks[i] = string([]byte(words[rng.IntN(len(words))]))
+			}
+			wc, wok := drain3Scorer{}.best(nd.clusters, toks, simTh)
+			gc, gok, ok := m.indexedBest(p, nd, toks)
+			if !ok || wc != gc || wok != gok {
+				t.Fatalf("n=%d simTh=%v toks=%q: got %p,%v (ok %v), want %p,%v", n, simTh, toks, gc, gok, ok, wc, wok)
+			}
+		}
+	}
+}
