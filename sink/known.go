@@ -219,6 +219,25 @@ func (k *knownCache) entries(all bool, partitions []string) (map[string]knownEnt
 	return out, k.mark
 }
 
+// has reports whether id is known to be stored.
+func (k *knownCache) has(id string) bool {
+	k.mu.Lock()
+	_, ok := k.byID[id]
+	k.mu.Unlock()
+	return ok
+}
+
+// since is where an incremental read starts: the mark less margin, or
+// zero when there is no mark or it is too old to use.
+func (k *knownCache) since(margin time.Duration) time.Time {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.mark.IsZero() || time.Since(k.mark) >= knownMaxAge {
+		return time.Time{}
+	}
+	return k.mark.Add(-margin)
+}
+
 // beginLoad starts journalling the writers' changes; endLoad stops.
 func (k *knownCache) beginLoad() {
 	k.mu.Lock()
@@ -459,19 +478,12 @@ func (s *Sink) LoadKnown(ctx context.Context, partitions []string, fn func(parti
 	var since time.Time
 	if s.known != nil {
 		s.known.load()
-		var mark time.Time
-		replayed, mark = s.known.entries(all, partitions)
+		replayed, _ = s.known.entries(all, partitions)
 		for _, e := range replayed {
 			fn(e.partition, e.template)
 		}
 		s.c.knownCached.Add(uint64(len(replayed)))
-		if !mark.IsZero() && time.Since(mark) < knownMaxAge {
-			margin := knownMarginFor(s.cfg.CallTimeout)
-			if s.cfg.knownMargin > 0 {
-				margin = s.cfg.knownMargin
-			}
-			since = mark.Add(-margin)
-		}
+		since = s.known.since(s.knownMargin())
 	}
 	if s.pg == nil {
 		return nil
@@ -494,22 +506,18 @@ func (s *Sink) LoadKnown(ctx context.Context, partitions []string, fn func(parti
 	for _, p := range partitions {
 		want[p] = true
 	}
-	current := map[string]knownEntry{}
+	var current map[string]knownEntry // nil without a cache: gather keeps nothing
+	if s.known != nil {
+		current = map[string]knownEntry{}
+	}
 	var gone []string
 	fromPG := 0
 	if s.known != nil {
 		s.known.beginLoad()
 	}
 	res, err := s.pg.loadKnown(ctx, partitions, s.cfg.LoadPageSize, since, func(id, part, tmpl, parentID string, superseded bool) {
-		if parentID != "" {
-			gone = append(gone, parentID)
-		}
-		if superseded {
-			gone = append(gone, id)
+		if !gather(id, part, tmpl, parentID, superseded, current, &gone) {
 			return
-		}
-		if s.known != nil {
-			current[id] = knownEntry{part, tmpl}
 		}
 		if _, ok := replayed[id]; !ok && (all || want[part]) {
 			fn(part, tmpl)
@@ -547,4 +555,65 @@ func (s *Sink) LoadKnown(ctx context.Context, partitions []string, fn func(parti
 	s.logf("postgres: loaded %d known templates (%d from the local cache, %d more from PostgreSQL reading %s: %d rows)",
 		len(replayed)+fromPG, len(replayed), fromPG, how, res.rows)
 	return nil
+}
+
+// gather records one row of a load: the parent it widened and, when
+// superseded, the row itself are gone; otherwise it is current. It
+// reports whether the row is current.
+func gather(id, part, tmpl, parentID string, superseded bool, current map[string]knownEntry, gone *[]string) bool {
+	if parentID != "" {
+		*gone = append(*gone, parentID)
+	}
+	if superseded {
+		*gone = append(*gone, id)
+		return false
+	}
+	if current != nil {
+		current[id] = knownEntry{part, tmpl}
+	}
+	return true
+}
+
+func (s *Sink) knownMargin() time.Duration {
+	if s.cfg.knownMargin > 0 {
+		return s.cfg.knownMargin
+	}
+	return knownMarginFor(s.cfg.CallTimeout)
+}
+
+// refreshKnown reads the rows created since the cache's mark (less the
+// margin) on the writer's goroutine, right after a batch of hit counts,
+// whose connection the pool still holds: no dial of its own. A template
+// another node stored is then known here, and Template takes it without a
+// write (at 1,000 nodes, each template first seen by a node minutes after
+// it started cost a PostgreSQL session of its own: docs/stores.md,
+// "Scale"). Only with created_at and a mark (an incremental read); a
+// failure is counted and left for the next batch.
+func (s *Sink) refreshKnown() {
+	if s.known == nil || !s.pg.createdOK.ok {
+		return
+	}
+	since := s.known.since(s.knownMargin())
+	if since.IsZero() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.CallTimeout)
+	defer cancel()
+	current := map[string]knownEntry{}
+	var gone []string
+	s.known.beginLoad()
+	res, err := s.pg.loadKnown(ctx, nil, s.cfg.LoadPageSize, since, func(id, part, tmpl, parentID string, superseded bool) {
+		gather(id, part, tmpl, parentID, superseded, current, &gone)
+	})
+	s.c.knownRead.Add(uint64(res.rows))
+	ok := err == nil && res.incremental
+	var mark time.Time
+	if ok {
+		mark = res.mark
+	}
+	s.known.endLoad(ok, false, true, nil, current, gone, mark)
+	if err != nil {
+		cause, _ := classifyPG(err)
+		s.pgC.errors[causeIndex(cause)].Add(1)
+	}
 }

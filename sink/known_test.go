@@ -482,3 +482,55 @@ func TestKnownConfirmedOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestKnownRefresh: a running node reads, with its hit counts, the rows
+// other nodes created since its last load, and a template one of them
+// stored is then known here without a write; one widened since leaves the
+// cache, and its widening is known.
+func TestKnownRefresh(t *testing.T) {
+	cfg, _ := sharedConfig(t)
+	cfg.knownMargin = time.Millisecond // the test commits before each step: no transaction in flight
+	cfg.BufferPath = filepath.Join(t.TempDir(), "drain.buf")
+	cfg.NodeName = "node-a"
+	boot := tmpl("p0", "boot <*> done", KindNew)
+	writeTemplates(t, cfg, "node-b", boot) // the table exists: the load below sets a mark
+
+	a, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeSink(t, a)
+	if _, err := loadKnownSet(t, a, nil); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Millisecond) // past the margin
+	fresh := tmpl("p0", "disk <*> full", KindNew)
+	wide := widened(boot, "<*> <*> done")
+	writeTemplates(t, cfg, "node-b", fresh, wide)
+
+	// A's hit counts go out every FlushInterval (fast); the refresh follows.
+	a.Hit(boot.ID, 1)
+	if !testutil.Poll(10*time.Second, func() bool { return a.known.has(fresh.ID) && a.known.has(wide.ID) }) {
+		t.Fatalf("refresh: cache %q; want node-b's rows in it", sortedKeys(cacheSet(a)))
+	}
+	if a.known.has(boot.ID) {
+		t.Errorf("refresh kept %q, widened by node-b since", boot.Template)
+	}
+	before := a.Stats()
+	a.Template(fresh)
+	a.Template(wide)
+	st := a.Stats()
+	if st.Known-before.Known != 2 || st.Created != before.Created {
+		t.Errorf("templates other nodes stored: known %d -> %d, created %d -> %d; want both known at once, none created",
+			before.Known, st.Known, before.Created, st.Created)
+	}
+	if st.PendingTemplates != 0 {
+		t.Errorf("%d templates pending after two the cache knew: want nothing queued", st.PendingTemplates)
+	}
+	// A template nobody stored still goes to PostgreSQL.
+	own := tmpl("p0", "fan <*> slow", KindNew)
+	a.Template(own)
+	if !testutil.Poll(10*time.Second, func() bool { return a.Stats().Created == before.Created+1 }) {
+		t.Errorf("a template new to the cluster: created %d, want %d", a.Stats().Created, before.Created+1)
+	}
+}

@@ -186,6 +186,9 @@ func New(cfg Config, log Logger) (*Sink, error) {
 				s.known.confirmed(b.items) // created or known: stored either way
 			}
 			s.mergeHits(b)
+			if len(b.hitIDs) > 0 {
+				s.refreshKnown()
+			}
 		}
 		pgStore.idle = s.pg.closeIdle
 		pgStore.everyHits(cfg.PGHitsInterval)
@@ -262,6 +265,13 @@ func (s *Sink) Template(t Template) {
 			return
 		}
 		s.c.invalid.Add(1)
+		return
+	}
+	if s.known != nil && s.known.has(t.ID) {
+		// Stored already (this node wrote or loaded it, or read it with
+		// its hit counts: refreshKnown): counted as known, nothing to write.
+		s.c.known.Add(1)
+		s.c.templates.Add(1)
 		return
 	}
 	s.fmu.Lock()
