@@ -35,7 +35,7 @@ type Stats struct {
 	Invalid     uint64 // calls refused for a malformed id, kind or count
 	Truncated   uint64 // samples or templates cut to their byte limit
 	Created     uint64 // templates whose PostgreSQL row this node created (new to the cluster)
-	Known       uint64 // templates whose row already existed (other node, earlier run)
+	Known       uint64 // templates whose row already existed (other node, earlier run), or that the known-templates cache held
 	Unmatched   uint64 // hit counts for ids without a row (their template was dropped or never sent)
 	Announced   uint64 // events announced (to Redis, else to the event log)
 	Buffered    uint64 // entries appended to the buffer file at Close
