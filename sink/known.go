@@ -201,9 +201,8 @@ func (k *knownCache) readLocked() (why string, err error) {
 	return "", nil
 }
 
-// entries returns the cached templates of partitions (all when all),
-// and the mark.
-func (k *knownCache) entries(all bool, partitions []string) (map[string]knownEntry, time.Time) {
+// entries returns the cached templates of partitions (all when all).
+func (k *knownCache) entries(all bool, partitions []string) map[string]knownEntry {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	want := make(map[string]bool, len(partitions))
@@ -216,7 +215,7 @@ func (k *knownCache) entries(all bool, partitions []string) (map[string]knownEnt
 			out[id] = e
 		}
 	}
-	return out, k.mark
+	return out
 }
 
 // has reports whether id is known to be stored.
@@ -450,7 +449,7 @@ func (s *Sink) ReplayKnown(partitions []string, fn func(partition, template stri
 	if s.known == nil {
 		return 0
 	}
-	m, _ := s.known.entries(len(partitions) == 0, partitions)
+	m := s.known.entries(len(partitions) == 0, partitions)
 	for _, e := range m {
 		fn(e.partition, e.template)
 	}
@@ -478,7 +477,7 @@ func (s *Sink) LoadKnown(ctx context.Context, partitions []string, fn func(parti
 	var since time.Time
 	if s.known != nil {
 		s.known.load()
-		replayed, _ = s.known.entries(all, partitions)
+		replayed = s.known.entries(all, partitions)
 		for _, e := range replayed {
 			fn(e.partition, e.template)
 		}
@@ -506,35 +505,16 @@ func (s *Sink) LoadKnown(ctx context.Context, partitions []string, fn func(parti
 	for _, p := range partitions {
 		want[p] = true
 	}
-	var current map[string]knownEntry // nil without a cache: gather keeps nothing
-	if s.known != nil {
-		current = map[string]knownEntry{}
-	}
-	var gone []string
 	fromPG := 0
-	if s.known != nil {
-		s.known.beginLoad()
-	}
-	res, err := s.pg.loadKnown(ctx, partitions, s.cfg.LoadPageSize, since, func(id, part, tmpl, parentID string, superseded bool) {
-		if !gather(id, part, tmpl, parentID, superseded, current, &gone) {
-			return
-		}
+	res, err := s.readKnown(ctx, partitions, since, func(id, part, tmpl string) {
 		if _, ok := replayed[id]; !ok && (all || want[part]) {
 			fn(part, tmpl)
 			fromPG++
 		}
 	})
-	s.c.knownRead.Add(uint64(res.rows))
-	if s.known != nil {
-		var mark time.Time
-		if all || res.incremental { // an incremental load reads every partition
-			mark = res.mark
-		}
-		s.known.endLoad(err == nil, !res.incremental, all, partitions, current, gone, mark)
-		if err == nil {
-			if err := s.known.saveFile(); err != nil {
-				s.logf("%v", err)
-			}
+	if err == nil && s.known != nil {
+		if err := s.known.saveFile(); err != nil {
+			s.logf("%v", err)
 		}
 	}
 	if err != nil && parent.Err() != nil {
@@ -557,21 +537,42 @@ func (s *Sink) LoadKnown(ctx context.Context, partitions []string, fn func(parti
 	return nil
 }
 
-// gather records one row of a load: the parent it widened and, when
-// superseded, the row itself are gone; otherwise it is current. It
-// reports whether the row is current.
-func gather(id, part, tmpl, parentID string, superseded bool, current map[string]knownEntry, gone *[]string) bool {
-	if parentID != "" {
-		*gone = append(*gone, parentID)
+// readKnown reads PostgreSQL's templates of partitions (all when empty):
+// the rows created since since, or every current one when since is zero
+// or the table lacks created_at. It calls each for every current row and
+// brings the node's cache up to date with what it read (knownCache.endLoad).
+func (s *Sink) readKnown(ctx context.Context, partitions []string, since time.Time, each func(id, partition, template string)) (pgLoad, error) {
+	var current map[string]knownEntry // without a cache nothing is kept
+	if s.known != nil {
+		current = map[string]knownEntry{}
+		s.known.beginLoad()
 	}
-	if superseded {
-		*gone = append(*gone, id)
-		return false
+	var gone []string
+	res, err := s.pg.loadKnown(ctx, partitions, s.cfg.LoadPageSize, since, func(id, part, tmpl, parentID string, superseded bool) {
+		if parentID != "" {
+			gone = append(gone, parentID)
+		}
+		if superseded {
+			gone = append(gone, id)
+			return
+		}
+		if current != nil {
+			current[id] = knownEntry{part, tmpl}
+		}
+		if each != nil {
+			each(id, part, tmpl)
+		}
+	})
+	s.c.knownRead.Add(uint64(res.rows))
+	if s.known != nil {
+		all := len(partitions) == 0
+		var mark time.Time
+		if all || res.incremental { // an incremental load reads every partition
+			mark = res.mark
+		}
+		s.known.endLoad(err == nil, !res.incremental, all, partitions, current, gone, mark)
 	}
-	if current != nil {
-		current[id] = knownEntry{part, tmpl}
-	}
-	return true
+	return res, err
 }
 
 func (s *Sink) knownMargin() time.Duration {
@@ -599,20 +600,7 @@ func (s *Sink) refreshKnown() {
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.CallTimeout)
 	defer cancel()
-	current := map[string]knownEntry{}
-	var gone []string
-	s.known.beginLoad()
-	res, err := s.pg.loadKnown(ctx, nil, s.cfg.LoadPageSize, since, func(id, part, tmpl, parentID string, superseded bool) {
-		gather(id, part, tmpl, parentID, superseded, current, &gone)
-	})
-	s.c.knownRead.Add(uint64(res.rows))
-	ok := err == nil && res.incremental
-	var mark time.Time
-	if ok {
-		mark = res.mark
-	}
-	s.known.endLoad(ok, false, true, nil, current, gone, mark)
-	if err != nil {
+	if _, err := s.readKnown(ctx, nil, since, nil); err != nil && s.ctx.Err() == nil {
 		cause, _ := classifyPG(err)
 		s.pgC.errors[causeIndex(cause)].Add(1)
 	}

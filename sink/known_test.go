@@ -35,7 +35,7 @@ func loadKnownSet(t testing.TB, s *Sink, partitions []string) (knownSet, error) 
 
 // cacheSet is what the node's known-templates cache holds.
 func cacheSet(s *Sink) knownSet {
-	m, _ := s.known.entries(true, nil)
+	m := s.known.entries(true, nil)
 	out := knownSet{}
 	for _, e := range m {
 		out[e.partition+"|"+e.template] = true
@@ -477,7 +477,7 @@ func TestKnownConfirmedOrder(t *testing.T) {
 		}
 		k2 := newKnownCache(path, "s", t.Logf)
 		k2.load()
-		if m, _ := k2.entries(true, nil); len(m) != 1 || m[c.ID].template != c.Template {
+		if m := k2.entries(true, nil); len(m) != 1 || m[c.ID].template != c.Template {
 			t.Errorf("cache after %s then %s = %v, want the widening only", order[0].t.Template, order[1].t.Template, m)
 		}
 	}
