@@ -11,7 +11,8 @@ import (
 	"time"
 )
 
-// waitStored waits until PostgreSQL and Redis hold hits lines, then checks that the table
+// waitStored waits until PostgreSQL and Redis hold hits lines and Redis as many events as
+// there are templates, then checks that the table
 // has exactly one row per template the miner created or widened (e.ids) and that Redis
 // announced each of them exactly once.
 func waitStored(t *testing.T, st stores, e *expect, hits int64, timeout time.Duration) map[string]row {
@@ -23,7 +24,11 @@ func waitStored(t *testing.T, st stores, e *expect, hits int64, timeout time.Dur
 		var okPG, okRedis bool
 		rows, okPG = st.pgRows(t)
 		rs, okRedis = st.redis(t)
-		if okPG && okRedis && sumHits(rows) == hits && rs.hits() == hits && len(rows) >= len(e.ids) {
+		// The announcements too: a template's event follows its row's
+		// commit (the sink's Redis write runs after PostgreSQL's), so the
+		// counts can be complete a moment before the last event is.
+		if okPG && okRedis && sumHits(rows) == hits && rs.hits() == hits && len(rows) >= len(e.ids) &&
+			len(rs.announced) >= len(e.ids) {
 			break
 		}
 		if time.Now().After(deadline) {
