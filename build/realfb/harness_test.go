@@ -160,7 +160,7 @@ func newFiles(t *testing.T) files {
 type node struct {
 	t           *testing.T
 	name        string // NODE_NAME
-	conf        string // fluent-bit.conf or fluent-bit.yaml
+	conf        string // fluent-bit.conf or fluent-bit.yaml, or an absolute path
 	files       files
 	stateDir    string
 	secretsDir  string
@@ -238,7 +238,11 @@ func (n *node) start() {
 	if err != nil {
 		n.t.Fatal(err)
 	}
-	n.cmd = exec.Command(fbBin, append([]string{"-c", filepath.Join(root, n.conf)}, n.args...)...)
+	conf := n.conf
+	if !filepath.IsAbs(conf) {
+		conf = filepath.Join(root, conf)
+	}
+	n.cmd = exec.Command(fbBin, append([]string{"-c", conf}, n.args...)...)
 	if n.journalDir != "" {
 		n.cmd = inJournalNamespace(n.journalDir, n.cmd.Args)
 	}
@@ -320,9 +324,19 @@ func (n *node) get(port int, path string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-// listeners counts the process's listening TCP sockets: its sockets (/proc/<pid>/fd) that
-// /proc/<pid>/net/tcp{,6} lists in state LISTEN.
+// listeners counts the process's listening TCP sockets.
 func (n *node) listeners() int {
+	return n.sockets(func(state string, _ int) bool { return state == "0A" }) // LISTEN
+}
+
+// connectedTo counts the process's established TCP connections to a remote port.
+func (n *node) connectedTo(port int) int {
+	return n.sockets(func(state string, remote int) bool { return state == "01" && remote == port }) // ESTABLISHED
+}
+
+// sockets counts the process's TCP sockets (/proc/<pid>/fd) that /proc/<pid>/net/tcp{,6}
+// lists with a state and remote port that match.
+func (n *node) sockets(match func(state string, remotePort int) bool) int {
 	pid := n.cmd.Process.Pid
 	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
 	if err != nil {
@@ -342,7 +356,17 @@ func (n *node) listeners() int {
 		}
 		for _, line := range strings.Split(string(b), "\n")[1:] {
 			// sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
-			if fs := strings.Fields(line); len(fs) > 9 && fs[3] == "0A" && own[fs[9]] {
+			fs := strings.Fields(line)
+			if len(fs) <= 9 || !own[fs[9]] {
+				continue
+			}
+			remote := 0
+			if i := strings.LastIndexByte(fs[2], ':'); i >= 0 {
+				if v, err := strconv.ParseInt(fs[2][i+1:], 16, 32); err == nil {
+					remote = int(v)
+				}
+			}
+			if match(fs[3], remote) {
 				count++
 			}
 		}
@@ -350,7 +374,6 @@ func (n *node) listeners() int {
 	return count
 }
 
-// reloads is Fluent Bit's count of hot reloads (GET /api/v2/reload), -1 if it does not answer.
 func (n *node) reloads() int {
 	code, body := n.get(n.httpPort, "/api/v2/reload")
 	var r struct {
