@@ -83,6 +83,7 @@ static struct {
     bool per_tag, poison, def32, resignal, reload, hot_reload_flag, quiet, trace;
     long repeat;
     long pace_ms; /* pause before each chunk but the first */
+    long linger_ms; /* wait after the last chunk before shutdown */
     const char *dump_dir;
     const char *fixtures_dir;
     bool fixed_time;
@@ -1252,6 +1253,8 @@ static void *engine_main(void *arg)
                 break;
         }
     }
+    for (long ms = 0; ms < opt.linger_ms && !exit_requested; ms += 10)
+        usleep(10 * 1000);
     atomic_store(&g->feeding_done, true);
     if (g->overlap) {
         while (!atomic_load(&g->stop_feeding))
@@ -1374,6 +1377,8 @@ static const char usage[] =
     "  --repeat K          feed all chunks K times (soak, bench)\n"
     "  --pace MS           pause MS milliseconds before each chunk but the first, so the\n"
     "                      inputs arrive over time (tests that change something mid-run)\n"
+    "  --linger MS         keep running MS milliseconds after the last chunk before shutting\n"
+    "                      down, as Fluent Bit does between inputs (the plugin's background work)\n"
     "  --dump-chunks DIR   also write every chunk to DIR/chunk-NNNNNN.msgpack + DIR/index.tsv\n"
     "  --write-fixtures DIR  write the chunk fixtures (docs/fluent-bit.md#fixtures) to DIR (*.msgpack +\n"
     "                      index.tsv: file, tag, events, records, description); PATH.so optional\n"
@@ -1430,6 +1435,7 @@ enum {
     OPT_FIXTURES,
     OPT_PER_TAG,
     OPT_PACE,
+    OPT_LINGER,
 };
 
 static long parse_long(const char *s, const char *what, long min, long max)
@@ -1464,6 +1470,7 @@ static void parse_args(int argc, char **argv)
         {"write-fixtures", required_argument, NULL, OPT_FIXTURES},
         {"per-tag", no_argument, NULL, OPT_PER_TAG},
         {"pace", required_argument, NULL, OPT_PACE},
+        {"linger", required_argument, NULL, OPT_LINGER},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -1585,6 +1592,9 @@ static void parse_args(int argc, char **argv)
             break;
         case OPT_PACE:
             opt.pace_ms = parse_long(optarg, "--pace", 0, 60000);
+            break;
+        case OPT_LINGER:
+            opt.linger_ms = parse_long(optarg, "--linger", 0, 600000);
             break;
         case OPT_TIME: {
             char *e;
