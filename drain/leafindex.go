@@ -113,29 +113,14 @@ func (m *Miner) indexedBest(p *partition, nd *node, toks []string) (c *cluster, 
 	st := ix.stamp
 	hits := ix.hits[:0]
 	for i, t := range toks {
-		ps := &ix.pos[i]
-		if len(ps.tab) == 0 {
-			continue
-		}
-		h := sig(t)
-		mask := len(ps.tab) - 1
-		for s := int(h >> ps.shift); ; s = (s + 1) & mask {
-			e := ps.tab[s]
-			if e == 0 {
-				break
-			}
-			v := &ix.vals[e-1]
-			// sig is injective below 8 bytes (it holds them and the length).
-			if v.sig == h && (len(t) < 8 || v.tok == t) {
-				for _, k := range ix.post[v.from:v.to] {
-					if ix.seen[k] != st {
-						ix.seen[k], ix.score[k] = st, 0
-					}
-					if ix.score[k]++; ix.score[k] == int32(minSim) {
-						hits = append(hits, k)
-					}
+		if v := ix.lookup(i, t); v != nil {
+			for _, k := range ix.post[v.from:v.to] {
+				if ix.seen[k] != st {
+					ix.seen[k], ix.score[k] = st, 0
 				}
-				break
+				if ix.score[k]++; ix.score[k] == int32(minSim) {
+					hits = append(hits, k)
+				}
 			}
 		}
 	}
@@ -161,6 +146,28 @@ func (m *Miner) indexedBest(p *partition, nd *node, toks []string) (c *cluster, 
 		return ix.cl[bestK], int(maxSim+maxPC) == n, true
 	}
 	return nil, false, true
+}
+
+// lookup returns the constant t of token position i, or nil when no
+// cluster holds t there.
+func (ix *leafIndex) lookup(i int, t string) *posVal {
+	ps := &ix.pos[i]
+	if len(ps.tab) == 0 {
+		return nil
+	}
+	h := sig(t)
+	mask := len(ps.tab) - 1
+	for s := int(h >> ps.shift); ; s = (s + 1) & mask {
+		e := ps.tab[s]
+		if e == 0 {
+			return nil
+		}
+		v := &ix.vals[e-1]
+		// sig is injective below 8 bytes (it holds them and the length).
+		if v.sig == h && (len(t) < 8 || v.tok == t) {
+			return v
+		}
+	}
 }
 
 // countPlanes counts, for each of up to 64 clusters, the line's tokens it
@@ -205,23 +212,8 @@ func (cp *countPlanes) count(k int) int32 {
 func (ix *leafIndex) bestSmall(toks []string, minSim int) (*cluster, bool) {
 	var cp countPlanes
 	for i, t := range toks {
-		ps := &ix.pos[i]
-		if len(ps.tab) == 0 {
-			continue
-		}
-		h := sig(t)
-		mask := len(ps.tab) - 1
-		for s := int(h >> ps.shift); ; s = (s + 1) & mask {
-			e := ps.tab[s]
-			if e == 0 {
-				break
-			}
-			v := &ix.vals[e-1]
-			// sig is injective below 8 bytes (it holds them and the length).
-			if v.sig == h && (len(t) < 8 || v.tok == t) {
-				cp.add(v.mask)
-				break
-			}
+		if v := ix.lookup(i, t); v != nil {
+			cp.add(v.mask)
 		}
 	}
 	// drain3Scorer.best's pick among those that reach minSim: the most
