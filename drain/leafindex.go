@@ -55,6 +55,7 @@ type posVal struct {
 	sig      uint64
 	tok      string
 	from, to int32
+	mask     uint64 // the clusters that hold it, bit k for cl[k], when cl has at most 64
 }
 
 // sig is a cheap hash of a token: its length and up to its first and last
@@ -95,6 +96,10 @@ func (m *Miner) indexedBest(p *partition, nd *node, toks []string) (c *cluster, 
 	if minSim > n {
 		return nil, false, true
 	}
+	if len(ix.cl) <= 64 && n < 1<<len(countPlanes{}) && minSim > 0 {
+		c, covered := ix.bestSmall(toks, minSim)
+		return c, covered, true
+	}
 	if minSim == 0 {
 		minSim = 1 // a cluster that matches nothing is found by the pass below
 	}
@@ -108,29 +113,14 @@ func (m *Miner) indexedBest(p *partition, nd *node, toks []string) (c *cluster, 
 	st := ix.stamp
 	hits := ix.hits[:0]
 	for i, t := range toks {
-		ps := &ix.pos[i]
-		if len(ps.tab) == 0 {
-			continue
-		}
-		h := sig(t)
-		mask := len(ps.tab) - 1
-		for s := int(h >> ps.shift); ; s = (s + 1) & mask {
-			e := ps.tab[s]
-			if e == 0 {
-				break
-			}
-			v := &ix.vals[e-1]
-			// sig is injective below 8 bytes (it holds them and the length).
-			if v.sig == h && (len(t) < 8 || v.tok == t) {
-				for _, k := range ix.post[v.from:v.to] {
-					if ix.seen[k] != st {
-						ix.seen[k], ix.score[k] = st, 0
-					}
-					if ix.score[k]++; ix.score[k] == int32(minSim) {
-						hits = append(hits, k)
-					}
+		if v := ix.lookup(i, t); v != nil {
+			for _, k := range ix.post[v.from:v.to] {
+				if ix.seen[k] != st {
+					ix.seen[k], ix.score[k] = st, 0
 				}
-				break
+				if ix.score[k]++; ix.score[k] == int32(minSim) {
+					hits = append(hits, k)
+				}
 			}
 		}
 	}
@@ -156,6 +146,90 @@ func (m *Miner) indexedBest(p *partition, nd *node, toks []string) (c *cluster, 
 		return ix.cl[bestK], int(maxSim+maxPC) == n, true
 	}
 	return nil, false, true
+}
+
+// lookup returns the constant t of token position i, or nil when no
+// cluster holds t there.
+func (ix *leafIndex) lookup(i int, t string) *posVal {
+	ps := &ix.pos[i]
+	if len(ps.tab) == 0 {
+		return nil
+	}
+	h := sig(t)
+	mask := len(ps.tab) - 1
+	for s := int(h >> ps.shift); ; s = (s + 1) & mask {
+		e := ps.tab[s]
+		if e == 0 {
+			return nil
+		}
+		v := &ix.vals[e-1]
+		// sig is injective below 8 bytes (it holds them and the length).
+		if v.sig == h && (len(t) < 8 || v.tok == t) {
+			return v
+		}
+	}
+}
+
+// countPlanes counts, for each of up to 64 clusters, the line's tokens it
+// holds: plane p holds bit p of every cluster's count (a bit-sliced
+// counter), so that adding the clusters of one token value is a few word
+// operations however many hold it.
+type countPlanes [8]uint64
+
+// add adds one to the count of every cluster in m.
+func (cp *countPlanes) add(m uint64) {
+	for p := 0; m != 0 && p < len(cp); p++ {
+		cp[p], m = cp[p]^m, cp[p]&m
+	}
+}
+
+// atLeast returns the clusters whose count is v or more.
+func (cp *countPlanes) atLeast(v int) uint64 {
+	gt, eq := uint64(0), ^uint64(0)
+	for p := len(cp) - 1; p >= 0; p-- {
+		if v>>p&1 != 0 {
+			eq &= cp[p]
+		} else {
+			gt |= eq & cp[p]
+			eq &^= cp[p]
+		}
+	}
+	return gt | eq
+}
+
+// count returns cluster k's count.
+func (cp *countPlanes) count(k int) int32 {
+	var c int32
+	for p := range cp {
+		c |= int32(cp[p]>>k&1) << p
+	}
+	return c
+}
+
+// bestSmall is indexedBest's count and pick for a leaf of at most 64
+// clusters, with minSim at least 1: the matches counted in bit planes
+// (posVal.mask), the pick the same.
+func (ix *leafIndex) bestSmall(toks []string, minSim int) (*cluster, bool) {
+	var cp countPlanes
+	for i, t := range toks {
+		if v := ix.lookup(i, t); v != nil {
+			cp.add(v.mask)
+		}
+	}
+	// drain3Scorer.best's pick among those that reach minSim: the most
+	// matches, then the most wildcards, then the first cluster.
+	bestK, maxSim, maxPC := -1, int32(-1), int32(-1)
+	for hits := cp.atLeast(minSim) & (1<<len(ix.cl) - 1); hits != 0; hits &= hits - 1 {
+		k := bits.TrailingZeros64(hits)
+		sim, pc := cp.count(k), ix.pc[k]
+		if sim > maxSim || sim == maxSim && pc > maxPC {
+			bestK, maxSim, maxPC = k, sim, pc
+		}
+	}
+	if bestK < 0 {
+		return nil, false
+	}
+	return ix.cl[bestK], int(maxSim+maxPC) == len(toks)
 }
 
 // minScore is the least sim with float64(sim)/float64(n) >= simTh (the
@@ -228,6 +302,9 @@ func (m *Miner) buildIndex(nd *node, old *leafIndex, gen uint64, n int) *leafInd
 			if v >= 0 {
 				ix.post[ix.vals[v].to] = int32(k)
 				ix.vals[v].to++
+				if k < 64 {
+					ix.vals[v].mask |= 1 << k
+				}
 			}
 		}
 		nv := len(ix.vals) - first

@@ -73,14 +73,15 @@ func TestMinScore(t *testing.T) {
 }
 
 // TestLeafIndexRandom: indexedBest against drain3Scorer.best on random
-// leaves, ties and thresholds (0 included) exercised.
+// leaves, ties and thresholds (0 included) exercised; leaves of up to 64
+// clusters are counted in bit planes (bestSmall), larger ones not.
 func TestLeafIndexRandom(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	words := []string{"a", "b", "ab", "ba", "abcdefgh", "abcdefgi", "hbcdefga", "x1", "x2", "abcdefghijklmnopq", "abcdefghXjklmnopq", wildcard}
 	for iter := 0; iter < 20000; iter++ {
 		n := 1 + rng.IntN(8)
 		nd := &node{}
-		for k := idxMin + rng.IntN(10); k > 0; k-- {
+		for k := idxMin + rng.IntN(10) + 52*rng.IntN(2); k > 0; k-- {
 			c := &cluster{tokens: make([]string, n)}
 			for i := range c.tokens {
 				c.tokens[i] = words[rng.IntN(len(words))]
@@ -103,6 +104,31 @@ func TestLeafIndexRandom(t *testing.T) {
 			gc, gok, ok := m.indexedBest(p, nd, toks)
 			if !ok || wc != gc || wok != gok {
 				t.Fatalf("n=%d simTh=%v toks=%q: got %p,%v (ok %v), want %p,%v", n, simTh, toks, gc, gok, ok, wc, wok)
+			}
+		}
+	}
+}
+
+// TestCountPlanes: the bit-sliced counters against plain counts.
+func TestCountPlanes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for iter := 0; iter < 2000; iter++ {
+		var cp countPlanes
+		var want [64]int
+		for range rng.IntN(255) {
+			m := rng.Uint64() & rng.Uint64()
+			cp.add(m)
+			for k := range want {
+				want[k] += int(m >> k & 1)
+			}
+		}
+		v := rng.IntN(40)
+		for k := range want {
+			if got := cp.count(k); int(got) != want[k] {
+				t.Fatalf("cluster %d: count %d, want %d", k, got, want[k])
+			}
+			if got := cp.atLeast(v)>>k&1 != 0; got != (want[k] >= v) {
+				t.Fatalf("cluster %d, count %d: atLeast(%d) says %v", k, want[k], v, got)
 			}
 		}
 	}
