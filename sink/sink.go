@@ -154,6 +154,7 @@ func New(cfg Config, log Logger) (*Sink, error) {
 			return nil, err
 		}
 		s.pg.logf = s.logf
+		s.pg.keepIdle = cfg.PGPooler
 		s.pg.serverTimeout = strconv.FormatInt(cfg.CallTimeout.Milliseconds(), 10)
 		if cfg.ledgerRecheck > 0 {
 			s.pg.recheck = cfg.ledgerRecheck
@@ -174,6 +175,16 @@ func New(cfg Config, log Logger) (*Sink, error) {
 			return nil, err
 		}
 		s.rd = newRedisWriter(&cfg, pw, newTiedDialer(s.ctx, cfg.CallTimeout, tc))
+	}
+	if s.pg != nil && s.rd != nil {
+		s.pg.stored = &storedSet{
+			rdb:     s.rd.rdb,
+			key:     storedKey(cfg.RedisKeyPrefix(), knownStore(&cfg, pgAddr(pc), pc.ConnConfig.Database)),
+			ttl:     storedTTL,
+			timeout: max(cfg.CallTimeout/5, 100*time.Millisecond),
+			c:       &s.rdC,
+			known:   &s.c.knownStored,
+		}
 	}
 
 	var pgStore *store
@@ -388,6 +399,7 @@ func (s *Sink) Stats() Stats {
 		Replayed:         s.c.replayed.Load(),
 		KnownCached:      s.c.knownCached.Load(),
 		KnownRead:        s.c.knownRead.Load(),
+		KnownStored:      s.c.knownStored.Load(),
 		Lost:             s.c.lost.Load(),
 		Panics:           s.c.panics.Load(),
 		Floods:           s.fl.sent.Load(),

@@ -27,10 +27,11 @@ type batch struct {
 	hitN      []int64
 	hitLast   []int64
 	created   []*item // PostgreSQL: items whose row this write created
-	known     int     // PostgreSQL: items whose row existed
-	unmatched int64   // PostgreSQL: hit ids without a row
-	applied   bool    // the store had applied it already (an attempt's reply was lost): not applied again
-	unguarded bool    // PostgreSQL: hit counts written without the batch ledger
+	known     int     // PostgreSQL: items whose row existed (fromSet of them known from the stored set)
+	fromSet   int
+	unmatched int64 // PostgreSQL: hit ids without a row
+	applied   bool  // the store had applied it already (an attempt's reply was lost): not applied again
+	unguarded bool  // PostgreSQL: hit counts written without the batch ledger
 }
 
 func (b *batch) size() int { return len(b.items) + len(b.hitIDs) }
