@@ -145,6 +145,8 @@ func summary(r *fleet.Report) {
 		r.BurstToPG.Round(10*time.Millisecond), r.BurstToRedis.Round(10*time.Millisecond), r.BurstNodesP99.Round(10*time.Millisecond))
 	fmt.Printf("rollout took %v, slowest warm start %v, %d failed load attempts, %d templates loaded (%d from the nodes' caches), %d template rows read from PostgreSQL\n",
 		r.RolloutTook.Round(time.Second), r.WarmMax.Round(100*time.Millisecond), r.WarmFailed, r.LoadedTemplates, r.KnownCached, r.KnownRead)
+	fmt.Printf("templates new to a node known from the Redis set of stored ones %d; PostgreSQL sessions started %d, abandoned by the client %d\n",
+		r.KnownStored, r.PGSessions, r.PGAbandoned)
 }
 
 func fail(err error) int {

@@ -187,6 +187,9 @@ type Report struct {
 	LoadedTemplates int64         // templates the warm starts loaded
 	KnownCached     uint64        // of which replayed from the nodes' local caches
 	KnownRead       uint64        // template rows the warm starts read from PostgreSQL
+	KnownStored     uint64        // templates new to a node that the Redis set of stored templates showed stored (no PostgreSQL write)
+	PGSessions      int64         // sessions PostgreSQL started during the run (pg_stat_database.sessions, whole server)
+	PGAbandoned     int64         // of which abandoned by the client (sessions_abandoned)
 }
 
 // universe is every template of the run.
@@ -436,6 +439,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			rep.AlreadyApplied += st.AlreadyApplied
 			rep.KnownCached += st.KnownCached
 			rep.KnownRead += st.KnownRead
+			rep.KnownStored += st.KnownStored
 		}
 	}
 	rep.WarmMax = time.Duration(warm.maxNanos.Load())
