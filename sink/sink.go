@@ -183,7 +183,6 @@ func New(cfg Config, log Logger) (*Sink, error) {
 			ttl:     storedTTL,
 			timeout: max(cfg.CallTimeout/5, 100*time.Millisecond),
 			c:       &s.rdC,
-			known:   &s.c.knownStored,
 		}
 	}
 
@@ -615,6 +614,7 @@ func (s *Sink) merge(age time.Duration) {
 func (s *Sink) afterPG(b *batch) {
 	s.c.created.Add(uint64(len(b.created)))
 	s.c.known.Add(uint64(b.known))
+	s.c.knownStored.Add(uint64(b.fromSet))
 	s.c.unmatched.Add(uint64(b.unmatched))
 	if b.unguarded {
 		s.c.unguarded.Add(1)

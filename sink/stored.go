@@ -32,7 +32,6 @@ type storedSet struct {
 	ttl     time.Duration
 	timeout time.Duration // bound of one call, below the write's deadline
 	c       *storeCounters
-	known   *atomic.Uint64 // templates the set showed stored
 	// offUntil (Unix nanos): after a failure the set is not asked for a
 	// while, so that a Redis away does not slow every PostgreSQL write.
 	offUntil atomic.Int64
@@ -92,7 +91,6 @@ func (ss *storedSet) check(ctx context.Context, items []*item) map[string]bool {
 			out[ids[i].(string)] = true
 		}
 	}
-	ss.known.Add(uint64(len(out)))
 	return out
 }
 
