@@ -703,6 +703,15 @@ func (w *pgWriter) sendTx(ctx context.Context, b *batch, items []*item, hits, gu
 			q.Queue(w.sqlUpdate, b.hitIDs, b.hitN, last)
 		}
 	}
+	due := hits && b.mergeAge > 0 && w.deltasOK.ok
+	if due {
+		q.Queue(w.sqlMergeDue, w.mergeKey, b.mergeAge.Milliseconds())
+	}
+	refresh := hits && !b.refreshSince.IsZero() && b.refreshPage > 0 && w.createdOK.ok
+	if refresh {
+		q.Queue(`SELECT now()`)
+		q.Queue(w.sqlLoadSince, b.refreshSince, "", b.refreshPage)
+	}
 	br := w.pool.SendBatch(ctx, &q)
 	defer func() {
 		if cerr := br.Close(); err == nil && cerr != nil {
@@ -770,6 +779,35 @@ func (w *pgWriter) sendTx(ctx context.Context, b *batch, items []*item, hits, gu
 				res.unmatched = int64(len(b.hitIDs)) - tag.RowsAffected()
 			}
 		}
+	}
+	if due {
+		if err := br.QueryRow().Scan(&b.mergeDue); err != nil {
+			return res, err
+		}
+	}
+	if refresh {
+		kr := &knownRows{current: map[string]knownEntry{}}
+		if err := br.QueryRow().Scan(&kr.mark); err != nil {
+			return res, err
+		}
+		rows, err := br.Query()
+		if err != nil {
+			return res, err
+		}
+		for rows.Next() {
+			var id, part, tmpl, parent string
+			var superseded bool
+			if err := rows.Scan(&id, &part, &tmpl, &parent, &superseded); err != nil {
+				rows.Close()
+				return res, err
+			}
+			kr.add(id, part, tmpl, parent, superseded)
+		}
+		if err := rows.Err(); err != nil {
+			return res, err
+		}
+		kr.more = kr.rows >= b.refreshPage
+		b.refresh = kr
 	}
 	if err := br.Close(); err != nil { // the commit
 		return res, err

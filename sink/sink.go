@@ -188,7 +188,7 @@ func New(cfg Config, log Logger) (*Sink, error) {
 
 	var pgStore *store
 	if s.pg != nil {
-		pgStore = s.newStore("postgres", &s.pgC, s.pg.write, s.pg.classify)
+		pgStore = s.newStore("postgres", &s.pgC, s.writePG, s.pg.classify)
 		pgStore.where = pgAddr(pc)
 		pgStore.after = func(b *batch) {
 			s.afterPG(b)
@@ -197,7 +197,7 @@ func New(cfg Config, log Logger) (*Sink, error) {
 			}
 			s.mergeHits(b)
 			if len(b.hitIDs) > 0 {
-				s.refreshKnown()
+				s.refreshKnown(b)
 			}
 		}
 		pgStore.idle = s.pg.closeIdle
@@ -582,7 +582,24 @@ func (s *Sink) mergeHits(b *batch) {
 		return
 	}
 	s.pg.wroteDeltas = true
+	if b.mergeAge > 0 && !b.mergeDue {
+		return // the batch's transaction asked: no merge due
+	}
 	s.merge(s.cfg.PGMergeInterval)
+}
+
+// writePG writes b to PostgreSQL; with hit counts, the same round trip
+// asks whether a merge is due and reads the rows created since the
+// known-templates cache's mark (mergeHits, refreshKnown use the answers).
+func (s *Sink) writePG(ctx context.Context, b *batch) error {
+	b.mergeAge, b.mergeDue, b.refreshSince, b.refresh = 0, false, time.Time{}, nil
+	if len(b.hitIDs) > 0 {
+		b.mergeAge = s.cfg.PGMergeInterval
+		if s.known != nil {
+			b.refreshSince, b.refreshPage = s.known.since(s.knownMargin()), s.cfg.LoadPageSize
+		}
+	}
+	return s.pg.write(ctx, b)
 }
 
 // merge runs one merge if due (see mergeHits), from the writer goroutine
