@@ -57,6 +57,25 @@ func TestPGWriteOneRoundTrip(t *testing.T) {
 		t.Errorf("hits %d, %d, want 2, 3", hx, hy)
 	}
 
+	// Asking in the same round trip whether a merge is due (the deltas
+	// are fresh: not with an age of an hour) and for the rows created
+	// since a minute ago (x and y).
+	b5 := &batch{token: "5", hitIDs: []string{x.ID}, hitN: []int64{1}, hitLast: []int64{now},
+		mergeAge: time.Hour, refreshSince: time.Now().Add(-time.Minute), refreshPage: 100}
+	if n := write(b5); n != 1 || b5.mergeDue || b5.refresh == nil || b5.refresh.rows != 2 || len(b5.refresh.current) != 2 || b5.refresh.more || b5.refresh.mark.IsZero() {
+		t.Errorf("with merge check and refresh: %d round trips, merge due %v, refresh %+v; want 1, false, 2 rows", n, b5.mergeDue, b5.refresh)
+	}
+	b6 := &batch{token: "6", hitIDs: []string{x.ID}, hitN: []int64{1}, hitLast: []int64{now}, mergeAge: time.Nanosecond}
+	if write(b6); !b6.mergeDue {
+		t.Error("deltas older than the merge age: merge not due")
+	}
+	if _, _, err := w.merge(context.Background(), 0); err != nil {
+		t.Fatal(err)
+	}
+	if hx := hitsOf(t, table, x.ID); hx != 4 {
+		t.Errorf("hits %d after the merge, want 4", hx)
+	}
+
 	// Without the deltas table: two transactions, counts exact, a
 	// retried batch applied once, a count without a row unmatched.
 	w.deltasOK = side{ok: false, known: true}
@@ -69,8 +88,8 @@ func TestPGWriteOneRoundTrip(t *testing.T) {
 	if write(b4); !b4.applied || b4.unmatched != 0 {
 		t.Errorf("direct update retried: applied %v unmatched %d, want true 0", b4.applied, b4.unmatched)
 	}
-	if hx, hz := hitsOf(t, table, x.ID), hitsOf(t, table, z.ID); hx != 3 || hz != 4 {
-		t.Errorf("hits %d, %d, want 3, 4", hx, hz)
+	if hx, hz := hitsOf(t, table, x.ID), hitsOf(t, table, z.ID); hx != 5 || hz != 4 {
+		t.Errorf("hits %d, %d, want 5, 4", hx, hz)
 	}
 }
 
