@@ -127,13 +127,20 @@ func TestStoredSet(t *testing.T) {
 		t.Fatalf("set %s holds %d ids (%v), want 5", key, n, err)
 	}
 
-	b := open("node-b")
-	for _, tt := range all {
-		tt.SeenAt = time.Now()
-		b.Template(tt)
+	// offer runs a node that meets every template of all, until they are
+	// settled.
+	offer := func(node string) *Sink {
+		t.Helper()
+		s := open(node)
+		for _, tt := range all {
+			tt.SeenAt = time.Now()
+			s.Template(tt)
+		}
+		testutil.WaitFor(t, 10*time.Second, node+"'s templates settled", func() bool { return settled(s) })
+		closeSink(t, s)
+		return s
 	}
-	testutil.WaitFor(t, 10*time.Second, "node-b's templates settled", func() bool { return settled(b) })
-	closeSink(t, b)
+	b := offer("node-b")
 	if st := b.Stats(); st.KnownStored != 5 || st.Known != 5 || st.Created != 0 || st.Postgres.Batches != 1 || st.Postgres.Rows != 5 {
 		t.Errorf("node-b: known from the set %d, known %d, created %d, batches %d rows %d; want 5, 5, 0, 1, 5",
 			st.KnownStored, st.Known, st.Created, st.Postgres.Batches, st.Postgres.Rows)
@@ -145,13 +152,7 @@ func TestStoredSet(t *testing.T) {
 	// The set lost: the next node asks PostgreSQL, which knows them all,
 	// and the set is filled again.
 	rdb.Del(context.Background(), key)
-	c := open("node-c")
-	for _, tt := range all {
-		tt.SeenAt = time.Now()
-		c.Template(tt)
-	}
-	testutil.WaitFor(t, 10*time.Second, "node-c's templates settled", func() bool { return settled(c) })
-	closeSink(t, c)
+	c := offer("node-c")
 	if st := c.Stats(); st.KnownStored != 0 || st.Known != 5 || st.Created != 0 {
 		t.Errorf("node-c: known from the set %d, known %d, created %d; want 0, 5, 0", st.KnownStored, st.Known, st.Created)
 	}
