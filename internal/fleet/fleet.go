@@ -413,16 +413,22 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		go func() {
 			defer cwg.Done()
 			defer recoverLog(o.Logf, "close "+n.name)
+			// The node's lock is not held during Close: a warm start
+			// still running calls back under it while its connection is
+			// held, and Close waits for that connection.
 			n.mu.Lock()
-			defer n.mu.Unlock()
-			if n.s == nil {
+			s := n.s
+			n.s = nil
+			n.mu.Unlock()
+			if s == nil {
 				return
 			}
 			cctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			n.s.Close(cctx) //nolint:errcheck // what is left is counted in Lost
+			s.Close(cctx) //nolint:errcheck // what is left is counted in Lost
 			cancel()
-			n.old = append(n.old, n.s.Stats())
-			n.s = nil
+			n.mu.Lock()
+			n.old = append(n.old, s.Stats())
+			n.mu.Unlock()
 		}()
 	}
 	cwg.Wait()
