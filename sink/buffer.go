@@ -193,7 +193,8 @@ func (s *Sink) replay() {
 				dst = s.announce
 			}
 			for _, st := range dst {
-				it := &item{t: t, shadow: r.Shadow, muted: r.Muted}
+				// An entry of an attempted batch may have its row already.
+				it := &item{t: t, shadow: r.Shadow, muted: r.Muted, tried: r.Batch != ""}
 				if st.addItem(t.ID, it) {
 					s.units.Add(1)
 					if b := inBatch(st, r); b != nil {

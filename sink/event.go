@@ -57,6 +57,9 @@ type item struct {
 	t      Template
 	shadow bool
 	muted  bool // on the mute list when it was to be announced: recorded, not announced
+	// tried: sent to PostgreSQL by this node before (a write attempted,
+	// its outcome perhaps unknown), so not looked up in the stored set.
+	tried bool
 }
 
 func (it *item) event(node string) Event {

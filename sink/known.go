@@ -542,24 +542,13 @@ func (s *Sink) LoadKnown(ctx context.Context, partitions []string, fn func(parti
 // or the table lacks created_at. It calls each for every current row and
 // brings the node's cache up to date with what it read (knownCache.endLoad).
 func (s *Sink) readKnown(ctx context.Context, partitions []string, since time.Time, each func(id, partition, template string)) (pgLoad, error) {
-	var current map[string]knownEntry // without a cache nothing is kept
+	var kr knownRows // without a cache nothing is kept
 	if s.known != nil {
-		current = map[string]knownEntry{}
+		kr.current = map[string]knownEntry{}
 		s.known.beginLoad()
 	}
-	var gone []string
 	res, err := s.pg.loadKnown(ctx, partitions, s.cfg.LoadPageSize, since, func(id, part, tmpl, parentID string, superseded bool) {
-		if parentID != "" {
-			gone = append(gone, parentID)
-		}
-		if superseded {
-			gone = append(gone, id)
-			return
-		}
-		if current != nil {
-			current[id] = knownEntry{part, tmpl}
-		}
-		if each != nil {
+		if kr.add(id, part, tmpl, parentID, superseded) && each != nil {
 			each(id, part, tmpl)
 		}
 	})
@@ -570,9 +559,36 @@ func (s *Sink) readKnown(ctx context.Context, partitions []string, since time.Ti
 		if all || res.incremental { // an incremental load reads every partition
 			mark = res.mark
 		}
-		s.known.endLoad(err == nil, !res.incremental, all, partitions, current, gone, mark)
+		s.known.endLoad(err == nil, !res.incremental, all, partitions, kr.current, kr.gone, mark)
 	}
 	return res, err
+}
+
+// knownRows collects rows read from PostgreSQL for the known-templates
+// cache: current templates, and those no longer current (widened since,
+// or widened by a row read).
+type knownRows struct {
+	current map[string]knownEntry // nil: not kept
+	gone    []string
+	rows    int
+	more    bool      // a refresh read a full page: the rest is left to refreshKnown
+	mark    time.Time // the server's clock before the read
+}
+
+// add takes one row and reports whether it is current.
+func (kr *knownRows) add(id, part, tmpl, parentID string, superseded bool) bool {
+	kr.rows++
+	if parentID != "" {
+		kr.gone = append(kr.gone, parentID)
+	}
+	if superseded {
+		kr.gone = append(kr.gone, id)
+		return false
+	}
+	if kr.current != nil {
+		kr.current[id] = knownEntry{part, tmpl}
+	}
+	return true
 }
 
 func (s *Sink) knownMargin() time.Duration {
@@ -583,16 +599,27 @@ func (s *Sink) knownMargin() time.Duration {
 }
 
 // refreshKnown reads the rows created since the cache's mark (less the
-// margin) on the writer's goroutine, right after a batch of hit counts,
-// whose connection the pool still holds: no dial of its own. A template
+// margin) on the writer's goroutine, with a batch of hit counts: in the
+// batch's own transaction (b.refresh, read by sendTx), else (the page was
+// full, or the batch did not read them) right after it, on the connection
+// the pool still holds: no dial of its own. A template
 // another node stored is then known here, and Template takes it without a
 // write (at 1,000 nodes, each template first seen by a node minutes after
 // it started cost a PostgreSQL session of its own: docs/stores.md,
 // "Scale"). Only with created_at and a mark (an incremental read); a
 // failure is counted and left for the next batch.
-func (s *Sink) refreshKnown() {
+func (s *Sink) refreshKnown(b *batch) {
 	if s.known == nil || !s.pg.createdOK.ok {
 		return
+	}
+	if r := b.refresh; r != nil {
+		// Read by the write's own transaction (sendTx): no round trip.
+		s.c.knownRead.Add(uint64(r.rows))
+		s.known.beginLoad()
+		s.known.endLoad(true, false, true, nil, r.current, r.gone, r.mark)
+		if !r.more {
+			return
+		}
 	}
 	since := s.known.since(s.knownMargin())
 	if since.IsZero() {

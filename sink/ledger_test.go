@@ -28,9 +28,10 @@ const sharedPGAddr = "127.0.0.1:5432"
 // commitCutter is a TCP proxy in front of PostgreSQL that loses a COMMIT
 // reply for real: it forwards the client's bytes as they come, reads the
 // server's messages one by one, and, while armed, cuts the connection right
-// after the server's CommandComplete "COMMIT" of a transaction that ran an
-// UPDATE (a batch of hit counts, not a schema check) has arrived, before
-// passing it on. The server has committed; the client sees its connection
+// after the server's ReadyForQuery ending a transaction that ran an UPDATE
+// or INSERT (a batch of hit counts, not a schema check) has arrived, before
+// passing it on: the transaction committed at its COMMIT or, a pipelined
+// batch's implicit transaction, at its Sync. The server has committed; the client sees its connection
 // die. It speaks only to clients that do not negotiate TLS
 // (sslmode=disable).
 type commitCutter struct {
@@ -39,6 +40,7 @@ type commitCutter struct {
 	cuts      atomic.Int32 // cuts made
 	downAfter bool         // refuse every connection after a cut
 	down      atomic.Bool
+	ready     atomic.Int32 // ReadyForQuery messages passed on: round trips that ended a query or a batch
 }
 
 func newCommitCutter(t testing.TB, target string, downAfter bool) *commitCutter {
@@ -112,15 +114,19 @@ func (p *commitCutter) replies(c, up net.Conn) {
 			if strings.HasPrefix(tag, "UPDATE ") || strings.HasPrefix(tag, "INSERT ") {
 				updated = true
 			}
-			if tag == "COMMIT" && updated && p.take() {
-				if p.downAfter {
-					p.down.Store(true)
-				}
-				p.cuts.Add(1)
-				return
-			}
 		case 'Z': // ReadyForQuery: 'I' is outside a transaction
+			p.ready.Add(1)
 			if len(body) == 1 && body[0] == 'I' {
+				// The transaction is over: committed at its COMMIT, or,
+				// a pipeline's implicit one, at its Sync, just before
+				// this message.
+				if updated && p.take() {
+					if p.downAfter {
+						p.down.Store(true)
+					}
+					p.cuts.Add(1)
+					return
+				}
 				updated = false
 			}
 		}

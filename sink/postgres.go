@@ -29,6 +29,7 @@ type pgWriter struct {
 	view     string // quoted identifier of the compatibility view, "" for none
 	node     string
 	schemaOK bool
+	keepIdle bool // PGPooler: the connection to the pooler outlives a write
 	logf     func(format string, args ...any)
 
 	// The batch ledger makes a retried batch of hit counts idempotent; it is
@@ -49,8 +50,13 @@ type pgWriter struct {
 
 	sqlInsert, sqlUpdate, sqlLoad, sqlLoadSince, sqlLedger, sqlLockRows string
 	sqlDelta, sqlMergeDue, sqlMergeTake, sqlMergeUpdate                 string
-	lockKey, mergeKey                                                   int64
-	mergeLogAt                                                          time.Time // last merge failure logged
+	// The hit-count statements guarded by the ledger (write): they add
+	// the counts only when this transaction wrote the ledger row.
+	sqlDeltaGated, sqlLockRowsGated, sqlUpdateGated string
+	// stored is the Redis set of stored templates; nil without Redis.
+	stored            *storedSet
+	lockKey, mergeKey int64
+	mergeLogAt        time.Time // last merge failure logged
 	// serverTimeout (milliseconds) is set as the write transaction's
 	// statement, lock and idle-in-transaction timeouts: a client that gave
 	// up (CallTimeout) must not leave a session on the server waiting on a
@@ -111,7 +117,7 @@ func newPGWriter(pc *pgxpool.Config, table, view, node string) (*pgWriter, error
 	if err != nil {
 		return nil, fmt.Errorf("sink: postgres pool: %w", err)
 	}
-	return &pgWriter{
+	w := &pgWriter{
 		pool:     pool,
 		table:    q,
 		bare:     ident[len(ident)-1],
@@ -207,7 +213,19 @@ ORDER BY t.template_id LIMIT $4`,
 FROM ` + q + ` AS t
 WHERE t.created_at > $1 AND t.template_id > $2
 ORDER BY t.template_id LIMIT $3`,
-	}, nil
+	}
+	// fresh is true when the ledger row of node $n was written by this
+	// transaction with token $t: now() is the transaction's start, which
+	// an earlier attempt's applied_at cannot equal.
+	fresh := func(n, t string) string {
+		return `EXISTS (SELECT 1 FROM ` + lq + ` AS l WHERE l.node = $` + n + `::text AND l.token = $` + t + `::text AND l.applied_at = now())`
+	}
+	w.sqlDeltaGated = `INSERT INTO ` + dq + ` AS d (node, token, ids, n, last, at)
+SELECT $1::text, $2::text, $3::text[], $4::bigint[], $5::timestamptz[], now() WHERE ` + fresh("1", "2") + `
+ON CONFLICT (node, token) DO UPDATE SET ids = d.ids || EXCLUDED.ids, n = d.n || EXCLUDED.n, last = d.last || EXCLUDED.last`
+	w.sqlLockRowsGated = `SELECT 1 FROM ` + q + ` WHERE template_id = ANY($1::text[]) AND ` + fresh("2", "3") + ` ORDER BY template_id FOR UPDATE`
+	w.sqlUpdateGated = w.sqlUpdate + ` AND ` + fresh("4", "5")
+	return w, nil
 }
 
 // schemaSQL creates the table and its indexes; build/sql/log_templates.sql
@@ -542,18 +560,34 @@ func (w *pgWriter) setDeltas(why string) {
 		`hit counts update the templates' rows directly, which nodes then wait on each other for (docs/stores.md, "Scale")`)
 }
 
-// write inserts b's templates, then adds b's hit counts, each in a
-// transaction of its own: a new template never waits behind hit counts,
-// and the insert commits first, so hits of a template in the same batch
-// find its row. The hit counts' transaction records b's token in the batch
-// ledger first; if the ledger already holds it, an earlier attempt was
-// committed although its reply was lost, and the counts are not added
-// again (b.applied). A retry runs the insert again: it is idempotent, and
-// it returns the rows this node created, which that attempt never
-// announced.
+// write inserts b's templates and adds b's hit counts. Each write
+// transaction is one pipelined batch (sendTx): the timeouts, the insert,
+// the batch ledger and the counts go to the server at once and run as one
+// implicit transaction committed at its Sync, so the server never waits on
+// the client inside a transaction, and a PgBouncer in transaction mode
+// holds a server connection only for the server's work. The write's
+// deadline (CallTimeout) covers the whole transaction.
 //
 // With the deltas table the counts go in as one insert-only row, merged
-// into the templates' rows later (merge); without it they update the rows.
+// into the templates' rows later (merge), in the same transaction as the
+// insert; a hit of a template in the same batch needs its row only at the
+// merge. Without it they update the rows directly, in a second transaction
+// after the insert's: a new template never waits behind the row locks of
+// hit counts, and its row exists before they update it.
+//
+// The hit counts record b's token in the batch ledger first; if the ledger
+// already holds it, an earlier attempt was committed although its reply was
+// lost, and the counts are not added again (b.applied): the statements
+// that add them run only when the ledger row was written by this very
+// transaction (applied_at = now(), the transaction's start). A retry runs
+// the insert again: it is idempotent, and it returns the rows this node
+// created, which that attempt never announced.
+//
+// With a Redis set of stored templates (storedSet), templates the set
+// holds are known without a PostgreSQL session, unless this node has sent
+// them to PostgreSQL before (a lost reply may have created their row: only
+// the insert can tell); every template whose row a write confirmed is added
+// to the set after the commit.
 func (w *pgWriter) write(ctx context.Context, b *batch) (err error) {
 	defer func() {
 		var pe *pgconn.PgError
@@ -561,22 +595,46 @@ func (w *pgWriter) write(ctx context.Context, b *batch) (err error) {
 			w.schemaOK = false
 		}
 	}()
-	if err := w.ensureSchema(ctx); err != nil {
-		return err
+	items := b.items
+	var inSet map[string]bool
+	if w.stored != nil && len(items) > 0 {
+		inSet = w.stored.check(ctx, items)
+		if len(inSet) > 0 {
+			items = make([]*item, 0, len(b.items)-len(inSet))
+			for _, it := range b.items {
+				if !inSet[it.t.ID] {
+					items = append(items, it)
+				}
+			}
+		}
 	}
 	created := map[string]bool{}
-	if len(b.items) > 0 {
-		if err := w.insert(ctx, b, created); err != nil {
+	applied, guarded, unmatched := false, false, int64(0)
+	if len(items) > 0 || len(b.hitIDs) > 0 {
+		if err := w.ensureSchema(ctx); err != nil {
 			return err
 		}
-	}
-	applied, guarded, unmatched := false, w.ledgerOK.ok && len(b.hitIDs) > 0, int64(0)
-	if len(b.hitIDs) > 0 {
-		if applied, unmatched, err = w.addHits(ctx, b, guarded); err != nil {
+		for _, it := range items {
+			it.tried = true
+		}
+		guarded = w.ledgerOK.ok && len(b.hitIDs) > 0
+		hits := len(b.hitIDs) > 0
+		if hits && !w.deltasOK.ok && len(items) > 0 {
+			if _, err := w.sendTx(ctx, b, items, false, false, created); err != nil {
+				return err
+			}
+			items = nil
+		}
+		r, err := w.sendTx(ctx, b, items, hits, guarded, created)
+		if err != nil {
 			return err
 		}
+		applied, unmatched = r.applied, r.unmatched
+		if w.stored != nil && len(items) > 0 {
+			w.stored.add(ctx, items)
+		}
 	}
-	b.created, b.known = b.created[:0], 0
+	b.created, b.known, b.fromSet = b.created[:0], 0, len(inSet)
 	for _, it := range b.items {
 		if created[it.t.ID] {
 			b.created = append(b.created, it)
@@ -590,106 +648,190 @@ func (w *pgWriter) write(ctx context.Context, b *batch) (err error) {
 	return nil
 }
 
-// begin starts a write transaction with the server-side timeouts set.
+// sqlTimeouts sets the write transaction's statement, lock and
+// idle-in-transaction timeouts, transaction-local (set_config's true): no
+// session setting outlives the transaction (PgBouncer in transaction mode).
+const sqlTimeouts = `SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $1, true),
+	set_config('idle_in_transaction_session_timeout', $1, true)`
+
+// txResult is what one write transaction did.
+type txResult struct {
+	applied   bool  // the ledger held the batch's token: its counts were not added again
+	unmatched int64 // hit ids without a row (direct updates only)
+}
+
+// sendTx runs one write transaction as a single pipelined batch, an
+// implicit transaction: the timeouts, the insert of items (marking in
+// created the ids whose row this node created) and, with hits, b's hit
+// counts (guarded by the ledger when guarded). Nothing is committed unless
+// every statement succeeds; the batch's final result (its commit) decides.
+func (w *pgWriter) sendTx(ctx context.Context, b *batch, items []*item, hits, guarded bool, created map[string]bool) (res txResult, err error) {
+	var q pgx.Batch
+	if w.serverTimeout != "" {
+		q.Queue(sqlTimeouts, w.serverTimeout)
+	}
+	if len(items) > 0 {
+		n := len(items)
+		ids, parts, srcs, tmpls, samples, parents := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		seen, shadow := make([]time.Time, n), make([]bool, n)
+		for i, it := range items {
+			t := &it.t
+			ids[i], parts[i], srcs[i], tmpls[i], samples[i], parents[i] = t.ID, t.Partition, t.Source, t.Template, t.Sample, t.ParentID
+			seen[i], shadow[i] = t.SeenAt, it.shadow
+		}
+		q.Queue(w.sqlInsert, ids, parts, srcs, tmpls, samples, seen, parents, shadow, w.node)
+	}
+	var last []time.Time
+	if hits {
+		last = make([]time.Time, len(b.hitLast))
+		for i, us := range b.hitLast {
+			last[i] = time.UnixMicro(us).UTC()
+		}
+		if guarded {
+			q.Queue(w.sqlLedger, w.node, b.token)
+		}
+		switch {
+		case w.deltasOK.ok && guarded:
+			q.Queue(w.sqlDeltaGated, w.node, b.token, b.hitIDs, b.hitN, last)
+		case w.deltasOK.ok:
+			q.Queue(w.sqlDelta, w.node, b.token, b.hitIDs, b.hitN, last)
+		case guarded:
+			q.Queue(w.sqlLockRowsGated, b.hitIDs, w.node, b.token)
+			q.Queue(w.sqlUpdateGated, b.hitIDs, b.hitN, last, w.node, b.token)
+		default:
+			q.Queue(w.sqlLockRows, b.hitIDs)
+			q.Queue(w.sqlUpdate, b.hitIDs, b.hitN, last)
+		}
+	}
+	due := hits && b.mergeAge > 0 && w.deltasOK.ok
+	if due {
+		q.Queue(w.sqlMergeDue, w.mergeKey, b.mergeAge.Milliseconds())
+	}
+	refresh := hits && !b.refreshSince.IsZero() && b.refreshPage > 0 && w.createdOK.ok
+	if refresh {
+		q.Queue(`SELECT now()`)
+		q.Queue(w.sqlLoadSince, b.refreshSince, "", b.refreshPage)
+	}
+	br := w.pool.SendBatch(ctx, &q)
+	defer func() {
+		if cerr := br.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+		if err != nil {
+			res = txResult{}
+		}
+	}()
+	if w.serverTimeout != "" {
+		if _, err := br.Exec(); err != nil {
+			return res, err
+		}
+	}
+	ok := map[string]bool{}
+	if len(items) > 0 {
+		rows, err := br.Query()
+		if err != nil {
+			return res, err
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return res, err
+			}
+			ok[id] = true
+		}
+		if err := rows.Err(); err != nil {
+			return res, err
+		}
+	}
+	if hits {
+		if guarded {
+			var fresh bool
+			err := br.QueryRow().Scan(&fresh)
+			switch {
+			case errors.Is(err, pgx.ErrNoRows):
+				res.applied = true
+			case err != nil:
+				var pe *pgconn.PgError
+				if errors.As(err, &pe) && pe.Code == "42501" { // a grant revoked: the retry goes without
+					w.setLedger("is not writable by this role (" + pe.Message + ")")
+				}
+				return res, err
+			}
+		}
+		if w.deltasOK.ok {
+			if _, err := br.Exec(); err != nil {
+				var pe *pgconn.PgError
+				if errors.As(err, &pe) && pe.Code == "42501" { // a grant revoked: the retry updates the rows
+					w.setDeltas("is not writable by this role (" + pe.Message + ")")
+				}
+				return res, err
+			}
+		} else {
+			if _, err := br.Exec(); err != nil {
+				return res, err
+			}
+			tag, err := br.Exec()
+			if err != nil {
+				return res, err
+			}
+			if !res.applied {
+				res.unmatched = int64(len(b.hitIDs)) - tag.RowsAffected()
+			}
+		}
+	}
+	if due {
+		if err := br.QueryRow().Scan(&b.mergeDue); err != nil {
+			return res, err
+		}
+	}
+	if refresh {
+		kr := &knownRows{current: map[string]knownEntry{}}
+		if err := br.QueryRow().Scan(&kr.mark); err != nil {
+			return res, err
+		}
+		rows, err := br.Query()
+		if err != nil {
+			return res, err
+		}
+		for rows.Next() {
+			var id, part, tmpl, parent string
+			var superseded bool
+			if err := rows.Scan(&id, &part, &tmpl, &parent, &superseded); err != nil {
+				rows.Close()
+				return res, err
+			}
+			kr.add(id, part, tmpl, parent, superseded)
+		}
+		if err := rows.Err(); err != nil {
+			return res, err
+		}
+		kr.more = kr.rows >= b.refreshPage
+		b.refresh = kr
+	}
+	if err := br.Close(); err != nil { // the commit
+		return res, err
+	}
+	for id := range ok {
+		created[id] = true
+	}
+	return res, nil
+}
+
+// begin starts a write transaction with the server-side timeouts set (the
+// merge, whose statements depend on each other's results).
 func (w *pgWriter) begin(ctx context.Context) (pgx.Tx, error) {
 	tx, err := w.pool.Begin(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if w.serverTimeout != "" {
-		// SET LOCAL, not session settings: nothing outlives the
-		// transaction (PgBouncer in transaction mode).
-		if _, err := tx.Exec(ctx, `SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $1, true),
-	set_config('idle_in_transaction_session_timeout', $1, true)`, w.serverTimeout); err != nil {
+		if _, err := tx.Exec(ctx, sqlTimeouts, w.serverTimeout); err != nil {
 			tx.Rollback(ctx) //nolint:errcheck // on failure the pool drops the connection
 			return nil, err
 		}
 	}
 	return tx, nil
-}
-
-// insert writes b's templates in one transaction and marks in created the
-// ids whose row this node created.
-func (w *pgWriter) insert(ctx context.Context, b *batch, created map[string]bool) error {
-	tx, err := w.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // no-op after Commit; on failure the pool drops the connection
-	n := len(b.items)
-	ids, parts, srcs, tmpls, samples, parents := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	seen, shadow := make([]time.Time, n), make([]bool, n)
-	for i, it := range b.items {
-		t := &it.t
-		ids[i], parts[i], srcs[i], tmpls[i], samples[i], parents[i] = t.ID, t.Partition, t.Source, t.Template, t.Sample, t.ParentID
-		seen[i], shadow[i] = t.SeenAt, it.shadow
-	}
-	rows, err := tx.Query(ctx, w.sqlInsert, ids, parts, srcs, tmpls, samples, seen, parents, shadow, w.node)
-	if err != nil {
-		return err
-	}
-	ok := map[string]bool{}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		ok[id] = true
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return err
-	}
-	for id := range ok {
-		created[id] = true
-	}
-	return nil
-}
-
-// addHits writes b's hit counts in one transaction, guarded by the batch
-// ledger when guarded; applied reports that the ledger held b's token.
-// Without the deltas table, unmatched is the number of ids without a row.
-func (w *pgWriter) addHits(ctx context.Context, b *batch, guarded bool) (applied bool, unmatched int64, err error) {
-	tx, err := w.begin(ctx)
-	if err != nil {
-		return false, 0, err
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // no-op after Commit; on failure the pool drops the connection
-	if guarded {
-		var fresh bool
-		err := tx.QueryRow(ctx, w.sqlLedger, w.node, b.token).Scan(&fresh)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			return true, 0, tx.Commit(ctx)
-		case err != nil:
-			var pe *pgconn.PgError
-			if errors.As(err, &pe) && pe.Code == "42501" { // a grant revoked: the retry goes without
-				w.setLedger("is not writable by this role (" + pe.Message + ")")
-			}
-			return false, 0, err
-		}
-	}
-	last := make([]time.Time, len(b.hitLast))
-	for i, us := range b.hitLast {
-		last[i] = time.UnixMicro(us).UTC()
-	}
-	if w.deltasOK.ok {
-		if _, err := tx.Exec(ctx, w.sqlDelta, w.node, b.token, b.hitIDs, b.hitN, last); err != nil {
-			var pe *pgconn.PgError
-			if errors.As(err, &pe) && pe.Code == "42501" { // a grant revoked: the retry updates the rows
-				w.setDeltas("is not writable by this role (" + pe.Message + ")")
-			}
-			return false, 0, err
-		}
-		return false, 0, tx.Commit(ctx)
-	}
-	if unmatched, err = w.update(ctx, tx, w.sqlUpdate, b.hitIDs, b.hitN, last); err != nil {
-		return false, 0, err
-	}
-	return false, unmatched, tx.Commit(ctx)
 }
 
 // update adds counts to the templates' rows, locked in id order first (the
@@ -716,12 +858,19 @@ const mergeBatch = 1000
 // updated (0 when no merge was due) and of ids without a row, whose counts
 // are dropped as a direct update drops them.
 func (w *pgWriter) merge(ctx context.Context, age time.Duration) (merged int, unmatched int64, err error) {
+	// Whether a merge may be due, first in one statement outside a
+	// transaction (the lock it tries is released at its end): most nodes
+	// find it is not after one round trip, and the merge's transaction
+	// takes the lock again.
+	var due bool
+	if err := w.pool.QueryRow(ctx, w.sqlMergeDue, w.mergeKey, age.Milliseconds()).Scan(&due); err != nil || !due {
+		return 0, 0, err
+	}
 	tx, err := w.begin(ctx)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // no-op after Commit; on failure the pool drops the connection
-	var due bool
 	if err := tx.QueryRow(ctx, w.sqlMergeDue, w.mergeKey, age.Milliseconds()).Scan(&due); err != nil {
 		return 0, 0, err
 	}
@@ -762,8 +911,10 @@ func (w *pgWriter) merge(ctx context.Context, age time.Duration) (merged int, un
 // closeIdle closes the pool's idle connections: a node holds a PostgreSQL
 // connection only while it writes or loads, so that thousands of nodes
 // share a server's max_connections (docs/stores.md, "Scale").
+//
+// With PGPooler the connection (to the pooler) is kept instead.
 func (w *pgWriter) closeIdle() {
-	if w.pool.Stat().IdleConns() == 0 {
+	if w.keepIdle || w.pool.Stat().IdleConns() == 0 {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)

@@ -154,6 +154,7 @@ func New(cfg Config, log Logger) (*Sink, error) {
 			return nil, err
 		}
 		s.pg.logf = s.logf
+		s.pg.keepIdle = cfg.PGPooler
 		s.pg.serverTimeout = strconv.FormatInt(cfg.CallTimeout.Milliseconds(), 10)
 		if cfg.ledgerRecheck > 0 {
 			s.pg.recheck = cfg.ledgerRecheck
@@ -175,10 +176,19 @@ func New(cfg Config, log Logger) (*Sink, error) {
 		}
 		s.rd = newRedisWriter(&cfg, pw, newTiedDialer(s.ctx, cfg.CallTimeout, tc))
 	}
+	if s.pg != nil && s.rd != nil {
+		s.pg.stored = &storedSet{
+			rdb:     s.rd.rdb,
+			key:     storedKey(cfg.RedisKeyPrefix(), knownStore(&cfg, pgAddr(pc), pc.ConnConfig.Database)),
+			ttl:     storedTTL,
+			timeout: max(cfg.CallTimeout/5, 100*time.Millisecond),
+			c:       &s.rdC,
+		}
+	}
 
 	var pgStore *store
 	if s.pg != nil {
-		pgStore = s.newStore("postgres", &s.pgC, s.pg.write, s.pg.classify)
+		pgStore = s.newStore("postgres", &s.pgC, s.writePG, s.pg.classify)
 		pgStore.where = pgAddr(pc)
 		pgStore.after = func(b *batch) {
 			s.afterPG(b)
@@ -187,7 +197,7 @@ func New(cfg Config, log Logger) (*Sink, error) {
 			}
 			s.mergeHits(b)
 			if len(b.hitIDs) > 0 {
-				s.refreshKnown()
+				s.refreshKnown(b)
 			}
 		}
 		pgStore.idle = s.pg.closeIdle
@@ -388,6 +398,7 @@ func (s *Sink) Stats() Stats {
 		Replayed:         s.c.replayed.Load(),
 		KnownCached:      s.c.knownCached.Load(),
 		KnownRead:        s.c.knownRead.Load(),
+		KnownStored:      s.c.knownStored.Load(),
 		Lost:             s.c.lost.Load(),
 		Panics:           s.c.panics.Load(),
 		Floods:           s.fl.sent.Load(),
@@ -571,7 +582,24 @@ func (s *Sink) mergeHits(b *batch) {
 		return
 	}
 	s.pg.wroteDeltas = true
+	if b.mergeAge > 0 && !b.mergeDue {
+		return // the batch's transaction asked: no merge due
+	}
 	s.merge(s.cfg.PGMergeInterval)
+}
+
+// writePG writes b to PostgreSQL; with hit counts, the same round trip
+// asks whether a merge is due and reads the rows created since the
+// known-templates cache's mark (mergeHits, refreshKnown use the answers).
+func (s *Sink) writePG(ctx context.Context, b *batch) error {
+	b.mergeAge, b.mergeDue, b.refreshSince, b.refresh = 0, false, time.Time{}, nil
+	if len(b.hitIDs) > 0 {
+		b.mergeAge = s.cfg.PGMergeInterval
+		if s.known != nil {
+			b.refreshSince, b.refreshPage = s.known.since(s.knownMargin()), s.cfg.LoadPageSize
+		}
+	}
+	return s.pg.write(ctx, b)
 }
 
 // merge runs one merge if due (see mergeHits), from the writer goroutine
@@ -603,6 +631,7 @@ func (s *Sink) merge(age time.Duration) {
 func (s *Sink) afterPG(b *batch) {
 	s.c.created.Add(uint64(len(b.created)))
 	s.c.known.Add(uint64(b.known))
+	s.c.knownStored.Add(uint64(b.fromSet))
 	s.c.unmatched.Add(uint64(b.unmatched))
 	if b.unguarded {
 		s.c.unguarded.Add(1)

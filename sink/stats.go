@@ -42,6 +42,7 @@ type Stats struct {
 	Replayed    uint64 // entries read back from the buffer file at New
 	KnownCached uint64 // templates LoadKnown replayed from the node's known-templates cache
 	KnownRead   uint64 // template rows LoadKnown read from PostgreSQL
+	KnownStored uint64 // templates new to this node that the Redis set of stored templates showed stored: no PostgreSQL write (counted in Known too)
 	Lost        uint64 // pending entries given up: Close without buffer file, rows rejected as bad data, panics
 	Panics      uint64 // panics recovered in the sink's goroutines (writers, dispatcher, poller)
 	Floods      uint64 // flood notices written (flood.go)
@@ -98,5 +99,6 @@ type counters struct {
 	templates, hits, coalesced, dropped, droppedHits, invalid, truncated        atomic.Uint64
 	created, known, announced, buffered, replayed, lost, knownCached, knownRead atomic.Uint64
 	unmatched, panics, alreadyApplied, unguarded, muted, merges, merged         atomic.Uint64
+	knownStored                                                                 atomic.Uint64
 	queueDepth, frontTemplates                                                  atomic.Int64
 }

@@ -20,17 +20,29 @@ type hitEntry struct {
 // batch is what one write sends: a snapshot of a store's pending entries,
 // sorted by id so concurrent nodes lock rows in the same order.
 type batch struct {
-	token     string // identifies the batch across retries and restarts (idempotency)
-	attempt   int    // 1 on the first write, 2+ on retries of the same batch
-	items     []*item
-	hitIDs    []string
-	hitN      []int64
-	hitLast   []int64
-	created   []*item // PostgreSQL: items whose row this write created
-	known     int     // PostgreSQL: items whose row existed
-	unmatched int64   // PostgreSQL: hit ids without a row
-	applied   bool    // the store had applied it already (an attempt's reply was lost): not applied again
-	unguarded bool    // PostgreSQL: hit counts written without the batch ledger
+	token   string // identifies the batch across retries and restarts (idempotency)
+	attempt int    // 1 on the first write, 2+ on retries of the same batch
+	items   []*item
+	hitIDs  []string
+	hitN    []int64
+	hitLast []int64
+	created []*item // PostgreSQL: items whose row this write created
+	known   int     // PostgreSQL: items whose row existed
+	// fromSet of them known from the Redis set of stored templates
+	fromSet   int
+	unmatched int64 // PostgreSQL: hit ids without a row
+	applied   bool  // the store had applied it already (an attempt's reply was lost): not applied again
+	unguarded bool  // PostgreSQL: hit counts written without the batch ledger
+
+	// PostgreSQL, with hit counts: what the write's transaction also
+	// asked, in the same round trip (pgWriter.sendTx). mergeAge > 0 asks
+	// whether a merge of the deltas is due (mergeDue); a non-zero
+	// refreshSince reads the rows created since then (refresh).
+	mergeAge     time.Duration
+	mergeDue     bool
+	refreshSince time.Time
+	refreshPage  int
+	refresh      *knownRows
 }
 
 func (b *batch) size() int { return len(b.items) + len(b.hitIDs) }

@@ -33,7 +33,7 @@ func run() int {
 	var o fleet.Options
 	var pgDSN, redisAddr string
 	var maxConns, bouncerPool int
-	var bouncer bool
+	var bouncer, keep bool
 	var pgHits, redisHits, jitter time.Duration
 	flag.IntVar(&o.Nodes, "nodes", 2000, "simulated nodes")
 	flag.IntVar(&o.Templates, "templates", 300, "active templates per node")
@@ -52,6 +52,7 @@ func run() int {
 	flag.StringVar(&redisAddr, "redis", "", "existing Redis host:port; empty starts a private one, \"none\" for no Redis")
 	flag.IntVar(&maxConns, "max-connections", 100, "max_connections of the private PostgreSQL")
 	flag.BoolVar(&bouncer, "pgbouncer", false, "put a PgBouncer (transaction pooling, /usr/sbin/pgbouncer) in front of the private PostgreSQL; the nodes connect to it")
+	flag.BoolVar(&keep, "pg-pooler", true, "with -pgbouncer, set PG_Pooler on every node (keep the connection to PgBouncer between writes)")
 	flag.IntVar(&bouncerPool, "pgbouncer-pool", 80, "server connections of the PgBouncer (default_pool_size)")
 	flag.DurationVar(&pgHits, "pg-hits-interval", 0, "PG_Hits_Interval of every node (0: the default)")
 	flag.DurationVar(&redisHits, "redis-hits-interval", 0, "Redis_Hits_Interval of every node (0: the default)")
@@ -106,6 +107,7 @@ func run() int {
 	o.Prefix = "fleetsim_" + suffix
 	o.Config = func(c *sink.Config) {
 		c.PGHitsInterval, c.RedisHitsInterval, c.LoadJitter = pgHits, redisHits, jitter
+		c.PGPooler = bouncer && keep
 	}
 	rep, err := fleet.Run(ctx, o)
 	if rep != nil {
@@ -143,6 +145,8 @@ func summary(r *fleet.Report) {
 		r.BurstToPG.Round(10*time.Millisecond), r.BurstToRedis.Round(10*time.Millisecond), r.BurstNodesP99.Round(10*time.Millisecond))
 	fmt.Printf("rollout took %v, slowest warm start %v, %d failed load attempts, %d templates loaded (%d from the nodes' caches), %d template rows read from PostgreSQL\n",
 		r.RolloutTook.Round(time.Second), r.WarmMax.Round(100*time.Millisecond), r.WarmFailed, r.LoadedTemplates, r.KnownCached, r.KnownRead)
+	fmt.Printf("templates new to a node known from the Redis set of stored ones %d; PostgreSQL sessions started %d, abandoned by the client %d\n",
+		r.KnownStored, r.PGSessions, r.PGAbandoned)
 }
 
 func fail(err error) int {

@@ -187,6 +187,9 @@ type Report struct {
 	LoadedTemplates int64         // templates the warm starts loaded
 	KnownCached     uint64        // of which replayed from the nodes' local caches
 	KnownRead       uint64        // template rows the warm starts read from PostgreSQL
+	KnownStored     uint64        // templates new to a node that the Redis set of stored templates showed stored (no PostgreSQL write)
+	PGSessions      int64         // sessions PostgreSQL started during the run (pg_stat_database.sessions, whole server)
+	PGAbandoned     int64         // of which abandoned by the client (sessions_abandoned)
 }
 
 // universe is every template of the run.
@@ -410,16 +413,22 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		go func() {
 			defer cwg.Done()
 			defer recoverLog(o.Logf, "close "+n.name)
+			// The node's lock is not held during Close: a warm start
+			// still running calls back under it while its connection is
+			// held, and Close waits for that connection.
 			n.mu.Lock()
-			defer n.mu.Unlock()
-			if n.s == nil {
+			s := n.s
+			n.s = nil
+			n.mu.Unlock()
+			if s == nil {
 				return
 			}
 			cctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			n.s.Close(cctx) //nolint:errcheck // what is left is counted in Lost
+			s.Close(cctx) //nolint:errcheck // what is left is counted in Lost
 			cancel()
-			n.old = append(n.old, n.s.Stats())
-			n.s = nil
+			n.mu.Lock()
+			n.old = append(n.old, s.Stats())
+			n.mu.Unlock()
 		}()
 	}
 	cwg.Wait()
@@ -436,6 +445,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			rep.AlreadyApplied += st.AlreadyApplied
 			rep.KnownCached += st.KnownCached
 			rep.KnownRead += st.KnownRead
+			rep.KnownStored += st.KnownStored
 		}
 	}
 	rep.WarmMax = time.Duration(warm.maxNanos.Load())

@@ -34,14 +34,16 @@ func withApp(dsn, app string) (string, error) {
 
 // monitor samples the stores and the nodes while the fleet runs.
 type monitor struct {
-	o     *Options
-	app   string
-	u     *universe
-	byID  map[string]int
-	pg    *pgx.Conn
-	rdb   *redis.Client
-	nodes []*node
-	start time.Time
+	o    *Options
+	app  string
+	u    *universe
+	byID map[string]int
+	// sessions started and abandoned in the database when the run began
+	sess0, aband0 int64
+	pg            *pgx.Conn
+	rdb           *redis.Client
+	nodes         []*node
+	start         time.Time
 
 	started, restarted atomic.Int64
 
@@ -72,6 +74,7 @@ func newMonitor(ctx context.Context, o *Options, app string, u *universe) (*moni
 		return nil, fmt.Errorf("fleet: monitor connection: %w", err)
 	}
 	m := &monitor{o: o, app: app, u: u, pg: conn, byID: make(map[string]int, len(u.tmpl))}
+	m.sessions(cctx, &m.sess0, &m.aband0)
 	for g, t := range u.tmpl {
 		m.byID[t.ID] = g
 	}
@@ -79,6 +82,13 @@ func newMonitor(ctx context.Context, o *Options, app string, u *universe) (*moni
 		m.rdb = redis.NewClient(&redis.Options{Addr: o.RedisAddr, PoolSize: 2})
 	}
 	return m, nil
+}
+
+// sessions reads the sessions PostgreSQL started in the monitor's
+// database and how many of them the client abandoned (PostgreSQL 14+;
+// left as they are on an older server).
+func (m *monitor) sessions(ctx context.Context, started, abandoned *int64) {
+	m.pg.QueryRow(ctx, `SELECT sessions, sessions_abandoned FROM pg_stat_database WHERE datname = current_database()`).Scan(started, abandoned) //nolint:errcheck // see above
 }
 
 func (m *monitor) close() {
@@ -359,6 +369,9 @@ func (m *monitor) final(ctx context.Context, rep *Report, burst int) error {
 		return err
 	}
 	m.pg.QueryRow(ctx, `SELECT count(*) FROM `+dq).Scan(&rep.Unmerged) //nolint:errcheck // no deltas table: 0
+	m.sessions(ctx, &rep.PGSessions, &rep.PGAbandoned)
+	rep.PGSessions -= m.sess0
+	rep.PGAbandoned -= m.aband0
 	var from string
 	if rep.Unmerged > 0 {
 		from = `(SELECT t.template_id, t.hits AS merged, ` + sink.PendingSum("t.hits", "p.n") + ` AS hits FROM ` + table +

@@ -71,6 +71,7 @@ const (
 	KeyMask              = "Mask"
 	KeyPGDSN             = "PG_DSN"
 	KeyPGDSNFile         = "PG_DSN_File"
+	KeyPGPooler          = "PG_Pooler"
 	KeyPGTable           = "PG_Table"
 	KeyRedisAddr         = "Redis_Addr"
 	KeyRedisMasterName   = "Redis_Master_Name"

@@ -163,6 +163,8 @@ var keys = []key{
 		doc: "PostgreSQL connection string, URL or `key=value` form (libpq settings such as `sslmode` honoured). Never logged unredacted. Without it (and `PG_DSN_File`) \"new\" means new to this node."},
 	{name: KeyPGDSNFile, value: stringValue(func(c *Config) *string { return &c.Sink.PGDSNFile }),
 		doc: "File holding the DSN (a mounted Secret); wins over `PG_DSN`."},
+	{name: KeyPGPooler, def: "off", value: boolValue(func(c *Config) *bool { return &c.Sink.PGPooler }),
+		doc: "The DSN points at a connection pooler (PgBouncer in transaction mode): keep the connection to it between writes instead of closing it after each backlog (cheap for the pooler, nothing for PostgreSQL, a dial less per write). Off: against PostgreSQL itself an idle connection holds a backend and a slot. docs/stores.md, \"Scale\"."},
 	{name: KeyPGTable, docDefault: "`log_templates`", value: stringValue(func(c *Config) *string { return &c.Sink.PGTable }),
 		doc: "Table, `table` or `schema.table`, each part `[A-Za-z_][A-Za-z0-9_]*` (≤ 63 bytes)."},
 	{name: KeyPGCompatView, value: stringValue(func(c *Config) *string { return &c.Sink.PGCompatView }),

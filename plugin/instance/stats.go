@@ -118,6 +118,7 @@ func (in *Instance) collect(w *metrics.Writer) {
 		{"drain_sink_replayed_total", "Entries replayed from the buffer file.", ss.Replayed},
 		{"drain_sink_known_cached_total", "Known templates replayed from the node's cache next to Buffer_Path by warm starts.", ss.KnownCached},
 		{"drain_sink_known_read_total", "Template rows warm starts read from PostgreSQL.", ss.KnownRead},
+		{"drain_sink_known_stored_total", "Templates new to this node that the Redis set of stored templates showed stored: no PostgreSQL write.", ss.KnownStored},
 		{"drain_sink_lost_total", "Pending entries given up.", ss.Lost},
 		{"drain_sink_unmatched_total", "Hit counts for template ids without a row.", ss.Unmatched},
 		{"drain_sink_panics_total", "Panics recovered in the sink's goroutines.", ss.Panics},
