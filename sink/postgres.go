@@ -794,16 +794,9 @@ func (w *pgWriter) sendTx(ctx context.Context, b *batch, items []*item, hits, gu
 		if err != nil {
 			return res, err
 		}
-		for rows.Next() {
-			var id, part, tmpl, parent string
-			var superseded bool
-			if err := rows.Scan(&id, &part, &tmpl, &parent, &superseded); err != nil {
-				rows.Close()
-				return res, err
-			}
+		if _, _, err := scanKnown(rows, true, func(id, part, tmpl, parent string, superseded bool) {
 			kr.add(id, part, tmpl, parent, superseded)
-		}
-		if err := rows.Err(); err != nil {
+		}); err != nil {
 			return res, err
 		}
 		kr.more = kr.rows >= b.refreshPage
@@ -1016,31 +1009,41 @@ func (w *pgWriter) loadKnown(ctx context.Context, partitions []string, page int,
 		if err != nil {
 			return res, noTable(err)
 		}
-		n := 0
-		for rows.Next() {
-			var id, part, tmpl, parent string
-			var superseded bool
-			if res.incremental {
-				err = rows.Scan(&id, &part, &tmpl, &parent, &superseded)
-			} else {
-				err = rows.Scan(&id, &part, &tmpl)
-			}
-			if err != nil {
-				rows.Close()
-				return res, err
-			}
-			fn(id, part, tmpl, parent, superseded)
-			after = id
-			n++
-		}
-		if err := rows.Err(); err != nil {
+		n, last, err := scanKnown(rows, res.incremental, fn)
+		if err != nil {
 			return res, noTable(err)
+		}
+		if n > 0 {
+			after = last
 		}
 		res.rows += n
 		if n < page {
 			return res, nil
 		}
 	}
+}
+
+// scanKnown calls fn for each row of a known-templates read: (id,
+// partition, template), and with since (rows created since a mark) also
+// (parent, superseded). It returns the rows read and the last id.
+func scanKnown(rows pgx.Rows, since bool, fn func(id, partition, template, parent string, superseded bool)) (n int, last string, err error) {
+	defer rows.Close()
+	for rows.Next() {
+		var id, part, tmpl, parent string
+		var superseded bool
+		if since {
+			err = rows.Scan(&id, &part, &tmpl, &parent, &superseded)
+		} else {
+			err = rows.Scan(&id, &part, &tmpl)
+		}
+		if err != nil {
+			return n, last, err
+		}
+		fn(id, part, tmpl, parent, superseded)
+		last = id
+		n++
+	}
+	return n, last, rows.Err()
 }
 
 // noTable is err, or nil for a table dropped under a load: nothing is known.
