@@ -6,9 +6,12 @@ import "math/bits"
 // gate: the bytes a match can start with, the lengths of the raw word at
 // that position (the bytes up to a space or delimiter) it can have, and
 // what else it needs (a ':' right after the word, a digit, '.' or '-' in
-// it). The gates are folded at start-up into two tables, one indexed by
-// the first byte and one by the length, so that the scanner asks a rule
-// only when both admit it, and plainRun, which copies runs of plain words
+// it), and for a span rule the byte classes its raw word can hold (want,
+// forbid: the word's class union, which the scanner has at hand, excludes
+// most words a rule would only reject). The gates are folded at start-up
+// into tables, one indexed by the first byte, one by the length and one
+// by the class union and what follows the word, so that the scanner asks a
+// rule only when all admit it, and plainRun, which copies runs of plain words
 // without classifying each, stops before any word some rule's gate
 // admits (and its plain check, if any, claims). rules is the one place
 // both consult.
@@ -35,6 +38,11 @@ type rule struct {
 	// admits a plain word (letters and dashes): it stops only before a word
 	// plain claims. Without it plainRun stops on the gate alone.
 	plain func(w string) bool
+
+	// want and forbid, for a span rule, are byteClass bits of the raw
+	// word's bytes: a match holds at least one of want (when not 0) and
+	// none of forbid. Both must follow from the recogniser (FuzzRuleGates).
+	want, forbid uint16
 }
 
 type ruleKind uint8
@@ -51,6 +59,7 @@ type ruleNeed uint8
 const (
 	needColon  ruleNeed = 1 << iota // a ':' right after the raw word
 	needMarked                      // a digit, '.' or '-' in the raw word
+	needSlash                       // ":/" right after the raw word (a URL's "://")
 )
 
 // lenSet is a set of raw word lengths: bit n for length n, bit 63 for 63
@@ -79,17 +88,30 @@ const (
 // rules, in precedence order among rules of a kind.
 var rules = [...]rule{
 	// Span rules, in the order matchSpan tries them.
-	{name: "url", kind: spanRule, first: asciiLetters + asciiDigits + "+-.", lens: anyLen, need: needColon, span: matchURL},
+	// The scheme: letters, digits, '+', '-', '.'.
+	{name: "url", kind: spanRule, first: asciiLetters + asciiDigits + "+-.", lens: anyLen, need: needColon | needSlash, span: matchURL,
+		forbid: bAt | bSpecial},
 	{name: "unc path", kind: spanRule, first: `\`, lens: anyLen, span: matchUNCPath},
 	{name: "drive path", kind: spanRule, first: asciiLetters, lens: lensOf(1), need: needColon, span: matchDrivePath},
 	{name: "absolute path", kind: spanRule, first: "/", lens: anyLen, span: matchAbsPath},
+	// A weekday or month name alone.
 	{name: "syslog time", kind: spanRule, first: "MTWFSJAOND", lens: lensOf(3), span: matchSyslogTime,
-		plain: func(w string) bool { return isMonth(w) || isWeekday(w) }},
-	{name: "iso time", kind: spanRule, first: asciiDigits, lens: lensFrom(10), need: needMarked, span: matchISOTime},
-	{name: "ipv4", kind: spanRule, first: asciiDigits, lens: anyLen, need: needMarked, span: matchIPv4Port},
-	{name: "clock", kind: spanRule, first: asciiDigits, lens: anyLen, need: needColon | needMarked, span: matchClockSpan},
-	{name: "host:port", kind: spanRule, first: asciiLetters + asciiDigits + ".-_/", lens: anyLen, need: needColon | needMarked, span: matchHostPort},
-	{name: "ipv6", kind: spanRule, first: "0123456789abcdefABCDEF", lens: anyLen, need: needColon | needMarked, span: matchIPv6Span},
+		plain:  func(w string) bool { return isMonth(w) || isWeekday(w) },
+		forbid: bDigit | bDot | bDash | bAt | bSpecial},
+	// The date's '-' is within the first 10 bytes.
+	{name: "iso time", kind: spanRule, first: asciiDigits, lens: lensFrom(10), need: needMarked, span: matchISOTime,
+		want: bDash},
+	{name: "ipv4", kind: spanRule, first: asciiDigits, lens: anyLen, need: needMarked, span: matchIPv4Port,
+		want: bDot},
+	// The hour alone, its ':' ends the raw word.
+	{name: "clock", kind: spanRule, first: asciiDigits, lens: lensOf(1, 2), need: needColon | needMarked, span: matchClockSpan,
+		forbid: bAlpha | bDot | bDash | bAt | bSpecial},
+	// The host: letters, digits, '.', '-', '_', '/', with a digit or '.'.
+	{name: "host:port", kind: spanRule, first: asciiLetters + asciiDigits + ".-_/", lens: anyLen, need: needColon | needMarked, span: matchHostPort,
+		want: bDigit | bDot, forbid: bAt | bSpecial},
+	// Hex digits up to the first ':'.
+	{name: "ipv6", kind: spanRule, first: "0123456789abcdefABCDEF", lens: anyLen, need: needColon | needMarked, span: matchIPv6Span,
+		forbid: bDot | bDash | bAt | bSpecial},
 
 	// Word rules.
 	{name: "literal", kind: wordRule, first: "tfnTFN", lens: lensOf(4, 5), word: wordLiteral, plain: isLiteral},
@@ -110,8 +132,11 @@ var (
 	ruleAt    [256]ruleSet // rules whose match can start with the byte
 	ruleLen   [256]ruleSet // rules admitting a raw word of that length (255: or more)
 	ruleKinds [4]ruleSet   // rules of each kind
-	ruleNeeds [4]ruleSet   // by the needs met (bit 0 colon, bit 1 marked): the span rules allowed
-	plainStop ruleSet      // rules plainRun must stop for
+	// The span rules allowed by what follows the raw word (0 nothing of
+	// note, 1 ':', 2 ":/") and by its class union (seen>>2: the union
+	// never holds bSpace or bDelim): their needs, want and forbid.
+	spanShape [3][128]ruleSet
+	plainStop ruleSet // rules plainRun must stop for
 
 	// The kinds the scanner asks on every word, without an index.
 	wordRules, secretRules, schemeRules ruleSet
@@ -129,9 +154,11 @@ func init() {
 			}
 		}
 		ruleKinds[r.kind] |= bit
-		for met := range ruleNeeds {
-			if r.kind == spanRule && r.need&^ruleNeed(met) == 0 {
-				ruleNeeds[met] |= bit
+		for after := range spanShape {
+			for u := range spanShape[after] {
+				if r.kind == spanRule && spanAdmits(&r, after, uint16(u)<<2) {
+					spanShape[after][u] |= bit
+				}
 			}
 		}
 		// plainRun's words have no digit, '.' or ':' after them: rules that
@@ -151,18 +178,25 @@ func gate(s string, i, k int, m ruleSet) ruleSet {
 	return m & ruleAt[s[i]] & lenRules(k-i)
 }
 
+// spanAdmits reports whether the span rule r may match a raw word whose
+// class union is seen, followed by after (see spanShape).
+func spanAdmits(r *rule, after int, seen uint16) bool {
+	switch {
+	case r.need&needColon != 0 && after == 0,
+		r.need&needSlash != 0 && after != 2,
+		r.need&needMarked != 0 && seen&(bDigit|bDot|bDash) == 0,
+		r.want != 0 && seen&r.want == 0,
+		seen&r.forbid != 0:
+		return false
+	}
+	return true
+}
+
 // spanGate returns the span rules to try at a word whose gate admits shape
-// (ruleAt and lenRules of its raw word), with a ':' right after the raw
-// word or not, and marked (a digit, '.' or '-' in it) or not.
-func spanGate(shape ruleSet, colon, marked bool) ruleSet {
-	met := 0
-	if colon {
-		met = int(needColon)
-	}
-	if marked {
-		met |= int(needMarked)
-	}
-	return shape & ruleNeeds[met&3]
+// (ruleAt and lenRules of its raw word), followed by after (0, or 1 for a
+// ':', 2 for ":/") and whose bytes' class union is seen.
+func spanGate(shape ruleSet, after int, seen uint16) ruleSet {
+	return shape & spanShape[after][seen>>2&127]
 }
 
 // matchSpan tries the span rules of m in order and returns the end of the

@@ -103,6 +103,18 @@ func gateAdmits(r *rule, x int, s string, i int) bool {
 	if r.need&needColon != 0 && (k >= len(s) || s[k] != ':') {
 		return false
 	}
+	if r.kind == spanRule {
+		// The want and forbid of the raw word's classes, and a URL's
+		// ":/", are the recogniser's facts: check them too.
+		var seen uint16
+		for q := i; q < k; q++ {
+			seen |= byteClass[s[q]]
+		}
+		if r.want != 0 && seen&r.want == 0 || seen&r.forbid != 0 ||
+			r.need&needSlash != 0 && (k+1 >= len(s) || s[k+1] != '/') {
+			return false
+		}
+	}
 	return gate(s, i, k, bit) != 0
 }
 

@@ -318,7 +318,7 @@ func (sc *scanState) scan(line string) (special bool) {
 				j = k - 1
 			}
 		}
-		at, punct := seen&bAt != 0, seen&(bDot|bDash) != 0
+		at := seen&bAt != 0
 		digit := seen&bDigit != 0
 		special = special || seen&bSpecial != 0
 		e := i - 1
@@ -341,7 +341,14 @@ func (sc *scanState) scan(line string) (special bool) {
 			i, prevStart, prevEnd = sc.valueThenRun(line, i, j)
 			continue
 		}
-		if m := spanGate(shape, k < n && line[k] == ':', digit || punct); m != 0 {
+		after := 0 // what follows the raw word: ':' (1), ":/" (2)
+		if k < n && line[k] == ':' {
+			after = 1
+			if k+1 < n && line[k+1] == '/' {
+				after = 2
+			}
+		}
+		if m := spanGate(shape, after, seen); m != 0 {
 			if j, ok := matchSpan(line, i, k, m); ok {
 				i, prevStart, prevEnd = sc.valueThenRun(line, i, j)
 				continue
