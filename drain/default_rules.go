@@ -90,14 +90,14 @@ var rules = [...]rule{
 	// Span rules, in the order matchSpan tries them.
 	// The scheme: letters, digits, '+', '-', '.'.
 	{name: "url", kind: spanRule, first: asciiLetters + asciiDigits + "+-.", lens: anyLen, need: needColon | needSlash, span: matchURL,
-		forbid: bAt | bSpecial},
+		forbid: bAt | bMark | bSpecial},
 	{name: "unc path", kind: spanRule, first: `\`, lens: anyLen, span: matchUNCPath},
 	{name: "drive path", kind: spanRule, first: asciiLetters, lens: lensOf(1), need: needColon, span: matchDrivePath},
 	{name: "absolute path", kind: spanRule, first: "/", lens: anyLen, span: matchAbsPath},
 	// A weekday or month name alone.
 	{name: "syslog time", kind: spanRule, first: "MTWFSJAOND", lens: lensOf(3), span: matchSyslogTime,
 		plain:  func(w string) bool { return isMonth(w) || isWeekday(w) },
-		forbid: bDigit | bDot | bDash | bAt | bSpecial},
+		forbid: bDigit | bDot | bDash | bAt | bMark | bSpecial},
 	// The date's '-' is within the first 10 bytes.
 	{name: "iso time", kind: spanRule, first: asciiDigits, lens: lensFrom(10), need: needMarked, span: matchISOTime,
 		want: bDash},
@@ -105,13 +105,13 @@ var rules = [...]rule{
 		want: bDot},
 	// The hour alone, its ':' ends the raw word.
 	{name: "clock", kind: spanRule, first: asciiDigits, lens: lensOf(1, 2), need: needColon | needMarked, span: matchClockSpan,
-		forbid: bAlpha | bDot | bDash | bAt | bSpecial},
+		forbid: bAlpha | bDot | bDash | bAt | bMark | bSpecial},
 	// The host: letters, digits, '.', '-', '_', '/', with a digit or '.'.
 	{name: "host:port", kind: spanRule, first: asciiLetters + asciiDigits + ".-_/", lens: anyLen, need: needColon | needMarked, span: matchHostPort,
 		want: bDigit | bDot, forbid: bAt | bSpecial},
 	// Hex digits up to the first ':'.
 	{name: "ipv6", kind: spanRule, first: "0123456789abcdefABCDEF", lens: anyLen, need: needColon | needMarked, span: matchIPv6Span,
-		forbid: bDot | bDash | bAt | bSpecial},
+		forbid: bDot | bDash | bAt | bMark | bSpecial},
 
 	// Word rules.
 	{name: "literal", kind: wordRule, first: "tfnTFN", lens: lensOf(4, 5), word: wordLiteral, plain: isLiteral},
@@ -133,9 +133,9 @@ var (
 	ruleLen   [256]ruleSet // rules admitting a raw word of that length (255: or more)
 	ruleKinds [4]ruleSet   // rules of each kind
 	// The span rules allowed by what follows the raw word (0 nothing of
-	// note, 1 ':', 2 ":/") and by its class union (seen>>2: the union
-	// never holds bSpace or bDelim): their needs, want and forbid.
-	spanShape [3][128]ruleSet
+	// note, 1 ':', 2 ":/") and by its class union (seen>>2, 8 bits: the
+	// union never holds bSpace or bDelim): their needs, want and forbid.
+	spanShape [3][256]ruleSet
 	plainStop ruleSet // rules plainRun must stop for
 
 	// The kinds the scanner asks on every word, without an index.
@@ -196,7 +196,7 @@ func spanAdmits(r *rule, after int, seen uint16) bool {
 // (ruleAt and lenRules of its raw word), followed by after (0, or 1 for a
 // ':', 2 for ":/") and whose bytes' class union is seen.
 func spanGate(shape ruleSet, after int, seen uint16) ruleSet {
-	return shape & spanShape[after][seen>>2&127]
+	return shape & spanShape[after][seen>>2&255]
 }
 
 // matchSpan tries the span rules of m in order and returns the end of the

@@ -195,6 +195,7 @@ const (
 	bDot
 	bDash
 	bAt
+	bMark // '_' or '#', which isVarWord splits a word at, as '.', '-' and '@'
 )
 
 var byteClass = func() (t [256]uint16) {
@@ -211,7 +212,7 @@ var byteClass = func() (t [256]uint16) {
 		t[c] = bAlpha
 		t[c-32] = bAlpha
 	}
-	t['.'], t['-'], t['@'] = bDot, bDash, bAt
+	t['.'], t['-'], t['@'], t['_'], t['#'] = bDot, bDash, bAt, bMark, bMark
 	t[0] = bSpecial
 	for c := 0x80; c < 256; c++ {
 		t[c] = bSpecial
@@ -387,14 +388,18 @@ func (sc *scanState) scan(line string) (special bool) {
 			i = j
 			continue
 		}
-		if p := prefixNum(w); p > 0 {
+		wseen := seen // the class union of w
+		if j < k {
+			wseen = classesOf(w)
+		}
+		if p := prefixNum(w, wseen); p > 0 {
 			sc.word(w[:p+1])
 			sc.variableGlued()
 			i = j
 			continue
 		}
 		switch {
-		case isVarWord(w) || len(w) == 5 && klogDate(line, i): // klogDate: "I1125 17:40:07.1"
+		case isVarWord(w, wseen) || len(w) == 5 && klogDate(line, i): // klogDate: "I1125 17:40:07.1"
 			sc.variable()
 		case nameNum(w) > 0:
 			// Names such as "an14": one stays a word (an interface, a
@@ -483,7 +488,7 @@ func (sc *scanState) plainRun(line string, i, ps, pe int) (int, int, int) {
 			ps, pe, i = q, r, r
 			continue
 		}
-		if seen&^(bAlpha|bHex|bDash) != 0 || r < n && line[r] == ':' || plainStop&ruleAt[line[q]]&lenRules(r-q) != 0 && plainClaimed(line[q:r]) {
+		if seen&^(bAlpha|bHex|bDash|bMark) != 0 || r < n && line[r] == ':' || plainStop&ruleAt[line[q]]&lenRules(r-q) != 0 && plainClaimed(line[q:r]) {
 			break
 		}
 		if sc.nsp < len(sc.spaces) {
@@ -1375,7 +1380,13 @@ func hexNumAt(w string, i int) bool {
 // in '_', then one '-' or '.', then digits: "__write_block_invoke.434")
 // and returns the index of the separator, or -1: the word stays, the number
 // is masked ("node-<*>", "core.<*>").
-func prefixNum(w string) int {
+//
+// seen is the union of w's byte classes: without a '-' or '.' it is -1
+// at once.
+func prefixNum(w string, seen uint16) int {
+	if seen&(bDash|bDot) == 0 {
+		return -1
+	}
 	k := 0
 	for k < len(w) && (isAlphaB(w[k]) || w[k] == '_') {
 		k++
@@ -1395,14 +1406,17 @@ func prefixNum(w string) int {
 // decimal, with a short unit: 41C, 15GB, 160ms), a duration (1h2m3s), 0x hex,
 // a hex id or UUID (8+ hex digits), or an identifier with a numeric or long
 // hex part (blk_-42, job_1445_0020, 2.6.5-1.358, cri-containerd-<64 hex>.scope).
-func isVarWord(w string) bool {
+//
+// seen is the union of w's byte classes (classesOf): the checks it rules
+// out are skipped.
+func isVarWord(w string, seen uint16) bool {
 	if len(w) == 0 {
 		return false
 	}
 	if w[0] == '/' && len(w) > 1 {
 		return true
 	}
-	if !hasASCIIDigit(w) {
+	if seen&bDigit == 0 {
 		return false
 	}
 	i := 0
@@ -1434,8 +1448,8 @@ func isVarWord(w string) bool {
 			return true
 		}
 	}
-	hx, ok := 0, true
-	for k := 0; k < len(w); k++ {
+	hx, ok := 0, seen&^(bDigit|bAlpha|bHex|bDash) == 0
+	for k := 0; ok && k < len(w); k++ {
 		if isHexB(w[k]) {
 			hx++
 		} else if w[k] != '-' {
@@ -1446,9 +1460,17 @@ func isVarWord(w string) bool {
 	if ok && (hx >= 8 || hx >= 5 && hx == len(w) && shortHexID(w)) {
 		return true
 	}
+	if seen&(bDot|bDash|bAt|bMark) == 0 {
+		// One segment, w itself.
+		if allDigits(w) || len(w) >= 16 && allHex(w) {
+			return true
+		}
+		return len(w) == 20 && w[0] == 'A' && awsKeyID(w)
+	}
 	st := 0
 	for k := 0; k <= len(w); k++ {
-		if k == len(w) || w[k] == '_' || w[k] == '-' || w[k] == '.' || w[k] == '#' || w[k] == '@' {
+		if k == len(w) || byteClass[w[k]]&(bDot|bDash|bAt|bMark) != 0 { // '.', '-', '@', '_', '#'
+
 			if seg := w[st:k]; len(seg) > 0 {
 				all := true
 				for q := 0; q < len(seg); q++ {
@@ -1519,6 +1541,15 @@ func allHex(w string) bool {
 		}
 	}
 	return true
+}
+
+// classesOf returns the union of the byte classes of w.
+func classesOf(w string) uint16 {
+	var seen uint16
+	for i := 0; i < len(w); i++ {
+		seen |= byteClass[w[i]]
+	}
+	return seen
 }
 
 // hasASCIIDigit reports whether w holds a byte '0'..'9' (a number starts
