@@ -83,7 +83,13 @@ func FuzzScanDifferential(f *testing.F) {
 	for _, s := range fuzzSeeds(f) {
 		f.Add(s)
 	}
-	for _, s := range []string{"http://x:80/", "12:34:56.7 1.2.3.4:5 fe80::1 2016-01-02T15:04:05Z", "a1.b:8080 c_d:1 ::1 1:2", "Jan  2 15:04:05 x"} {
+	for _, s := range []string{
+		"http://x:80/", "12:34:56.7 1.2.3.4:5 fe80::1 2016-01-02T15:04:05Z", "a1.b:8080 c_d:1 ::1 1:2", "Jan  2 15:04:05 x",
+		"a_b://x a#b:1 1#2 x_1:80 deadbeef1. 9:07:00, ab12:cd:ef 12a:b 2016-01-02x", "blk_-42 job_1_2 1.2.3.4/24 a@b c@d.e",
+		"", "()", "a () b", "10.0.0.1:80", "/x HTTP/1.1", "Fri Jun 17 07:07:00 2005",
+		"password=", "Bearer", "eyJ..", "a@b.c", "2016-01-02T", "node-", "x.....1", "::", "\xff\x00",
+		"[<0211476a>] f+0x1/0x2", "I1125 17:40:07.1 x", "2026/11/25 25/Nov/2026", "+0x1", "a+0x",
+	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, line string) {
