@@ -260,12 +260,25 @@ func (sc *scanState) scan(line string) (special bool) {
 	for i < n {
 		// Separator run: whitespace, delimiters, runs of dots, sentence dots.
 		st := i
+		keyed := false // the separator ends a key that may be a secret's ("token=")
 		if line[i] == ' ' && i+1 < n && byteClass[line[i+1]]&(bAlpha|bDigit) != 0 {
 			// The common separator: one space before a word.
 			i++
 			if len(sc.dst) > 0 && sc.dst[len(sc.dst)-1] != ' ' {
 				sc.space()
 			}
+		} else if c := line[i]; byteClass[c]&bDelim != 0 && c != '(' && c != ')' && i+1 < n &&
+			(byteClass[line[i+1]]&(bAlpha|bDigit) != 0 || line[i+1] == ' ' && i+2 < n && byteClass[line[i+2]]&(bAlpha|bDigit) != 0) {
+			// The next common: one delimiter, or one and a space, before a
+			// word (": ", "=", ", ", "] "), written as sep writes them.
+			sc.sepClean = false
+			sc.dst = append(sc.dst, c)
+			i++
+			if line[i] == ' ' {
+				i++
+				sc.space()
+			}
+			keyed = (c == '=' || c == ':') && secretKeyTail(line, st)
 		} else {
 			for i < n {
 				c := line[i]
@@ -283,6 +296,11 @@ func (sc *scanState) scan(line string) (special bool) {
 						continue
 					}
 				}
+				e := i - 1
+				for e > st && (line[e] == ' ' || line[e] == '"' || line[e] == '\'') {
+					e--
+				}
+				keyed = (line[e] == '=' || line[e] == ':') && secretKeyTail(line, st)
 			}
 		}
 		if i >= n {
@@ -322,13 +340,9 @@ func (sc *scanState) scan(line string) (special bool) {
 		at := seen&bAt != 0
 		digit := seen&bDigit != 0
 		special = special || seen&bSpecial != 0
-		e := i - 1
-		for e > st && (line[e] == ' ' || line[e] == '"' || line[e] == '\'') {
-			e--
-		}
 		c := line[i]
 		shape := ruleAt[c] & lenRules(k-i) // the rules this word's gate admits
-		if at || shape&secretRules != 0 || e >= st && (line[e] == '=' || line[e] == ':') && secretKeyTail(line, st) || prevEnd == st && schemeBefore(line, prevStart, prevEnd) {
+		if at || shape&secretRules != 0 || keyed || prevEnd == st && schemeBefore(line, prevStart, prevEnd) {
 			if j, ok := secretValue(line, st, i, k, at, prevStart, prevEnd); ok {
 				sc.variable()
 				i = j
