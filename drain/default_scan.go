@@ -1484,7 +1484,6 @@ func isVarWord(w string, seen uint16) bool {
 	st := 0
 	for k := 0; k <= len(w); k++ {
 		if k == len(w) || byteClass[w[k]]&(bDot|bDash|bAt|bMark) != 0 { // '.', '-', '@', '_', '#'
-
 			if seg := w[st:k]; len(seg) > 0 {
 				all := true
 				for q := 0; q < len(seg); q++ {
