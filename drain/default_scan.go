@@ -1565,17 +1565,6 @@ func classesOf(w string) uint16 {
 	return seen
 }
 
-// hasASCIIDigit reports whether w holds a byte '0'..'9' (a number starts
-// with one, so this usually looks at one byte).
-func hasASCIIDigit(w string) bool {
-	for i := 0; i < len(w); i++ {
-		if isDigitB(w[i]) {
-			return true
-		}
-	}
-	return false
-}
-
 // isDuration: one or more number+unit pairs, units h m s ms us ns d.
 func isDuration(w string) bool {
 	i, pairs := 0, 0
