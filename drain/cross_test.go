@@ -134,6 +134,7 @@ func checkTree(t *testing.T, m *Miner) {
 					t.Errorf("partition %q: hot cluster %d %q of leaf %q is not its own, or listed twice", p.name, c.id, c.template, nd.key)
 				}
 			}
+			checkKids(t, nd)
 			for _, ch := range nd.children {
 				empty(ch)
 			}
