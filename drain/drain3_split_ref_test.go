@@ -7,7 +7,8 @@ import (
 )
 
 // splitRef is the splitter before it computed the tokens' sigs (appending
-// to dst), kept as the reference of TestSplitRef and FuzzSplit.
+// to dst, a token at a time: no splitPlain), kept as the reference of
+// TestSplitRef and FuzzSplit.
 func (t *drain3Tokenizer) splitRef(dst []string, line string) (toks []string, ok, trunc bool) {
 	cls := &t.cls
 	i, n := 0, len(line)
@@ -32,24 +33,8 @@ func (t *drain3Tokenizer) splitRef(dst []string, line string) (toks []string, ok
 			return dst, validRest(line[i:]), true
 		}
 		start := i
-		for {
-			if t.swar {
-				i = skipPlain(line, i)
-			}
-			for i < n && cls[line[i]] == clsToken {
-				i++
-			}
-			if i >= n || cls[line[i]] == clsSpace {
-				break
-			}
-			r, size := utf8.DecodeRuneInString(line[i:])
-			if r == 0 || r == utf8.RuneError && size == 1 {
-				return dst, false, false
-			}
-			if isPySpace(r) {
-				break
-			}
-			i += size
+		if i, ok = t.tokenEnd(line, i); !ok {
+			return dst, false, false
 		}
 		dst = append(dst, line[start:i])
 	}

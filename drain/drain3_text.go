@@ -141,24 +141,8 @@ func (t *drain3Tokenizer) split(toks []string, sigs []uint64, line string) (_ []
 			return toks[:k], sigs[:k], validRest(line[i:]), true
 		}
 		start := i
-		for {
-			if t.swar {
-				i = skipPlain(line, i)
-			}
-			for i < n && cls[line[i]] == clsToken {
-				i++
-			}
-			if i >= n || cls[line[i]] == clsSpace {
-				break
-			}
-			r, size := utf8.DecodeRuneInString(line[i:])
-			if r == 0 || r == utf8.RuneError && size == 1 {
-				return toks[:k], sigs[:k], false, false
-			}
-			if isPySpace(r) {
-				break
-			}
-			i += size
+		if i, ok = t.tokenEnd(line, i); !ok {
+			return toks[:k], sigs[:k], false, false
 		}
 		if k >= len(toks) || k >= len(sigs) {
 			toks, sigs = growTokens(toks, sigs)
@@ -224,6 +208,32 @@ func (t *drain3Tokenizer) splitPlain(toks []string, sigs []uint64, line string, 
 		k++
 	}
 	return i, k
+}
+
+// tokenEnd returns the end of the token that starts at i, or ok false at a
+// NUL byte or invalid UTF-8 in it.
+func (t *drain3Tokenizer) tokenEnd(line string, i int) (int, bool) {
+	cls := &t.cls
+	n := len(line)
+	for {
+		if t.swar {
+			i = skipPlain(line, i)
+		}
+		for i < n && cls[line[i]] == clsToken {
+			i++
+		}
+		if i >= n || cls[line[i]] == clsSpace {
+			return i, true
+		}
+		r, size := utf8.DecodeRuneInString(line[i:])
+		if r == 0 || r == utf8.RuneError && size == 1 {
+			return i, false
+		}
+		if isPySpace(r) {
+			return i, true
+		}
+		i += size
+	}
 }
 
 // growTokens doubles split's slices (at least 64 entries), keeping their
