@@ -164,7 +164,7 @@ func (t *drain3Tokenizer) splitPlain(toks []string, sigs []uint64, line string, 
 	// compiler's own would be repeated at every read).
 	p, n := unsafe.Pointer(unsafe.StringData(line)), len(line)
 	at := func(i int) byte { return *(*byte)(unsafe.Add(p, i)) }
-	word := func(i int) uint64 { return binary.LittleEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(p, i)), 8)) }
+	word := func(i int) uint64 { return binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(p, i))[:]) }
 	lim := min(len(toks), len(sigs), t.maxTokens)
 	for k < lim {
 		for i < n && cls[at(i)] == clsSpace {
@@ -197,7 +197,7 @@ func (t *drain3Tokenizer) splitPlain(toks []string, sigs []uint64, line string, 
 		case l >= 8:
 			a = word(start) ^ bits.RotateLeft64(word(i-8), 29)
 		case start+8 <= n:
-			a = word(start) & (1<<(uint(l)*8&63) - 1)
+			a = word(start) & lowBytes[l&7]
 		default:
 			for j := i - 1; j >= start; j-- {
 				a = a<<8 | uint64(at(j))
@@ -245,6 +245,9 @@ func growTokens(toks []string, sigs []uint64) ([]string, []uint64) {
 	copy(ns, sigs)
 	return nt, ns
 }
+
+// lowBytes[l] keeps the low l bytes of a word.
+var lowBytes = [8]uint64{0, 0xff, 0xffff, 0xffffff, 0xffffffff, 0xffffffffff, 0xffffffffffff, 0xffffffffffffff}
 
 // skipPlain's constants: the high bit of every byte, 0x21 in every byte.
 const swarHighs, swarLows = 0x8080808080808080, 0x21 * 0x0101010101010101
