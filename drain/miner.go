@@ -513,7 +513,7 @@ func (m *Miner) newPartition(key string) *partition {
 	if !repaired {
 		name = strings.Clone(key)
 	}
-	return &partition{name: name, budget: float64(m.cfg.NewTemplateBurst), refilled: m.clock()}
+	return &partition{name: name, budget: float64(m.cfg.NewTemplateBurst), refilled: m.clock(), sigs: m.indexed}
 }
 
 // dropPartition removes p and all its clusters.

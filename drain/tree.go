@@ -27,6 +27,7 @@ type cluster struct {
 	size       uint64
 	template   string   // tokens joined by one space; the cluster's one owned copy
 	tokens     []string // slices of template, or the wildcard constant
+	sigs       []uint64 // sig of each of tokens when part.sigs (bestSigs), else nil
 	templateID string   // TemplateID(partition, template), recomputed only on change
 	fixed      int      // non-wildcard tokens (the most a line can score against the template); the rest are "<*>"
 	part       *partition
@@ -47,6 +48,7 @@ type partition struct {
 	budget     float64       // new templates it may still create (budget.go)
 	refilled   time.Duration // Miner.clock when budget was last refilled
 	flood      *floodState   // from its first throttled line, else nil
+	sigs       bool          // its clusters keep their tokens' sigs (the drain3 scorer's bestSigs)
 	prev, next *partition
 }
 
@@ -119,7 +121,13 @@ func (m *Miner) search(p *partition, toks []string, sigs []uint64) (*node, *clus
 			return nd, c, covered
 		}
 	}
-	c, covered := m.score.best(cands, toks, m.cfg.SimTh)
+	var c *cluster
+	var covered bool
+	if m.indexed && sigs != nil {
+		c, covered = bestSigs(cands, toks, sigs, m.cfg.SimTh)
+	} else {
+		c, covered = m.score.best(cands, toks, m.cfg.SimTh)
+	}
 	return nd, c, covered
 }
 
@@ -398,6 +406,14 @@ func (c *cluster) setTemplate(toks []string) {
 		off += l + 1
 	}
 	c.fixed = len(toks) - wild
+	if c.part.sigs {
+		if len(c.sigs) != len(toks) {
+			c.sigs = make([]uint64, len(toks))
+		}
+		for i, t := range c.tokens {
+			c.sigs[i] = sig(t)
+		}
+	}
 	c.template = s
 	c.part.changed()
 	c.templateID = TemplateID(c.part.name, s)
