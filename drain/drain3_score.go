@@ -12,8 +12,7 @@ func (drain3Scorer) best(cands []*cluster, toks []string, simTh float64) (*clust
 	var bestC *cluster
 	maxSim, maxPC := -1, -1
 	for _, c := range cands {
-		// sim <= c.fixed: skip a candidate that cannot win on score or tie.
-		if c.fixed < maxSim || c.fixed == maxSim && len(c.tokens)-c.fixed <= maxPC {
+		if outclassed(c, maxSim, maxPC) {
 			continue
 		}
 		tmpl := c.tokens
@@ -44,14 +43,12 @@ func (drain3Scorer) best(cands []*cluster, toks []string, simTh float64) (*clust
 // The wildcard, whose template tokens count apart (pc, from c.fixed), is
 // no match even against a line token "<*>".
 func bestSigs(cands []*cluster, toks []string, sigs []uint64, simTh float64) (*cluster, bool) {
-	var bestC *cluster
-	maxSim, maxPC := -1, -1
+	bestC, maxSim, maxPC := (*cluster)(nil), -1, -1
 	for _, c := range cands {
-		// sim <= c.fixed: skip a candidate that cannot win on score or tie.
-		if c.fixed < maxSim || c.fixed == maxSim && len(c.tokens)-c.fixed <= maxPC {
+		tmpl := c.tokens
+		if outclassed(c, maxSim, maxPC) {
 			continue
 		}
-		tmpl := c.tokens
 		line, hs, cs := toks[:len(tmpl)], sigs[:len(tmpl)], c.sigs[:len(tmpl)]
 		sim := 0
 		for i, h := range cs {
@@ -67,6 +64,12 @@ func bestSigs(cands []*cluster, toks []string, sigs []uint64, simTh float64) (*c
 		return bestC, maxSim+maxPC == len(toks)
 	}
 	return nil, false
+}
+
+// outclassed reports whether c can neither beat nor tie the best so far
+// (maxSim matches, maxPC wildcards): its matches are at most c.fixed.
+func outclassed(c *cluster, maxSim, maxPC int) bool {
+	return c.fixed < maxSim || c.fixed == maxSim && len(c.tokens)-c.fixed <= maxPC
 }
 
 // wildSig is sig(wildcard).
