@@ -257,10 +257,11 @@ func BenchmarkSplit(b *testing.B) {
 	m, _ := New(cfg)
 	tk := m.text.(*drain3Tokenizer)
 	dst := make([]string, 0, cfg.MaxTokens)
+	sigs := make([]uint64, 0, cfg.MaxTokens)
 	b.ReportAllocs()
 	cpu := startCPU(b)
 	for i := 0; i < b.N; i++ {
-		dst, _, _ = tk.split(dst[:0], lines[i%len(lines)].line)
+		dst, sigs, _, _ = tk.split(dst, sigs, lines[i%len(lines)].line)
 	}
 	cpu.stop(b)
 }

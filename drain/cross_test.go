@@ -94,6 +94,11 @@ func checkTree(t *testing.T, m *Miner) {
 		live := 0
 		walk(p, func(c *cluster) {
 			live++
+			for i, tok := range c.tokens {
+				if c.part.sigs && c.sigs[i] != sig(tok) {
+					t.Errorf("cluster %d %q: sig of token %d stale", c.id, c.template, i)
+				}
+			}
 			// The keys on the way to its leaf are its template's or <*>
 			// (the overflow child of a full node).
 			i := 0
@@ -134,6 +139,7 @@ func checkTree(t *testing.T, m *Miner) {
 					t.Errorf("partition %q: hot cluster %d %q of leaf %q is not its own, or listed twice", p.name, c.id, c.template, nd.key)
 				}
 			}
+			checkKids(t, nd)
 			for _, ch := range nd.children {
 				empty(ch)
 			}

@@ -12,8 +12,7 @@ func (drain3Scorer) best(cands []*cluster, toks []string, simTh float64) (*clust
 	var bestC *cluster
 	maxSim, maxPC := -1, -1
 	for _, c := range cands {
-		// sim <= c.fixed: skip a candidate that cannot win on score or tie.
-		if c.fixed < maxSim || c.fixed == maxSim && len(c.tokens)-c.fixed <= maxPC {
+		if outclassed(c, maxSim, maxPC) {
 			continue
 		}
 		tmpl := c.tokens
@@ -36,6 +35,45 @@ func (drain3Scorer) best(cands []*cluster, toks []string, simTh float64) (*clust
 	}
 	return nil, false
 }
+
+// bestSigs is drain3Scorer.best for a line whose tokens' sigs are known:
+// a template token counts as a match when its sig is the line token's and,
+// from 8 bytes on (where sig is not injective), the strings are equal, so
+// that most compares are of two words, not a call to compare the bytes.
+// The wildcard, whose template tokens count apart (pc, from c.fixed), is
+// no match even against a line token "<*>".
+func bestSigs(cands []*cluster, toks []string, sigs []uint64, simTh float64) (*cluster, bool) {
+	bestC, maxSim, maxPC := (*cluster)(nil), -1, -1
+	for _, c := range cands {
+		tmpl := c.tokens
+		if outclassed(c, maxSim, maxPC) {
+			continue
+		}
+		line, hs, cs := toks[:len(tmpl)], sigs[:len(tmpl)], c.sigs[:len(tmpl)]
+		sim := 0
+		for i, h := range cs {
+			if h == hs[i] && h != wildSig && (len(tmpl[i]) < 8 || tmpl[i] == line[i]) {
+				sim++
+			}
+		}
+		if pc := len(tmpl) - c.fixed; sim > maxSim || sim == maxSim && pc > maxPC {
+			maxSim, maxPC, bestC = sim, pc, c
+		}
+	}
+	if bestC != nil && float64(maxSim)/float64(len(toks)) >= simTh {
+		return bestC, maxSim+maxPC == len(toks)
+	}
+	return nil, false
+}
+
+// outclassed reports whether c can neither beat nor tie the best so far
+// (maxSim matches, maxPC wildcards): its matches are at most c.fixed.
+func outclassed(c *cluster, maxSim, maxPC int) bool {
+	return c.fixed < maxSim || c.fixed == maxSim && len(c.tokens)-c.fixed <= maxPC
+}
+
+// wildSig is sig(wildcard).
+var wildSig = sig(wildcard)
 
 func (drain3Scorer) merge(tmpl, toks []string) bool {
 	changed := false

@@ -74,7 +74,7 @@ func (t *drain3Tokenizer) tokens(s *scratch, line string, mask bool) lineInfo {
 		}
 		line = clean
 	}
-	toks, ok, trunc := t.split(s.toks[:0], line)
+	toks, sigs, ok, trunc := t.split(s.toks, s.sigs, line)
 	if !ok {
 		// NUL or invalid UTF-8: repair into s.buf, cut again (repair can grow
 		// the line) and split the clean copy.
@@ -84,12 +84,13 @@ func (t *drain3Tokenizer) tokens(s *scratch, line string, mask bool) lineInfo {
 			clean = cutUTF8(clean, t.maxBytes)
 		}
 		info |= infoRepaired
-		toks, _, trunc = t.split(s.toks[:0], clean)
+		clear(toks) // the tokens cut before the bad byte point into line
+		toks, sigs, _, trunc = t.split(toks, sigs, clean)
 	}
 	if trunc {
 		info |= infoTruncated
 	}
-	s.toks, s.own = toks, false
+	s.toks, s.sigs, s.own = toks, sigs, false
 	return info
 }
 
@@ -106,67 +107,161 @@ func (t *drain3Tokenizer) applyMasks(s string) string {
 	return applyMasks(t.masks, s)
 }
 
-// split appends the whitespace-separated tokens of line to dst, as Python's
-// str.split() with no argument. ok is false when line holds a NUL byte or
-// invalid UTF-8 (dst is then unusable); trunc reports tokens beyond maxTokens.
-func (t *drain3Tokenizer) split(dst []string, line string) (toks []string, ok, trunc bool) {
+// split cuts line into the whitespace-separated tokens of Python's
+// str.split() with no argument, written to toks from index 0 with each
+// token's sig (leafindex.go) at the same index of sigs; both grow as needed
+// and come back cut to the tokens. ok is false when line holds a NUL byte or
+// invalid UTF-8 (the slices then hold the tokens before it); trunc reports
+// tokens beyond maxTokens. The sigs save the tree and the leaf index hashing
+// the tokens again: the bytes are at hand here. splitPlain takes the runs
+// of plain tokens; this loop the rest, one token at a time.
+func (t *drain3Tokenizer) split(toks []string, sigs []uint64, line string) (_ []string, _ []uint64, ok, trunc bool) {
 	cls := &t.cls
-	i, n := 0, len(line)
+	toks, sigs = toks[:cap(toks)], sigs[:cap(sigs)]
+	i, n, k := 0, len(line), 0
 	for {
+		i, k = t.splitPlain(toks, sigs, line, i, k)
 		for i < n && cls[line[i]] == clsSpace {
 			i++
 		}
 		if i >= n {
-			return dst, true, false
+			return toks[:k], sigs[:k], true, false
 		}
 		if cls[line[i]] == clsSpecial {
 			r, size := utf8.DecodeRuneInString(line[i:])
 			if r == 0 || r == utf8.RuneError && size == 1 {
-				return dst, false, false
+				return toks[:k], sigs[:k], false, false
 			}
 			if isPySpace(r) {
 				i += size
 				continue
 			}
 		}
-		if len(dst) == t.maxTokens {
-			return dst, validRest(line[i:]), true
+		if k == t.maxTokens {
+			return toks[:k], sigs[:k], validRest(line[i:]), true
 		}
 		start := i
-		for {
-			if t.swar {
-				i = skipPlain(line, i)
-			}
-			for i < n && cls[line[i]] == clsToken {
-				i++
-			}
-			if i >= n || cls[line[i]] == clsSpace {
-				break
-			}
-			r, size := utf8.DecodeRuneInString(line[i:])
-			if r == 0 || r == utf8.RuneError && size == 1 {
-				return dst, false, false
-			}
-			if isPySpace(r) {
-				break
-			}
-			i += size
+		if i, ok = t.tokenEnd(line, i); !ok {
+			return toks[:k], sigs[:k], false, false
 		}
-		dst = append(dst, line[start:i])
+		if k >= len(toks) || k >= len(sigs) {
+			toks, sigs = growTokens(toks, sigs)
+		}
+		toks[k], sigs[k] = line[start:i], sig(line[start:i])
+		k++
 	}
 }
+
+// splitPlain is split's loop for the common tokens, without a call (so
+// without spilling its registers): from i, tokens of single-byte token
+// classes separated by single-byte spaces are written at toks[k:] with
+// their sigs, while toks, sigs and maxTokens have room. It returns where
+// it stopped: at the end of line, at the start of a token it left to split
+// (holding a NUL or non-ASCII byte), or after the last token it had room for.
+func (t *drain3Tokenizer) splitPlain(toks []string, sigs []uint64, line string, i, k int) (int, int) {
+	cls := &t.cls
+	// Bytes are read through p, after the bounds tests below (the
+	// compiler's own would be repeated at every read).
+	p, n := unsafe.Pointer(unsafe.StringData(line)), len(line)
+	at := func(i int) byte { return *(*byte)(unsafe.Add(p, i)) }
+	word := func(i int) uint64 { return binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(p, i))[:]) }
+	lim := min(len(toks), len(sigs), t.maxTokens)
+	for k < lim {
+		for i < n && cls[at(i)] == clsSpace {
+			i++
+		}
+		if i >= n {
+			return i, k
+		}
+		start := i
+		if t.swar {
+			for i+8 <= n {
+				x := word(i)
+				if m := (x | (x-swarLows)&^x) & swarHighs; m != 0 {
+					i += bits.TrailingZeros64(m) >> 3
+					break
+				}
+				i += 8
+			}
+		}
+		for i < n && cls[at(i)] == clsToken {
+			i++
+		}
+		if i < n && cls[at(i)] != clsSpace || i == start {
+			return start, k
+		}
+		// sig(line[start:i]), reading the bytes in words where they lie.
+		l := i - start
+		var a uint64
+		switch {
+		case l >= 8:
+			a = word(start) ^ bits.RotateLeft64(word(i-8), 29)
+		case start+8 <= n:
+			a = word(start) & lowBytes[l&7]
+		default:
+			for j := i - 1; j >= start; j-- {
+				a = a<<8 | uint64(at(j))
+			}
+		}
+		toks[k] = unsafe.String((*byte)(unsafe.Add(p, start)), l)
+		sigs[k] = (a ^ uint64(l)<<58 ^ uint64(l)) * sigMul
+		k++
+	}
+	return i, k
+}
+
+// tokenEnd returns the end of the token that starts at i, or ok false at a
+// NUL byte or invalid UTF-8 in it.
+func (t *drain3Tokenizer) tokenEnd(line string, i int) (int, bool) {
+	cls := &t.cls
+	n := len(line)
+	for {
+		if t.swar {
+			i = skipPlain(line, i)
+		}
+		for i < n && cls[line[i]] == clsToken {
+			i++
+		}
+		if i >= n || cls[line[i]] == clsSpace {
+			return i, true
+		}
+		r, size := utf8.DecodeRuneInString(line[i:])
+		if r == 0 || r == utf8.RuneError && size == 1 {
+			return i, false
+		}
+		if isPySpace(r) {
+			return i, true
+		}
+		i += size
+	}
+}
+
+// growTokens doubles split's slices (at least 64 entries), keeping their
+// contents.
+func growTokens(toks []string, sigs []uint64) ([]string, []uint64) {
+	c := max(2*len(toks), 64)
+	nt, ns := make([]string, c), make([]uint64, c)
+	copy(nt, toks)
+	copy(ns, sigs)
+	return nt, ns
+}
+
+// lowBytes[l] keeps the low l bytes of a word.
+var lowBytes = [8]uint64{0, 0xff, 0xffff, 0xffffff, 0xffffffff, 0xffffffffff, 0xffffffffffff, 0xffffffffffffff}
+
+// skipPlain's constants: the high bit of every byte, 0x21 in every byte.
+const swarHighs, swarLows = 0x8080808080808080, 0x21 * 0x0101010101010101
 
 // skipPlain returns the index of the first byte at or after i that is not
 // in 0x21..0x7f (so may be a space, NUL or non-ASCII), testing 8 bytes at a
 // time; near the end of s it stops early and leaves the rest to the caller.
 func skipPlain(s string, i int) int {
-	const ones, highs, lows = 0x0101010101010101, 0x8080808080808080, 0x21 * 0x0101010101010101
 	b := unsafe.Slice(unsafe.StringData(s), len(s))
 	for i+8 <= len(b) {
 		x := binary.LittleEndian.Uint64(b[i:])
 		// High bit of a byte set: the byte is >= 0x80, or < 0x21 (the lowest
 		// such byte is exact; borrows only run upwards).
-		if m := (x | (x-lows)&^x) & highs; m != 0 {
+		if m := (x | (x-swarLows)&^x) & swarHighs; m != 0 {
 			return i + bits.TrailingZeros64(m)>>3
 		}
 		i += 8

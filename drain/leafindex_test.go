@@ -101,7 +101,7 @@ func TestLeafIndexRandom(t *testing.T) {
 				toks[i] = string([]byte(words[rng.IntN(len(words))]))
 			}
 			wc, wok := drain3Scorer{}.best(nd.clusters, toks, simTh)
-			gc, gok, ok := m.indexedBest(p, nd, toks)
+			gc, gok, ok := m.indexedBest(p, nd, toks, m.sigsOf(toks))
 			if !ok || wc != gc || wok != gok {
 				t.Fatalf("n=%d simTh=%v toks=%q: got %p,%v (ok %v), want %p,%v", n, simTh, toks, gc, gok, ok, wc, wok)
 			}

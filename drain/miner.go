@@ -118,6 +118,7 @@ type Miner struct {
 	indexed bool             // the drain3 scorer: leaves past idxMin clusters are indexed (leafindex.go)
 	idxSeen map[string]int32 // buildIndex's scratch, under mu
 	idxVid  []int32          // buildIndex's scratch, under mu
+	sigBuf  []uint64         // search's sigs of a line whose tokenizer gave none, under mu
 
 	sibBuf []sibling // mergeSiblings' finds, reused under mu
 	merged uint64    // sibling merges (siblings.go)
@@ -146,7 +147,17 @@ func New(cfg Config) (*Miner, error) {
 	}
 	m.lru.prev, m.lru.next = &m.lru, &m.lru
 	m.plru.prev, m.plru.next = &m.plru, &m.plru
-	m.pool.New = func() any { return &scratch{toks: make([]string, 0, 64)} }
+	m.pool.New = func() any {
+		// One allocation: the race detector's sync.Pool drops items at
+		// random, and TestAllocs counts what replacing one costs.
+		b := new(struct {
+			s    scratch
+			toks [64]string
+			sigs [64]uint64
+		})
+		b.s.toks, b.s.sigs = b.toks[:0], b.sigs[:0]
+		return &b.s
+	}
 	return m, nil
 }
 
@@ -166,7 +177,7 @@ func (m *Miner) tokens(line string, mask bool) (*scratch, lineInfo) {
 
 // textStep tokenises line into s and counts the bounds it hit.
 func (m *Miner) textStep(s *scratch, line string, mask bool) lineInfo {
-	s.key, s.lazy = "", false
+	s.key, s.lazy, s.sigs = "", false, s.sigs[:0]
 	info := m.text.tokens(s, line, mask)
 	if s.key != "" && m.memo.tab != nil {
 		s.hash = m.memo.hash(s.key)
@@ -197,7 +208,7 @@ func (s *scratch) reset() {
 	if !s.own || cap(s.buf) > 64<<10 {
 		clear(s.toks)
 	}
-	s.toks, s.key, s.lazy = s.toks[:0], "", false
+	s.toks, s.sigs, s.key, s.lazy = s.toks[:0], s.sigs[:0], "", false
 	if cap(s.buf) > 64<<10 {
 		s.buf = nil
 	}
@@ -270,7 +281,7 @@ func (m *Miner) add(key string, s *scratch, r *Result) {
 		}
 	}
 	toks := s.tokList()
-	leaf, c, covered := m.search(p, toks)
+	leaf, c, covered := m.search(p, toks, s.sigs)
 	cross := false
 	if c == nil && m.cross {
 		c, covered = m.crossSearch(p, toks, leaf)
@@ -351,7 +362,7 @@ func (m *Miner) Match(partition, line string) (Result, bool) {
 	// Not even the work counters move.
 	defer func(sc, cp, cs uint64) { m.scored, m.capped, m.crossSeen = sc, cp, cs }(m.scored, m.capped, m.crossSeen)
 	toks := s.tokList()
-	leaf, c, covered := m.search(p, toks)
+	leaf, c, covered := m.search(p, toks, s.sigs)
 	if c == nil && m.cross {
 		c, covered = m.crossSearch(p, toks, leaf)
 	}
@@ -377,7 +388,7 @@ func (m *Miner) Seed(partition, template string) (Result, error) {
 	defer m.mu.Unlock()
 	p := m.partition(partition)
 	toks := s.tokList()
-	leaf, _, _ := m.search(p, toks)
+	leaf, _, _ := m.search(p, toks, s.sigs)
 	if leaf != nil {
 		for _, c := range leaf.clusters {
 			if equalTokens(c.tokens, toks) {
@@ -502,7 +513,7 @@ func (m *Miner) newPartition(key string) *partition {
 	if !repaired {
 		name = strings.Clone(key)
 	}
-	return &partition{name: name, budget: float64(m.cfg.NewTemplateBurst), refilled: m.clock()}
+	return &partition{name: name, budget: float64(m.cfg.NewTemplateBurst), refilled: m.clock(), sigs: m.indexed}
 }
 
 // dropPartition removes p and all its clusters.

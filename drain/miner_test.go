@@ -445,7 +445,7 @@ func TestSplitMatchesPython(t *testing.T) {
 			line[i] = alphabet[(x>>16)%uint32(len(alphabet))]
 		}
 		want := strings.FieldsFunc(string(line), isPySpace)
-		got, ok, _ := tk.split(nil, string(line))
+		got, _, ok, _ := tk.split(nil, nil, string(line))
 		if !ok || fmt.Sprintf("%q", got) != fmt.Sprintf("%q", want) {
 			t.Fatalf("split(%q) = %q; want %q", line, got, want)
 		}

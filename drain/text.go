@@ -28,6 +28,7 @@ const (
 // tokenising a known line allocates nothing. toks point into the line or buf.
 type scratch struct {
 	toks []string
+	sigs []uint64 // sig of each of toks when the tokenizer computed them (drain3), else empty
 	buf  []byte
 	sc   scanState // the default tokenizer's, kept here so a line does not zero it
 	// own: toks point only into buf, never into the caller's line, so

@@ -1,6 +1,7 @@
 package drain
 
 import (
+	"math/bits"
 	"strings"
 	"time"
 )
@@ -9,6 +10,8 @@ import (
 // (or wildcard); leaves hold the clusters in Drain3's order, which decides ties.
 type node struct {
 	children map[string]*node
+	kids     *kidTable // children but the wildcard, by sig, for search; nil when none
+	wild     *node     // children[wildcard]
 	clusters []*cluster
 	hot      []*cluster // past Config.MaxScored: the most recently matched (leaf.go)
 	parent   *node      // nil for the token-count node
@@ -24,6 +27,7 @@ type cluster struct {
 	size       uint64
 	template   string   // tokens joined by one space; the cluster's one owned copy
 	tokens     []string // slices of template, or the wildcard constant
+	sigs       []uint64 // sig of each of tokens when part.sigs (bestSigs), else nil
 	templateID string   // TemplateID(partition, template), recomputed only on change
 	fixed      int      // non-wildcard tokens (the most a line can score against the template); the rest are "<*>"
 	part       *partition
@@ -44,6 +48,7 @@ type partition struct {
 	budget     float64       // new templates it may still create (budget.go)
 	refilled   time.Duration // Miner.clock when budget was last refilled
 	flood      *floodState   // from its first throttled line, else nil
+	sigs       bool          // its clusters keep their tokens' sigs (the drain3 scorer's bestSigs)
 	prev, next *partition
 }
 
@@ -66,8 +71,13 @@ var scorings = map[string]scorer{
 }
 
 // search is Drain3's tree_search: the leaf for toks, the cluster toks joins
-// (nil if none) and whether its template already covers toks.
-func (m *Miner) search(p *partition, toks []string) (*node, *cluster, bool) {
+// (nil if none) and whether its template already covers toks. sigs are the
+// tokens' sigs when the tokenizer computed them (else empty: computed here
+// as needed).
+func (m *Miner) search(p *partition, toks []string, sigs []uint64) (*node, *cluster, bool) {
+	if len(sigs) != len(toks) {
+		sigs = nil
+	}
 	n := len(toks)
 	if n >= len(p.byLen) || p.byLen[n] == nil {
 		return nil, nil, false
@@ -80,13 +90,19 @@ func (m *Miner) search(p *partition, toks []string) (*node, *cluster, bool) {
 		return nd, nd.clusters[0], true
 	}
 	depth := 1
-	for _, t := range toks {
+	for i, t := range toks {
 		if depth >= m.maxNodeDepth || depth == n {
 			break
 		}
-		ch := nd.children[t]
+		var h uint64
+		if sigs != nil {
+			h = sigs[i]
+		} else {
+			h = sig(t)
+		}
+		ch := nd.kid(t, h)
 		if ch == nil {
-			if ch = nd.children[wildcard]; ch == nil {
+			if ch = nd.wild; ch == nil {
 				return nil, nil, false
 			}
 		}
@@ -98,11 +114,20 @@ func (m *Miner) search(p *partition, toks []string) (*node, *cluster, bool) {
 	if windowed {
 		m.capped++
 	} else if m.indexed && len(cands) >= idxMin {
-		if c, covered, ok := m.indexedBest(p, nd, toks); ok {
+		if sigs == nil {
+			sigs = m.sigsOf(toks)
+		}
+		if c, covered, ok := m.indexedBest(p, nd, toks, sigs); ok {
 			return nd, c, covered
 		}
 	}
-	c, covered := m.score.best(cands, toks, m.cfg.SimTh)
+	var c *cluster
+	var covered bool
+	if m.indexed && sigs != nil {
+		c, covered = bestSigs(cands, toks, sigs, m.cfg.SimTh)
+	} else {
+		c, covered = m.score.best(cands, toks, m.cfg.SimTh)
+	}
 	return nd, c, covered
 }
 
@@ -161,7 +186,7 @@ func (m *Miner) insert(p *partition, c *cluster, seeded bool) {
 			if nd.children == nil {
 				nd.children = make(map[string]*node)
 			}
-			_, hasWild := nd.children[wildcard]
+			hasWild := nd.wild != nil
 			switch {
 			case m.cfg.ParametrizeNumeric && hasDigit(t), m.wildRoute(t, seeded):
 				ch = nd.child(wildcard)
@@ -195,9 +220,121 @@ func (nd *node) child(key string) *node {
 			key = strings.Clone(key)
 		}
 		ch = &node{parent: nd, key: key}
-		nd.children[key] = ch
+		nd.setChild(key, ch)
 	}
 	return ch
+}
+
+// kidTable is a node's children but the wildcard, open addressing over the
+// sig of their keys (the hash the drain3 tokenizer computed for the line's
+// tokens), at most half full: search's lookup without hashing the token again.
+type kidTable struct {
+	slots []kidSlot
+	shift uint8 // 64 - log2(len(slots)): a sig's top bits pick its slot
+	n     int   // children held
+}
+
+type kidSlot struct {
+	sig uint64
+	ch  *node // nil: empty
+}
+
+// kid returns the child keyed t (h is sig(t)), nil when none; never the
+// wildcard child unless t is "<*>" itself.
+func (nd *node) kid(t string, h uint64) *node {
+	kt := nd.kids
+	if kt == nil {
+		if t == wildcard {
+			return nd.wild
+		}
+		return nil
+	}
+	mask := len(kt.slots) - 1
+	for s := int(h >> kt.shift); ; s = (s + 1) & mask {
+		e := &kt.slots[s]
+		if e.ch == nil {
+			if t == wildcard {
+				return nd.wild
+			}
+			return nil
+		}
+		// sig is injective below 8 bytes (it holds them and the length).
+		if e.sig == h && (len(t) < 8 || e.ch.key == t) {
+			return e.ch
+		}
+	}
+}
+
+// setChild makes ch the child keyed key (ch.key), in the map and the table.
+func (nd *node) setChild(key string, ch *node) {
+	if nd.children == nil {
+		nd.children = make(map[string]*node)
+	}
+	nd.children[key] = ch
+	if key == wildcard {
+		nd.wild = ch
+		return
+	}
+	kt := nd.kids
+	if kt == nil || 2*(kt.n+1) > len(kt.slots) {
+		nd.rebuildKids(kt) // from the map, which holds ch already
+		return
+	}
+	kt.put(sig(key), ch)
+	kt.n++
+}
+
+// dropChild removes the child keyed key.
+func (nd *node) dropChild(key string) {
+	delete(nd.children, key)
+	if key == wildcard {
+		nd.wild = nil
+		return
+	}
+	nd.rebuildKids(nd.kids)
+}
+
+// rebuildKids lays the table out again for the children in the map but
+// the wildcard, at most half full after one more is added (reusing old's
+// memory when the size is the same); no table when there are none.
+func (nd *node) rebuildKids(old *kidTable) {
+	n := len(nd.children)
+	if nd.wild != nil {
+		n--
+	}
+	if n == 0 {
+		nd.kids = nil
+		return
+	}
+	size := 4
+	for size < 2*(n+1) {
+		size <<= 1
+	}
+	kt := old
+	if kt == nil || len(kt.slots) != size {
+		kt = &kidTable{slots: make([]kidSlot, size), shift: uint8(64 - bits.TrailingZeros(uint(size)))}
+	} else {
+		clear(kt.slots)
+	}
+	kt.n = 0
+	for k, ch := range nd.children {
+		if k != wildcard {
+			kt.put(sig(k), ch)
+			kt.n++
+		}
+	}
+	nd.kids = kt
+}
+
+// put stores ch under h in the first free slot of its probe sequence.
+func (kt *kidTable) put(h uint64, ch *node) {
+	mask := len(kt.slots) - 1
+	for s := int(h >> kt.shift); ; s = (s + 1) & mask {
+		if kt.slots[s].ch == nil {
+			kt.slots[s] = kidSlot{sig: h, ch: ch}
+			return
+		}
+	}
 }
 
 // removeFromTree drops an evicted cluster from its leaf, keeping the order
@@ -232,7 +369,7 @@ func prune(p *partition, nd *node, n int) {
 			}
 			return
 		}
-		delete(nd.parent.children, nd.key)
+		nd.parent.dropChild(nd.key)
 		nd = nd.parent
 	}
 }
@@ -269,6 +406,14 @@ func (c *cluster) setTemplate(toks []string) {
 		off += l + 1
 	}
 	c.fixed = len(toks) - wild
+	if c.part.sigs {
+		if len(c.sigs) != len(toks) {
+			c.sigs = make([]uint64, len(toks))
+		}
+		for i, t := range c.tokens {
+			c.sigs[i] = sig(t)
+		}
+	}
 	c.template = s
 	c.part.changed()
 	c.templateID = TemplateID(c.part.name, s)
