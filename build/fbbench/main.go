@@ -137,27 +137,63 @@ type bench struct {
 
 func (b bench) measure(o options, dir string) error {
 	outs := outputs()
-	cpu := make([][]float64, len(outs))
+	cpu := make([][]usage, len(outs))
 	fmt.Printf("== %s: %d records, %d rounds (CPU s of the fluent-bit process, user+sys)\n", b.name, b.records, o.rounds)
 	for r := 0; r < o.rounds; r++ {
 		var row []string
 		for i, out := range outs {
-			s, err := b.once(o, dir, out, r)
+			u, err := b.once(o, dir, out, r)
 			if err != nil {
 				return fmt.Errorf("%s through %s: %w", b.name, out.name, err)
 			}
-			cpu[i] = append(cpu[i], s)
-			row = append(row, fmt.Sprintf("%s %.2f", out.name, s))
+			cpu[i] = append(cpu[i], u)
+			row = append(row, fmt.Sprintf("%s %.2f (user %.2f)", out.name, u.total(), u.user))
 		}
 		fmt.Printf("round %d: %s\n", r+1, strings.Join(row, ", "))
 	}
-	base := median(cpu[0])
-	fmt.Printf("%-14s %8s %8s %12s %10s\n", "output", "median", "fastest", "µs/record", "vs null")
+	// A round's drain runs follow its null run within seconds, so the
+	// ratio within each round cancels most of the machine's drift; the
+	// ratio of the medians is given beside it.
+	fmt.Printf("%-14s %8s %8s %10s %8s %12s %9s %22s\n", "output", "median", "fastest", "user", "sys", "µs/record", "vs null", "per round (min–max)")
+	base := median(totals(cpu[0]))
 	for i, out := range outs {
-		m := median(cpu[i])
-		fmt.Printf("%-14s %8.2f %8.2f %12.2f %9.2fx\n", out.name, m, fastest(cpu[i]), m/float64(b.records)*1e6, m/base)
+		t := totals(cpu[i])
+		m := median(t)
+		var ratios []float64
+		for r := range t {
+			ratios = append(ratios, t[r]/cpu[0][r].total())
+		}
+		fmt.Printf("%-14s %8.2f %8.2f %10.2f %8.2f %12.2f %8.2fx %9.2fx (%.2f–%.2f)\n", out.name, m, fastest(t),
+			median(users(cpu[i])), median(systems(cpu[i])), m/float64(b.records)*1e6, m/base,
+			median(ratios), fastest(ratios), slowest(ratios))
 	}
 	return nil
+}
+
+// usage is the CPU seconds of one run.
+type usage struct{ user, sys float64 }
+
+func (u usage) total() float64 { return u.user + u.sys }
+
+func totals(v []usage) (t []float64) {
+	for _, u := range v {
+		t = append(t, u.total())
+	}
+	return t
+}
+
+func users(v []usage) (t []float64) {
+	for _, u := range v {
+		t = append(t, u.user)
+	}
+	return t
+}
+
+func systems(v []usage) (t []float64) {
+	for _, u := range v {
+		t = append(t, u.sys)
+	}
+	return t
 }
 
 func median(v []float64) float64 {
@@ -175,16 +211,22 @@ func fastest(v []float64) float64 {
 	return s[0]
 }
 
+func slowest(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	return s[len(s)-1]
+}
+
 // once runs Fluent Bit over the input into out until the output has processed every
 // record (Fluent Bit's own counters), stops it with SIGTERM and returns its CPU seconds.
-func (b bench) once(o options, dir string, out output, round int) (float64, error) {
+func (b bench) once(o options, dir string, out output, round int) (usage, error) {
 	port, err := freePort()
 	if err != nil {
-		return 0, err
+		return usage{}, err
 	}
 	run := filepath.Join(dir, fmt.Sprintf("run-%s-%d", strings.ReplaceAll(out.name, " ", "-"), round))
 	if err := os.MkdirAll(run, 0o755); err != nil {
-		return 0, err
+		return usage{}, err
 	}
 	conf := fmt.Sprintf(`[SERVICE]
     Flush           1
@@ -200,17 +242,17 @@ func (b bench) once(o options, dir string, out output, round int) (float64, erro
 %s`, port, filepath.Join(dir, "plugins.conf"), b.sections, out.section)
 	cf := filepath.Join(run, "fluent-bit.conf")
 	if err := os.WriteFile(cf, []byte(conf), 0o644); err != nil {
-		return 0, err
+		return usage{}, err
 	}
 	lf, err := os.Create(filepath.Join(run, "fluent-bit.log"))
 	if err != nil {
-		return 0, err
+		return usage{}, err
 	}
 	defer lf.Close()
 	cmd := exec.Command(o.fluentBit, "-c", cf)
 	cmd.Stdout, cmd.Stderr = lf, lf
 	if err := cmd.Start(); err != nil {
-		return 0, err
+		return usage{}, err
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -218,7 +260,7 @@ func (b bench) once(o options, dir string, out output, round int) (float64, erro
 	for {
 		select {
 		case err := <-done:
-			return 0, fmt.Errorf("fluent-bit exited early (%v); log %s", err, lf.Name())
+			return usage{}, fmt.Errorf("fluent-bit exited early (%v); log %s", err, lf.Name())
 		case <-time.After(250 * time.Millisecond):
 		}
 		if n, ok := processed(port); ok && n >= b.records {
@@ -227,25 +269,25 @@ func (b bench) once(o options, dir string, out output, round int) (float64, erro
 		if time.Now().After(deadline) {
 			cmd.Process.Kill()
 			<-done
-			return 0, fmt.Errorf("not every record processed after 10 minutes; log %s", lf.Name())
+			return usage{}, fmt.Errorf("not every record processed after 10 minutes; log %s", lf.Name())
 		}
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case err := <-done:
 		if err != nil {
-			return 0, fmt.Errorf("fluent-bit: %v; log %s", err, lf.Name())
+			return usage{}, fmt.Errorf("fluent-bit: %v; log %s", err, lf.Name())
 		}
 	case <-time.After(time.Minute):
 		cmd.Process.Kill()
 		<-done
-		return 0, fmt.Errorf("fluent-bit did not exit a minute after SIGTERM; log %s", lf.Name())
+		return usage{}, fmt.Errorf("fluent-bit did not exit a minute after SIGTERM; log %s", lf.Name())
 	}
 	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	if !ok {
-		return 0, errors.New("no rusage for the child")
+		return usage{}, errors.New("no rusage for the child")
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds(), nil
+	return usage{user: time.Duration(ru.Utime.Nano()).Seconds(), sys: time.Duration(ru.Stime.Nano()).Seconds()}, nil
 }
 
 // processed is the records the output has processed, from GET /api/v1/metrics.
