@@ -139,7 +139,7 @@ func checkTree(t *testing.T, m *Miner) {
 					t.Errorf("partition %q: hot cluster %d %q of leaf %q is not its own, or listed twice", p.name, c.id, c.template, nd.key)
 				}
 			}
-			checkKids(t, nd)
+			checkKids(t, nd, m.indexed)
 			for _, ch := range nd.children {
 				empty(ch)
 			}

@@ -249,7 +249,7 @@ func (m *Miner) restoreNode(sn snapNode, p *partition, byID map[uint64]*cluster,
 				return nil, err
 			}
 			ch.parent, ch.key = nd, k
-			nd.setChild(k, ch)
+			nd.setChild(k, ch, m.indexed)
 		}
 	}
 	return nd, nil

@@ -10,7 +10,7 @@ import (
 // (or wildcard); leaves hold the clusters in Drain3's order, which decides ties.
 type node struct {
 	children map[string]*node
-	kids     *kidTable // children but the wildcard, by sig, for search; nil when none
+	kids     *kidTable // children but the wildcard, by sig, for the drain3 scorer's search; nil when none or another scorer
 	wild     *node     // children[wildcard]
 	clusters []*cluster
 	hot      []*cluster // past Config.MaxScored: the most recently matched (leaf.go)
@@ -94,13 +94,20 @@ func (m *Miner) search(p *partition, toks []string, sigs []uint64) (*node, *clus
 		if depth >= m.maxNodeDepth || depth == n {
 			break
 		}
-		var h uint64
-		if sigs != nil {
-			h = sigs[i]
+		var ch *node
+		if m.indexed {
+			h := uint64(0)
+			if sigs != nil {
+				h = sigs[i]
+			} else {
+				h = sig(t)
+			}
+			ch = nd.kid(t, h)
 		} else {
-			h = sig(t)
+			// The default preset's memo answers most lines before the
+			// tree: its nodes keep no table (memory), the map serves.
+			ch = nd.children[t]
 		}
-		ch := nd.kid(t, h)
 		if ch == nil {
 			if ch = nd.wild; ch == nil {
 				return nil, nil, false
@@ -189,17 +196,17 @@ func (m *Miner) insert(p *partition, c *cluster, seeded bool) {
 			hasWild := nd.wild != nil
 			switch {
 			case m.cfg.ParametrizeNumeric && hasDigit(t), m.wildRoute(t, seeded):
-				ch = nd.child(wildcard)
+				ch = nd.child(wildcard, m.indexed)
 			case hasWild && len(nd.children) < m.cfg.MaxChildren:
-				ch = nd.child(t)
+				ch = nd.child(t, m.indexed)
 			case hasWild:
 				ch = nd.children[wildcard]
 			case len(nd.children)+1 < m.cfg.MaxChildren:
-				ch = nd.child(t)
+				ch = nd.child(t, m.indexed)
 			default:
 				// len+1 == MaxChildren in Drain3; more only after a
 				// Restore with a smaller MaxChildren: overflow either way.
-				ch = nd.child(wildcard)
+				ch = nd.child(wildcard, m.indexed)
 			}
 		}
 		nd = ch
@@ -212,15 +219,17 @@ func (m *Miner) insert(p *partition, c *cluster, seeded bool) {
 	}
 }
 
-// child returns the child for key, creating it with an owned copy of key.
-func (nd *node) child(key string) *node {
+// child returns the child for key, creating it with an owned copy of key
+// (and keeping the child table when table is set: the drain3 scorer's
+// miners, whose search uses it).
+func (nd *node) child(key string, table bool) *node {
 	ch := nd.children[key]
 	if ch == nil {
 		if key != wildcard {
 			key = strings.Clone(key)
 		}
 		ch = &node{parent: nd, key: key}
-		nd.setChild(key, ch)
+		nd.setChild(key, ch, table)
 	}
 	return ch
 }
@@ -265,14 +274,18 @@ func (nd *node) kid(t string, h uint64) *node {
 	}
 }
 
-// setChild makes ch the child keyed key (ch.key), in the map and the table.
-func (nd *node) setChild(key string, ch *node) {
+// setChild makes ch the child keyed key (ch.key), in the map, and in the
+// table when table is set.
+func (nd *node) setChild(key string, ch *node, table bool) {
 	if nd.children == nil {
 		nd.children = make(map[string]*node)
 	}
 	nd.children[key] = ch
 	if key == wildcard {
 		nd.wild = ch
+		return
+	}
+	if !table {
 		return
 	}
 	kt := nd.kids
@@ -291,7 +304,9 @@ func (nd *node) dropChild(key string) {
 		nd.wild = nil
 		return
 	}
-	nd.rebuildKids(nd.kids)
+	if nd.kids != nil {
+		nd.rebuildKids(nd.kids)
+	}
 }
 
 // rebuildKids lays the table out again for the children in the map but

@@ -6,9 +6,16 @@ import (
 	"testing"
 )
 
-// checkKids: nd's child table and wildcard pointer agree with its map.
-func checkKids(t *testing.T, nd *node) {
+// checkKids: nd's child table (when table: else it has none) and wildcard
+// pointer agree with its map.
+func checkKids(t *testing.T, nd *node, table bool) {
 	t.Helper()
+	if !table {
+		if nd.kids != nil || nd.wild != nd.children[wildcard] {
+			t.Errorf("a node without tables holds table %+v, wildcard child %p (map %p)", nd.kids, nd.wild, nd.children[wildcard])
+		}
+		return
+	}
 	named := 0
 	for k, ch := range nd.children {
 		if ch.key != k || ch.parent != nd {
@@ -61,10 +68,10 @@ func TestKidTable(t *testing.T) {
 				nd.dropChild(k)
 			}
 		} else {
-			nd.setChild(k, &node{parent: nd, key: k})
+			nd.setChild(k, &node{parent: nd, key: k}, true)
 		}
 		if step%97 == 0 {
-			checkKids(t, nd)
+			checkKids(t, nd, true)
 		}
 		for _, q := range keys[:12] {
 			if got := nd.kid(q, sig(q)); got != nd.children[q] {
@@ -72,5 +79,5 @@ func TestKidTable(t *testing.T) {
 			}
 		}
 	}
-	checkKids(t, nd)
+	checkKids(t, nd, true)
 }
