@@ -15,6 +15,11 @@ type eventWriter struct {
 	buf  bytes.Buffer
 }
 
+// eventPiece is about how many bytes of the log are written at a time: a
+// burst of new templates (a node's first minute: thousands) then neither
+// grows a buffer of its whole size nor keeps one.
+const eventPiece = 64 << 10
+
 func (e *eventWriter) write(_ context.Context, b *batch) error {
 	if len(b.items) == 0 {
 		return nil
@@ -28,6 +33,15 @@ func (e *eventWriter) write(_ context.Context, b *batch) error {
 		}
 		e.buf.Write(it.json(e.node))
 		e.buf.WriteByte('\n')
+		if e.buf.Len() >= eventPiece {
+			if _, err := e.w.Write(e.buf.Bytes()); err != nil {
+				return err
+			}
+			e.buf.Reset()
+		}
+	}
+	if e.buf.Len() == 0 {
+		return nil
 	}
 	_, err := e.w.Write(e.buf.Bytes())
 	return err

@@ -318,3 +318,49 @@ func TestEventJSONNotHTMLEscaped(t *testing.T) {
 		t.Fatalf("round trip: %v %+v", err, e)
 	}
 }
+
+// writeSizes records the size of every Write.
+type writeSizes struct {
+	bytes.Buffer
+	sizes []int
+}
+
+func (w *writeSizes) Write(p []byte) (int, error) {
+	w.sizes = append(w.sizes, len(p))
+	return w.Buffer.Write(p)
+}
+
+// TestEventLogPieces: a burst of events reaches the log whole, in order,
+// in writes of about eventPiece bytes, and the writer keeps no buffer of
+// the burst's size.
+func TestEventLogPieces(t *testing.T) {
+	var w writeSizes
+	e := &eventWriter{w: &w, node: "n1"}
+	b := &batch{}
+	var want bytes.Buffer
+	at := time.Unix(1795542001, 0)
+	for i := range 3000 {
+		it := &item{t: Template{ID: fmt.Sprintf("%016x", i), Template: strings.Repeat("word ", 40) + fmt.Sprint(i), SeenAt: at.Add(time.Duration(i))}}
+		b.items = append(b.items, it)
+		want.Write(it.json("n1"))
+		want.WriteByte('\n')
+	}
+	if err := e.write(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(w.Bytes(), want.Bytes()) {
+		t.Fatalf("the log differs from the events in order (%d bytes, want %d)", w.Len(), want.Len())
+	}
+	line := want.Len() / 3000
+	for i, n := range w.sizes {
+		if n > eventPiece+2*line {
+			t.Errorf("write %d of %d bytes, want at most about %d", i, n, eventPiece)
+		}
+	}
+	if len(w.sizes) < want.Len()/(eventPiece+2*line) {
+		t.Errorf("%d writes for %d bytes", len(w.sizes), want.Len())
+	}
+	if c := e.buf.Cap(); c > 4*eventPiece {
+		t.Errorf("the writer keeps a buffer of %d bytes", c)
+	}
+}
