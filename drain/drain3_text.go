@@ -204,7 +204,7 @@ func (t *drain3Tokenizer) splitPlain(toks []string, sigs []uint64, line string, 
 			}
 		}
 		toks[k] = unsafe.String((*byte)(unsafe.Add(p, start)), l)
-		sigs[k] = (a ^ uint64(l)<<58 ^ uint64(l)) * sigMul
+		sigs[k] = sigMix(a, l)
 		k++
 	}
 	return i, k

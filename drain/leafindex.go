@@ -73,11 +73,14 @@ func sig(s string) uint64 {
 			a = a<<8 | uint64(b[j])
 		}
 	}
-	return (a ^ uint64(n)<<58 ^ uint64(n)) * sigMul
+	return sigMix(a, n)
 }
 
-// sigMul is sig's final multiplier (odd: the product is injective).
-const sigMul = 0x9e3779b97f4a7c15
+// sigMix is sig's last step, from its word a of the bytes and the length n:
+// the multiplier is odd, so the product is injective.
+func sigMix(a uint64, n int) uint64 {
+	return (a ^ uint64(n)<<58 ^ uint64(n)) * 0x9e3779b97f4a7c15
+}
 
 // indexedBest is drain3Scorer.best over nd's clusters through nd's index,
 // or ok false when nd has none for p's generation (the caller scores the
