@@ -1,10 +1,6 @@
 package drain
 
-import (
-	"encoding/binary"
-	"time"
-	"unsafe"
-)
+import "time"
 
 // The new-template budget of a partition.
 //
@@ -61,8 +57,14 @@ func (m *Miner) admit(p *partition, s *scratch, n *uint64) Kind {
 	now := m.clock()
 	if p.live < m.cfg.MaxPartitionClusters {
 		if d := now - p.refilled; d > 0 {
+			was := m.flooding(p)
 			p.budget = min(burst, p.budget+d.Minutes()*float64(m.cfg.NewTemplateRate))
 			p.refilled = now
+			if m.flooding(p) != was {
+				// Its leaves are scored through a wider window now: what a
+				// line of p matches may change (the line memo's entries).
+				p.changed()
+			}
 		}
 		reserve := float64(m.cfg.NewTemplateBurst / 10)
 		if p.budget >= reserve+1 || m.recurs(p, s, p.budget >= 1) {
@@ -111,24 +113,20 @@ func (m *Miner) recurs(p *partition, s *scratch, take bool) bool {
 }
 
 // fingerprint hashes the line's token sequence to 32 bits, never 0 (an
-// empty slot): the masked line (s.key, the tokens joined by spaces, which
-// the default tokenizer has at hand) 8 bytes a multiply, else 64-bit FNV-1a
-// over the tokens (the 32-bit FNV collided on short random lines). A line
-// and its repeat take the same path.
+// empty slot), with 64-bit FNV-1a over each token and a space after it (the
+// 32-bit FNV collided on short random lines). The masked line (s.key, the
+// tokens joined by spaces, which the default tokenizer has at hand when the
+// line memo is on) is those bytes, so hashing it gives the same value: a
+// line's fingerprint does not depend on the memo. Only lines a flooding
+// partition throws back are hashed.
 func fingerprint(s *scratch) uint32 {
-	var h uint64
+	h := uint64(14695981039346656037)
 	if k := s.key; k != "" {
-		h = uint64(len(k)) * 0x9e3779b97f4a7c15
-		for len(k) >= 8 {
-			h = (h ^ binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(k), 8))) * 0xbf58476d1ce4e5b9
-			h ^= h >> 29
-			k = k[8:]
+		for i := 0; i < len(k); i++ {
+			h = (h ^ uint64(k[i])) * 1099511628211
 		}
-		var w [8]byte
-		copy(w[:], k)
-		h = mix(h ^ binary.LittleEndian.Uint64(w[:]))
+		h = (h ^ ' ') * 1099511628211
 	} else {
-		h = 14695981039346656037
 		for _, t := range s.tokList() {
 			for i := 0; i < len(t); i++ {
 				h = (h ^ uint64(t[i])) * 1099511628211

@@ -46,10 +46,7 @@ func (m *Miner) hotFrom() int { return min(m.cfg.MaxScored, floodScored) }
 // the next call, under mu).
 func (m *Miner) candidates(p *partition, nd *node) (cs []*cluster, windowed bool) {
 	cs = nd.clusters
-	limit := m.cfg.MaxScored
-	if len(cs) > floodScored && m.flooding(p) {
-		limit = min(limit, floodScored)
-	}
+	limit := m.scoreLimit(p, nd)
 	if len(cs) <= limit {
 		return cs, false
 	}
@@ -59,8 +56,20 @@ func (m *Miner) candidates(p *partition, nd *node) (cs []*cluster, windowed bool
 	return w, true
 }
 
+// scoreLimit is how many clusters of nd a line of p is scored against
+// before the window applies: MaxScored, or floodScored while p floods.
+func (m *Miner) scoreLimit(p *partition, nd *node) int {
+	if len(nd.clusters) > floodScored && m.flooding(p) {
+		return min(m.cfg.MaxScored, floodScored)
+	}
+	return m.cfg.MaxScored
+}
+
 // promote makes c, which just took a line, the first of its leaf's hot
-// clusters, when the leaf may be scored through a window (hotFrom).
+// clusters, when the leaf may be scored through a window (hotFrom). In a
+// leaf scored through its window now, the new order is part of what a
+// line's search finds (which clusters, and which first on a tie), so the
+// partition's line memo is stale (memo.go).
 func (m *Miner) promote(c *cluster) {
 	nd := c.leaf
 	if nd == nil || len(nd.clusters) <= m.hotFrom() {
@@ -84,6 +93,9 @@ func (m *Miner) promote(c *cluster) {
 	copy(h[1:i+1], h[:i])
 	h[0] = c
 	nd.hot = h
+	if p := c.part; len(nd.clusters) > m.scoreLimit(p, nd) {
+		p.changed()
+	}
 }
 
 // seedHot fills nd's hot list as it outgrows hotFrom: its clusters that

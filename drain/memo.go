@@ -14,13 +14,16 @@ import (
 // sequences whose cluster already covered them (Known), and a line that
 // finds its sequence there skips the tree walk and the scoring.
 //
-// The answer depends on the partition's tree and templates only, so each
-// partition carries a generation, moved by every change to them (insert,
-// unleaf, setTemplate: a new, widened, moved or evicted cluster), and an
-// entry holds only while its partition's generation is the one it was
-// written under. The cluster counts and LRU order a hit updates are updated
-// exactly as the tree step would, so the results and the state are those
-// of a miner without the memo (TestMemoChangesNothing).
+// The answer depends on the partition's tree and templates, and, in a leaf
+// scored through its window (leaf.go), on the window: so each partition
+// carries a generation, moved by every change to them (insert, unleaf,
+// setTemplate: a new, widened, moved or evicted cluster), by a new order of
+// a windowed leaf's hot clusters (promote), and by the end or start of a
+// flood, which resizes the windows (admit); an entry holds only while its
+// partition's generation is the one it was written under. A hit updates the
+// cluster counts, the LRU order and the leaf's hot list exactly as the tree
+// step would, so the results and the state are those of a miner without the
+// memo (TestMemoChangesNothing, hot lists included).
 
 // memoSize entries, in sets of memoWays chosen by hash, the least
 // recently used of a set replaced first; lines longer than memoMaxLine

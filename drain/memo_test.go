@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 )
 
 // memoLines is a stream that exercises every way a memo entry goes stale:
@@ -45,6 +48,16 @@ func memoLines(t *testing.T) (parts, lines []string) {
 	// Short lines of a small vocabulary of words and key=value pairs: clusters
 	// of one leaf widen into each other's lines, which a stale entry would
 	// send to the wrong cluster.
+	// Capitalised words stay events of their own (no sibling merge), so
+	// one leaf holds many templates, past a small MaxScored.
+	names := []string{"Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Golf", "Hotel"}
+	for i := range 3000 {
+		w := names[(i*i/7+i/50)%len(names)]
+		if i%40 == 39 {
+			w = fmt.Sprintf("Zulu%c", 'a'+i/40%26)
+		}
+		add("w", "job state is "+w)
+	}
 	vocab := []string{"op", "op", "get", "k=a", "k=b", "v=1", "v=x", "id=7", "x", "y", "done", "<*>"}
 	r := uint32(1)
 	for i := range 20000 {
@@ -81,6 +94,13 @@ func TestMemoChangesNothing(t *testing.T) {
 	}{
 		{"default bounds", nil},
 		{"tight bounds", func(c *Config) { c.MaxClusters, c.MaxPartitions = 40, 4 }},
+		// Leaves past MaxScored are scored through their hot list, which a
+		// hit must keep as the tree step would.
+		{"windowed leaves", func(c *Config) { c.MaxScored = 4 }},
+		// Partitions that flood score their leaves through the small window
+		// and stop flooding as their budget refills (a step of the clock
+		// below per admission), with no line of theirs changing the tree.
+		{"flooding", func(c *Config) { c.NewTemplateBurst, c.NewTemplateRate = 20, 30 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			edit := func(c *Config) {
@@ -89,7 +109,14 @@ func TestMemoChangesNothing(t *testing.T) {
 					tc.edit(c)
 				}
 			}
-			on, off := newMiner(t, edit), newMiner(t, edit)
+			// Each miner's clock steps when asked (admissions), so that the
+			// budgets refill alike whatever the test's speed.
+			stepped := func(m *Miner) *Miner {
+				var now time.Duration
+				m.clock = func() time.Duration { now += 100 * time.Millisecond; return now }
+				return m
+			}
+			on, off := stepped(newMiner(t, edit)), stepped(newMiner(t, edit))
 			off.memo.tab = nil
 			batch := make([]Result, len(lines))
 			for i := range lines {
@@ -98,9 +125,9 @@ func TestMemoChangesNothing(t *testing.T) {
 					t.Fatalf("line %d %q: with the memo %+v, without %+v", i, lines[i], a, b)
 				}
 			}
-			on2 := newMiner(t, edit)
+			on2 := stepped(newMiner(t, edit))
 			on2.AddBatch(parts, lines, batch)
-			off2 := newMiner(t, edit)
+			off2 := stepped(newMiner(t, edit))
 			off2.memo.tab = nil
 			for i := range lines {
 				if b := off2.Add(parts[i], lines[i]); batch[i] != b {
@@ -111,12 +138,17 @@ func TestMemoChangesNothing(t *testing.T) {
 			if a.MemoHits != on.memoHits || b.MemoHits != 0 {
 				t.Fatalf("Stats.MemoHits %d and %d, want %d and 0", a.MemoHits, b.MemoHits, on.memoHits)
 			}
-			// Lines the memo answers are never scored.
-			if a.MemoHits, a.Scored, b.Scored = 0, 0, 0; a != b {
+			// Lines the memo answers are never scored, through a window or not.
+			if a.MemoHits, a.Scored, b.Scored, a.ScoreCapped, b.ScoreCapped = 0, 0, 0, 0, 0; a != b {
 				t.Fatalf("stats with the memo %+v, without %+v", a, b)
 			}
 			if a, b := snapshotString(t, on), snapshotString(t, off); a != b {
 				t.Fatal("snapshots differ with and without the memo")
+			}
+			// The hot lists are not in a snapshot, but decide what a leaf
+			// past its bound is scored against.
+			if a, b := hotLists(on), hotLists(off); a != b {
+				t.Fatalf("hot lists differ with and without the memo:\n%s\nwithout:\n%s", a, b)
 			}
 			if on.memoHits < uint64(len(lines))/5 {
 				t.Fatalf("the memo answered %d of %d lines; expected at least a fifth", on.memoHits, len(lines))
@@ -148,4 +180,61 @@ func snapshotString(t *testing.T, m *Miner) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// hotLists lists the hot clusters of every leaf of m, in order, by id.
+func hotLists(m *Miner) string {
+	var rows []string
+	for name, p := range m.parts {
+		seen := map[*node]bool{}
+		walk(p, func(c *cluster) {
+			if nd := c.leaf; nd != nil && !seen[nd] && len(nd.hot) > 0 {
+				seen[nd] = true
+				row := fmt.Sprintf("%s/%d/%d:", name, len(c.tokens), nd.clusters[0].id)
+				for _, h := range nd.hot {
+					row += fmt.Sprintf(" %d", h.id)
+				}
+				rows = append(rows, row)
+			}
+		})
+	}
+	slices.Sort(rows)
+	return strings.Join(rows, "\n")
+}
+
+// TestFloodEndStalesMemo: a partition's leaves are scored through a
+// smaller window while it floods, so the refill that ends (or starts) a
+// flood makes its memo entries stale, and one that changes neither keeps
+// them.
+func TestFloodEndStalesMemo(t *testing.T) {
+	m := newMiner(t, func(c *Config) {
+		*c, _ = Preset("default")
+		c.NewTemplateBurst, c.NewTemplateRate = 20, 60
+	})
+	var now time.Duration
+	m.clock = func() time.Duration { return now }
+	p := m.partition("p")
+	s, _ := m.tokens("a line", true)
+	defer m.release(s)
+	var n uint64
+	for _, tc := range []struct {
+		name   string
+		budget float64
+		step   time.Duration
+		stale  bool
+	}{
+		{"flooding, refilled out of it", 0, time.Minute, true},
+		{"flooding, still flooding", 0, time.Second, false},
+		{"not flooding, still not", 10, time.Second, false},
+	} {
+		p.budget, p.refilled = tc.budget, now
+		now += tc.step
+		was := m.flooding(p)
+		gen := p.gen
+		m.admit(p, s, &n)
+		if stale := p.gen != gen; stale != tc.stale {
+			t.Errorf("%s: flooding %v, then %v after the admission; generation moved %v, want %v",
+				tc.name, was, m.flooding(p), stale, tc.stale)
+		}
+	}
 }

@@ -275,6 +275,7 @@ func (m *Miner) add(key string, s *scratch, r *Result) {
 			m.memoHits++
 			c.size++
 			m.touch(c)
+			m.promote(c) // as the tree step: a leaf scored through its window keeps c hot
 			m.known++
 			*r = m.result(Known, c)
 			return
