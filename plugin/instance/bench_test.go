@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/awoooi/fluent-bit-drain/drain"
 	"github.com/awoooi/fluent-bit-drain/internal/testutil"
@@ -21,13 +22,27 @@ import (
 // reported per record, and cpu-ns/record: the flushing thread's CPU time,
 // which the other processes on a shared machine do not inflate.
 func BenchmarkFlush(b *testing.B) {
-	benchFlush(b, ct.KubeChunk(1000), 1000)
+	benchFlush(b, [][]byte{ct.KubeChunk(1000)}, 1000)
 }
 
 // BenchmarkFlushVaried is BenchmarkFlush on the varied corpus of make
 // bench-fluent-bit: the raw lines of all 16 ../shared/data/loghub-2k sets
 // interleaved, the first 1000 in one chunk (one partition), repeated.
 func BenchmarkFlushVaried(b *testing.B) {
+	benchFlush(b, variedChunks(b, 1000, 1000), 1000)
+}
+
+// BenchmarkFlushVariedAll is BenchmarkFlushVaried on the whole corpus, its
+// 32,000 lines in 32 chunks of 1000 flushed in turn, as Fluent Bit feeds it
+// in make bench-fluent-bit: the miner's working set (templates, memo, tree)
+// is the corpus's, not 1000 lines that stay in the caches.
+func BenchmarkFlushVariedAll(b *testing.B) {
+	benchFlush(b, variedChunks(b, 32000, 1000), 1000)
+}
+
+// variedChunks encodes the first n lines of the interleaved Loghub-2k sets
+// as kubernetes-shaped records, per records to a chunk.
+func variedChunks(b *testing.B, n, per int) [][]byte {
 	dir := "../../../shared/data/loghub-2k"
 	var sets [][]string
 	for _, name := range []string{"Android", "Apache", "BGL", "HDFS", "HPC", "Hadoop", "HealthApp", "Linux",
@@ -38,17 +53,21 @@ func BenchmarkFlushVaried(b *testing.B) {
 		}
 		sets = append(sets, strings.Split(string(data), "\n"))
 	}
-	const n = 1000
+	var chunks [][]byte
 	var e ct.Enc
 	for i := 0; i < n; i++ {
 		line := strings.TrimSuffix(sets[i%len(sets)][i/len(sets)], "\r")
 		e.V2(ct.EventTime{Sec: 1795542001, Nsec: uint32(i)}, nil, ct.KubeRecord("shop", "web-7f9c6d8b5-qwert", "nginx", line))
+		if (i+1)%per == 0 || i == n-1 {
+			chunks, e = append(chunks, e.B), ct.Enc{}
+		}
 	}
-	benchFlush(b, e.B, n)
+	return chunks
 }
 
-// benchFlush flushes the chunk data of n records, both presets.
-func benchFlush(b *testing.B, data []byte, n int) {
+// benchFlush flushes chunks of n records each in turn, both presets, after
+// one flush of every chunk.
+func benchFlush(b *testing.B, chunks [][]byte, n int) {
 	for _, preset := range []string{"default", "drain3"} {
 		b.Run(preset, func(b *testing.B) {
 			cfg, err := config.Parse(config.Map{"Preset": preset})
@@ -61,13 +80,24 @@ func benchFlush(b *testing.B, data []byte, n int) {
 			}
 			defer in.Close(context.Background())
 			tag := ct.KubeTag("web-7f9c6d8b5-qwert", "shop", "nginx")
-			in.Flush(data, tag)
-			b.SetBytes(int64(len(data)))
+			for _, c := range chunks {
+				in.Flush(c, tag)
+			}
+			// The sink writes the first pass's events in its own goroutine:
+			// let it finish, so that the loop measures the steady state.
+			for end := time.Now().Add(10 * time.Second); in.sink.Stats().PendingTemplates > 0 && time.Now().Before(end); {
+				time.Sleep(5 * time.Millisecond)
+			}
+			b.SetBytes(int64(len(chunks[0])))
 			b.ReportAllocs()
 			cpu := testutil.StartCPU()
+			i := 0
 			for b.Loop() {
-				if in.Flush(data, tag) != OK {
+				if in.Flush(chunks[i], tag) != OK {
 					b.Fatal("flush failed")
+				}
+				if i++; i == len(chunks) {
+					i = 0
 				}
 			}
 			b.ReportMetric(float64(cpu.Stop().Nanoseconds())/float64(b.N*n), "cpu-ns/record")
