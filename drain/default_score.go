@@ -208,7 +208,11 @@ func hardMismatch(tmpl, toks []string, i int) bool {
 		if otherKey(a, b) {
 			return true
 		}
-		if !otherName(a, b) {
+		if wa, wb := symbolEnds(a, b); wordLike(wa) && wordLike(wb) {
+			// Words glued to a value by a symbol: the kernel's
+			// "do_page_fault+<*>" against "schedule+<*>".
+			a, b = wa, wb
+		} else if !otherName(a, b) {
 			return false
 		}
 	}
@@ -310,6 +314,34 @@ func commonEnds(a, b string) (int, int) {
 		s--
 	}
 	return p, s
+}
+
+// symbolEnds cuts from a and b their common prefix and suffix that start
+// (end) at a symbol, a byte no word holds (not a letter, digit, '.', '_' or
+// '-'), and returns what differs: "do_page_fault" and "schedule" of
+// "do_page_fault+<*>" and "schedule+<*>".
+func symbolEnds(a, b string) (string, string) {
+	p := 0
+	for p < len(a) && p < len(b) && a[p] == b[p] {
+		p++
+	}
+	for p > 0 && wordByte(a[p-1]) {
+		p--
+	}
+	s := 0
+	for s < len(a)-p && s < len(b)-p && a[len(a)-1-s] == b[len(b)-1-s] {
+		s++
+	}
+	for s > 0 && wordByte(a[len(a)-s]) {
+		s--
+	}
+	return a[p : len(a)-s], b[p : len(b)-s]
+}
+
+// wordByte: a byte of a word, or of a path, whose parts are values as
+// often as names ("config/SAM", "config/SYSTEM").
+func wordByte(c byte) bool {
+	return byteClass[c]&(bAlpha|bDigit) != 0 || c == '.' || c == '_' || c == '-' || c == '/' || c == '\\'
 }
 
 // maxGlob bounds the bytes tokenCovers will glob-match (its cost is

@@ -45,6 +45,10 @@ func TestDefaultScorerPairs(t *testing.T) {
 		{"first token a capitalised word", "Started session for user root on tty1 now", "Stopped session for user root on tty1 now", false},
 		{"short line keeps its first token", "com.apple.a: job run now", "com.apple.b: job run now", false},
 		{"sibling host names", "My unqualified host name (aadmin1) unknown", "My unqualified host name (badmin1) unknown", true},
+		{"kernel symbols glued to their offsets", "[<c0123456>] schedule+0x1a/0x40", "[<c0123457>] do_exit+0x2b/0x50", false},
+		{"one kernel symbol, other offsets", "[<c0123456>] schedule+0x1a/0x40", "[<c0123450>] schedule+0x1b/0x44", true},
+		{"words glued by a symbol", "torus receiver x+ input pipe error detected", "torus receiver y+ input pipe error detected", false},
+		{"last parts of a path", "Unloading hive: {<*>}GLOBALROOT/Windows/config/SAM", "Unloading hive: {<*>}GLOBALROOT/Windows/config/SYSTEM", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
