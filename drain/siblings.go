@@ -14,8 +14,8 @@ import (
 // variable too: the daemon in "klogd startup succeeded", the process in
 // "Killed process 6980 (httpd).", the driver in "registered new driver hub".
 // No rule on the word itself tells the two apart; the logs do. When a line
-// that found no cluster is identical to existing templates except at one
-// position, and they hold at least minSiblingValues distinct values there
+// that found no cluster differs from existing templates decisively at one
+// position only (siblingOf), and they hold at least minSiblingValues distinct values there
 // (the line's included; Config.SiblingValues, 0: off), that position is a variable: the oldest of those
 // siblings widens there (as merge widens a token, cut back to delimiters:
 // "(httpd)." and "(python)." give "(<*>)."), takes the line, and the other
@@ -35,11 +35,14 @@ import (
 const minSiblingFixed = 1
 
 // siblingOf reports the one position at which c's template and toks differ
-// (every other template token covers the line's), or -1. The values there
-// must be names: lower-case (nameValue), or of any case where the line
-// labels them as names (labelled).
+// decisively (hardMismatch), or -1. Other positions must cover the line's
+// tokens, or differ in a value the scorer would widen (comm="klogd") or in
+// the same text as that position ("dev devpts, type devpts"), no more of
+// them than covered constants. The values there must be names:
+// lower-case (nameValue), or of any case where the line labels them as
+// names (labelled).
 func siblingOf(c *cluster, toks []string) int {
-	diff, fixed := -1, 0
+	diff, fixed, miss := -1, 0, 0
 	for i, t := range c.tokens {
 		if tokenCovers(t, toks[i]) {
 			if !isWildcard(t) {
@@ -47,13 +50,35 @@ func siblingOf(c *cluster, toks []string) int {
 			}
 			continue
 		}
-		if diff >= 0 {
+		if diff < 0 {
+			diff = i
+		}
+		// The other differences may be at most as many as the covered
+		// constants: given up as soon as the tokens left cannot make it.
+		if miss++; miss-1 > fixed+len(c.tokens)-1-i {
 			return -1
 		}
-		diff = i
 	}
-	if fixed < minSiblingFixed || diff < 0 {
+	// Decided on the counts alone: the common case, a line that differs
+	// in many places (a flood of new lines costs no closer look).
+	if fixed < minSiblingFixed || diff < 0 || miss-1 > fixed {
 		return -1
+	}
+	if miss > 1 {
+		diff = -1
+		for i, t := range c.tokens {
+			if tokenCovers(t, toks[i]) || !hardMismatch(c.tokens, toks, i) {
+				continue // covered, or a value the scorer would widen: comm="klogd"
+			}
+			if diff < 0 {
+				diff = i
+			} else if !sameValue(c.tokens, toks, diff, i) {
+				return -1
+			}
+		}
+		if diff < 0 {
+			return -1
+		}
 	}
 	t, l := c.tokens[diff], toks[diff]
 	p, s := commonEnds(t, l)
@@ -65,6 +90,18 @@ func siblingOf(c *cluster, toks []string) int {
 		return -1
 	}
 	return diff
+}
+
+// sameValue reports whether positions i and j of tmpl and toks differ in
+// the same text: the template holds one value at both, the line another.
+func sameValue(tmpl, toks []string, i, j int) bool {
+	differs := func(k int) (string, string) {
+		p, s := commonEnds(tmpl[k], toks[k])
+		return tmpl[k][p : len(tmpl[k])-s], toks[k][p : len(toks[k])-s]
+	}
+	a, b := differs(i)
+	c, d := differs(j)
+	return a == c && b == d
 }
 
 // labelled reports whether the log itself says the value at toks[i] (after
