@@ -317,9 +317,9 @@ func commonEnds(a, b string) (int, int) {
 }
 
 // symbolEnds cuts from a and b their common prefix and suffix that start
-// (end) at a symbol, a byte no word holds (not a letter, digit, '.', '_' or
-// '-'), and returns what differs: "do_page_fault" and "schedule" of
-// "do_page_fault+<*>" and "schedule+<*>".
+// (end) at a symbol, a byte no word or path holds (wordByte), and returns
+// what differs: "do_page_fault" and "schedule" of "do_page_fault+<*>" and
+// "schedule+<*>".
 func symbolEnds(a, b string) (string, string) {
 	p := 0
 	for p < len(a) && p < len(b) && a[p] == b[p] {
