@@ -17,10 +17,10 @@ import (
 // that found no cluster differs from existing templates decisively at one
 // position only (siblingOf), and they hold at least SiblingValues distinct
 // values there (the line's included; Config.SiblingValues, 0: off), that
-// position is a variable: the oldest of those siblings widens there (as merge widens a token, cut back to delimiters:
-// "(httpd)." and "(python)." give "(<*>)."), takes the line, and the other
-// siblings are folded into it (their lines counted in its size, their
-// clusters removed). Two values are not evidence: "Accepted" and "Failed"
+// position is a variable: the oldest of those siblings widens there (as
+// merge widens a token, cut back to delimiters: "(httpd)." and "(python)."
+// give "(<*>)."), takes the line, and the other siblings are folded into it
+// (their lines counted in its size, their clusters removed). Two values are not evidence: "Accepted" and "Failed"
 // stay two events.
 //
 // The search looks only where a miss already looks (the leaf's window and
