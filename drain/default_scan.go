@@ -1,6 +1,8 @@
 package drain
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"strings"
 	"unsafe"
 )
@@ -254,7 +256,7 @@ func appendMasked(dst []byte, line string) (out []byte, special bool) {
 // scan appends the masked form of line to sc.dst (see appendMasked).
 func (sc *scanState) scan(line string) (special bool) {
 	dst := sc.dst
-	n := len(line)
+	n, lp := len(line), unsafe.Pointer(unsafe.StringData(line))
 	i := 0
 	prevStart, prevEnd := 0, 0 // the last word, for "Bearer <token>"
 	for i < n {
@@ -264,9 +266,7 @@ func (sc *scanState) scan(line string) (special bool) {
 		if line[i] == ' ' && i+1 < n && byteClass[line[i+1]]&(bAlpha|bDigit) != 0 {
 			// The common separator: one space before a word.
 			i++
-			if len(sc.dst) > 0 && sc.dst[len(sc.dst)-1] != ' ' {
-				sc.space()
-			}
+			sc.sepSpace()
 		} else if c := line[i]; byteClass[c]&bDelim != 0 && c != '(' && c != ')' && i+1 < n &&
 			(byteClass[line[i+1]]&(bAlpha|bDigit) != 0 || line[i+1] == ' ' && i+2 < n && byteClass[line[i+2]]&(bAlpha|bDigit) != 0) {
 			// The next common: one delimiter, or one and a space, before a
@@ -279,6 +279,10 @@ func (sc *scanState) scan(line string) (special bool) {
 				sc.space()
 			}
 			keyed = (c == '=' || c == ':') && secretKeyTail(line, st)
+		} else if sp := spacesBeforeWord(line, i); sp > i {
+			// Spaces before another word, as sep writes them.
+			i = sp
+			sc.sepSpace()
 		} else {
 			for i < n {
 				c := line[i]
@@ -308,11 +312,9 @@ func (sc *scanState) scan(line string) (special bool) {
 		}
 		// One look at the raw word (up to a space or delimiter) decides which
 		// matchers can apply; w ends earlier at a sentence dot.
-		k := i
-		var seen uint16 // union of the word's byte classes
+		k, seen := i, uint16(0) // seen: the union of the word's byte classes
 		for k+4 <= n {
-			b := line[k : k+4]
-			c4 := byteClass[b[0]] | byteClass[b[1]] | byteClass[b[2]] | byteClass[b[3]]
+			c4 := classAt(lp, k) | classAt(lp, k+1) | classAt(lp, k+2) | classAt(lp, k+3)
 			if c4&(bSpace|bDelim) != 0 {
 				break
 			}
@@ -320,7 +322,7 @@ func (sc *scanState) scan(line string) (special bool) {
 			k += 4
 		}
 		for k < n {
-			cl := byteClass[line[k]]
+			cl := classAt(lp, k)
 			if cl&(bSpace|bDelim) != 0 {
 				break
 			}
@@ -331,8 +333,8 @@ func (sc *scanState) scan(line string) (special bool) {
 		if seen&bDot != 0 {
 			// A sentence dot ends the word ("job_42."): the first of two
 			// dots, or a dot last in the raw word (wordEnds).
-			if d := strings.Index(line[i:k], ".."); d >= 0 {
-				j = i + d
+			if d := dotsAt(line, i, k); d >= 0 {
+				j = d
 			} else if line[k-1] == '.' {
 				j = k - 1
 			}
@@ -448,6 +450,50 @@ func (sc *scanState) scan(line string) (special bool) {
 	return special
 }
 
+// dotsAt returns the index of the first ".." in line[i:k], or -1. It
+// reads line 8 bytes at a time (7 ahead, so that a pair across two reads
+// is seen), as far as line has them: raw words with a dot are long (host
+// names, class names, addresses), and strings.Index is a call.
+func dotsAt(line string, i, k int) int {
+	const ones, low7, dots = 0x0101010101010101, 0x7f7f7f7f7f7f7f7f, 0x2e2e2e2e2e2e2e2e
+	p := unsafe.Pointer(unsafe.StringData(line))
+	q := i
+	for ; q+1 < k && q+8 <= len(line); q += 7 {
+		d := binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(p, q))[:]) ^ dots
+		z := ^((d&low7 + low7) | d | low7) // the high bit of each '.' byte
+		if pair := z & (z >> 8) & (ones << 7 >> 8); pair != 0 {
+			if e := q + bits.TrailingZeros64(pair)>>3; e+1 < k {
+				return e
+			}
+			return -1
+		}
+	}
+	for ; q+1 < k; q++ {
+		if line[q] == '.' && line[q+1] == '.' {
+			return q
+		}
+	}
+	return -1
+}
+
+// spacesBeforeWord returns the end of the run of ' ' at line[i:] when a
+// byte other than whitespace, a delimiter or a '.' follows it, else i.
+func spacesBeforeWord(line string, i int) int {
+	j := i
+	for j < len(line) && line[j] == ' ' {
+		j++
+	}
+	if j == i || j == len(line) || byteClass[line[j]]&(bSpace|bDelim) != 0 || line[j] == '.' {
+		return i
+	}
+	return j
+}
+
+// classAt returns the class of the byte at p+k, unchecked: k must be
+// within the string p points to. scan's and plainRun's class loops read
+// the line with it: with the slice checks they were a third longer.
+func classAt(p unsafe.Pointer, k int) uint16 { return byteClass[*(*byte)(unsafe.Add(p, k))] }
+
 // valueThenRun writes line[i:j] as a variable, then the plain words after
 // it (plainRun, unless runs are off), and returns where scan goes on and the
 // last word written.
@@ -476,6 +522,7 @@ func (sc *scanState) valueThenRun(line string, i, j int) (int, int, int) {
 // the two.
 func (sc *scanState) plainRun(line string, i, ps, pe int) (int, int, int) {
 	n, from, base := len(line), i, len(sc.dst)
+	lp := unsafe.Pointer(unsafe.StringData(line))
 	for i+1 < n && line[i] == ' ' {
 		q := i + 1
 		if byteClass[line[q]]&(bAlpha|bDigit) == 0 || schemeBefore(line, ps, pe) {
@@ -484,7 +531,7 @@ func (sc *scanState) plainRun(line string, i, ps, pe int) (int, int, int) {
 		r := q
 		var seen uint16
 		for r < n {
-			cl := byteClass[line[r]]
+			cl := classAt(lp, r)
 			if cl&(bSpace|bDelim) != 0 {
 				break
 			}
@@ -649,6 +696,14 @@ func (sc *scanState) sep(s string) {
 			continue
 		}
 		sc.dst = append(sc.dst, c)
+	}
+}
+
+// sepSpace writes a separator of spaces only, as sep writes it: one
+// space, unless dst is empty or ends with one.
+func (sc *scanState) sepSpace() {
+	if len(sc.dst) > 0 && sc.dst[len(sc.dst)-1] != ' ' {
+		sc.space()
 	}
 }
 
