@@ -198,6 +198,10 @@ const (
 	bDash
 	bAt
 	bMark // '_' or '#', which isVarWord splits a word at, as '.', '-' and '@'
+	// bOther is any other byte ('/', '+', '<', a control byte), so that a
+	// class union of bDigit|bHex means digits alone. It is outside the 8
+	// bits spanShape reads: no rule's gate depends on it.
+	bOther
 )
 
 var byteClass = func() (t [256]uint16) {
@@ -222,6 +226,11 @@ var byteClass = func() (t [256]uint16) {
 	for c := 'a'; c <= 'f'; c++ {
 		t[c] |= bHex
 		t[c-32] |= bHex
+	}
+	for c := range t {
+		if t[c] == 0 {
+			t[c] = bOther
+		}
 	}
 	return t
 }()
@@ -352,10 +361,10 @@ func (sc *scanState) scan(line string) (special bool) {
 			}
 		}
 		prevStart, prevEnd = i, j
-		if seen == bDigit|bHex && plainNumber(line, i, k) {
+		if seen == bDigit|bHex && plainNumber(line, k) {
 			// A number, which isVarWord would call a value.
 			sc.listPrefix = ""
-			i, prevStart, prevEnd = sc.valueThenRun(line, i, j)
+			i, prevStart, prevEnd = sc.plainRun(line, j, i, j, true)
 			continue
 		}
 		after := 0 // what follows the raw word: ':' (1), ":/" (2)
@@ -367,7 +376,7 @@ func (sc *scanState) scan(line string) (special bool) {
 		}
 		if m := spanGate(shape, after, seen); m != 0 {
 			if j, ok := matchSpan(line, i, k, m); ok {
-				i, prevStart, prevEnd = sc.valueThenRun(line, i, j)
+				i, prevStart, prevEnd = sc.plainRun(line, j, i, j, true)
 				continue
 			}
 		}
@@ -386,7 +395,7 @@ func (sc *scanState) scan(line string) (special bool) {
 			sc.commit()
 			sc.lastVar = false
 			if !sc.noRuns {
-				i, prevStart, prevEnd = sc.plainRun(line, j, i, j)
+				i, prevStart, prevEnd = sc.plainRun(line, j, i, j, false)
 				continue
 			}
 			i = j
@@ -494,17 +503,6 @@ func spacesBeforeWord(line string, i int) int {
 // the line with it: with the slice checks they were a third longer.
 func classAt(p unsafe.Pointer, k int) uint16 { return byteClass[*(*byte)(unsafe.Add(p, k))] }
 
-// valueThenRun writes line[i:j] as a variable, then the plain words after
-// it (plainRun, unless runs are off), and returns where scan goes on and the
-// last word written.
-func (sc *scanState) valueThenRun(line string, i, j int) (int, int, int) {
-	sc.variable()
-	if sc.noRuns {
-		return j, i, j
-	}
-	return sc.plainRun(line, j, i, j)
-}
-
 // plainRun copies, with one append, the run of plain words that follows the
 // word or value line[ps:pe] just written (a number or span written as
 // "<*>"), each after a single space: words of letters and dashes starting
@@ -516,11 +514,21 @@ func (sc *scanState) valueThenRun(line string, i, j int) (int, int, int) {
 // default_rules.go) and returns where the loop goes on and the last word
 // written.
 //
+// With value, line[ps:pe] is a value (a number or span) that plainRun
+// writes as a variable first, and then the run, unless runs are off: one
+// call where scan has a value and the words after it.
+//
 // A number between words ("served in 12 ms") is written as the loop writes
 // it, a space and "<*>", and the run goes on after it; a number right after
 // a value (nothing copied yet, lastVar set) is left to the loop, which joins
 // the two.
-func (sc *scanState) plainRun(line string, i, ps, pe int) (int, int, int) {
+func (sc *scanState) plainRun(line string, i, ps, pe int, value bool) (int, int, int) {
+	if value {
+		sc.variable()
+		if sc.noRuns {
+			return i, ps, pe
+		}
+	}
 	n, from, base := len(line), i, len(sc.dst)
 	lp := unsafe.Pointer(unsafe.StringData(line))
 	for i+1 < n && line[i] == ' ' {
@@ -539,7 +547,7 @@ func (sc *scanState) plainRun(line string, i, ps, pe int) (int, int, int) {
 			r++
 		}
 		if seen == bDigit|bHex {
-			if i == from && sc.lastVar || !plainNumber(line, q, r) {
+			if i == from && sc.lastVar || !plainNumber(line, r) {
 				break
 			}
 			sc.copyRun(line, from, i)
@@ -549,7 +557,7 @@ func (sc *scanState) plainRun(line string, i, ps, pe int) (int, int, int) {
 			ps, pe, i = q, r, r
 			continue
 		}
-		if seen&^(bAlpha|bHex|bDash|bMark) != 0 || r < n && line[r] == ':' || plainStop&ruleAt[line[q]]&lenRules(r-q) != 0 && plainClaimed(line[q:r]) {
+		if seen&^(bAlpha|bHex|bDash|bMark|bOther) != 0 || r < n && line[r] == ':' || plainStop&ruleAt[line[q]]&lenRules(r-q) != 0 && plainClaimed(line[q:r]) {
 			break
 		}
 		if sc.nsp < len(sc.spaces) {
@@ -1177,23 +1185,14 @@ func matchHostPort(s string, i, k int) (int, bool) {
 
 // matchClock: h:mm:ss or hh:mm:ss with optional fraction.
 func matchClock(s string, i int) (int, bool) {
-	j := i
-	two := func() bool {
-		st := j
-		for j < len(s) && isDigitB(s[j]) && j-st < 2 {
-			j++
-		}
-		return j > st
-	}
-	if !two() || j >= len(s) || s[j] != ':' {
+	j := clockPart(s, i)
+	if j < 0 || j >= len(s) || s[j] != ':' {
 		return 0, false
 	}
-	j++
-	if !two() || j >= len(s) || s[j] != ':' {
+	if j = clockPart(s, j+1); j < 0 || j >= len(s) || s[j] != ':' {
 		return 0, false
 	}
-	j++
-	if !two() {
+	if j = clockPart(s, j+1); j < 0 {
 		return 0, false
 	}
 	if j+1 < len(s) && (s[j] == '.' || s[j] == ',') && isDigitB(s[j+1]) {
@@ -1205,21 +1204,28 @@ func matchClock(s string, i int) (int, bool) {
 	return j, true
 }
 
+// clockPart returns the end of the one or two digits at s[j:], or -1.
+func clockPart(s string, j int) int {
+	if j >= len(s) || !isDigitB(s[j]) {
+		return -1
+	}
+	if j+1 < len(s) && isDigitB(s[j+1]) {
+		return j + 2
+	}
+	return j + 1
+}
+
+// twoDigits reports whether s[j] and s[j+1], both within s, are digits.
+func twoDigits(s string, j int) bool {
+	return byteClass[s[j]]&byteClass[s[j+1]]&bDigit != 0
+}
+
 // matchISOTime: 2006-01-02, optionally followed by T or ' ' and a clock
 // time and a zone (Z, +hh:mm, -hhmm).
 func matchISOTime(s string, i, _ int) (int, bool) {
-	digits := func(j, n int) bool {
-		if j+n > len(s) {
-			return false
-		}
-		for k := j; k < j+n; k++ {
-			if !isDigitB(s[k]) {
-				return false
-			}
-		}
-		return true
-	}
-	if !digits(i, 4) || i+10 > len(s) || s[i+4] != '-' || !digits(i+5, 2) || s[i+7] != '-' || !digits(i+8, 2) {
+	digits := func(j, n int) bool { return j+n <= len(s) && allDigits(s[j:j+n]) }
+	// The date's 10 bytes at once: 4 digits, '-', 2, '-', 2.
+	if i+10 > len(s) || s[i+4] != '-' || s[i+7] != '-' || !allDigits(s[i:i+4]) || !twoDigits(s, i+5) || !twoDigits(s, i+8) {
 		return 0, false
 	}
 	j := i + 10
@@ -1577,22 +1583,21 @@ func shortHexID(w string) bool {
 	return p < 0 || len(w)-p >= 6
 }
 
-// plainNumber reports whether the word line[i:k], of digit-class bytes only
-// (seen == bDigit|bHex), is a number no span goes on from: all digits, and
-// no ':' after it that a clock, host:port, IPv6 or URL could continue (those
-// need a hex digit, ':' or '/' after it; "(110: Connection timed out)" has
-// none). scan and plainRun share it, so both write such a number alike.
-func plainNumber(line string, i, k int) bool {
+// plainNumber reports whether the word line[i:k], of digits only (its class
+// union is bDigit|bHex), is a number no span goes on from: no ':' after it
+// that a clock, host:port, IPv6 or URL could continue (those need a hex
+// digit, ':' or '/' after it; "(110: Connection timed out)" has none). scan
+// and plainRun share it, so both write such a number alike.
+func plainNumber(line string, k int) bool {
 	if k+1 < len(line) && line[k] == ':' {
 		if c := line[k+1]; byteClass[c]&bHex != 0 || c == ':' || c == '/' {
 			return false
 		}
 	}
-	return allDigits(line[i:k])
+	return true
 }
 
-// allDigits reports whether w is all '0'..'9' (byteClass has no class
-// for some punctuation, such as '>' and '&', so seen alone cannot tell).
+// allDigits reports whether w is all '0'..'9'.
 func allDigits(w string) bool {
 	for i := 0; i < len(w); i++ {
 		if !isDigitB(w[i]) {
