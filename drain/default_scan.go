@@ -375,7 +375,7 @@ func (sc *scanState) scan(line string) (special bool) {
 			}
 		}
 		if m := spanGate(shape, after, seen); m != 0 {
-			if j, ok := matchSpan(line, i, k, m); ok {
+			if j, ok := matchSpan(line, i, k, seen, m); ok {
 				i, prevStart, prevEnd = sc.plainRun(line, j, i, j, true)
 				continue
 			}
@@ -988,7 +988,7 @@ func isEmail(s string, i int) bool {
 // raw word (up to a space or delimiter), and returns the end of the value.
 
 // matchURL: scheme://... up to a space, quote or closing bracket.
-func matchURL(s string, i, k int) (int, bool) {
+func matchURL(s string, i, k int, _ uint16) (int, bool) {
 	n := len(s)
 	if k+2 < n && s[k] == ':' && s[k+1] == '/' && s[k+2] == '/' && validScheme(s[i:k]) {
 		j := k + 3
@@ -1001,7 +1001,7 @@ func matchURL(s string, i, k int) (int, bool) {
 }
 
 // matchUNCPath: \\server\share, \\?\X.
-func matchUNCPath(s string, i, _ int) (int, bool) {
+func matchUNCPath(s string, i, _ int, _ uint16) (int, bool) {
 	if i+2 < len(s) && s[i] == '\\' && s[i+1] == '\\' {
 		return windowsPathEnd(s, i), true
 	}
@@ -1009,7 +1009,7 @@ func matchUNCPath(s string, i, _ int) (int, bool) {
 }
 
 // matchDrivePath: C:\dir.
-func matchDrivePath(s string, i, _ int) (int, bool) {
+func matchDrivePath(s string, i, _ int, _ uint16) (int, bool) {
 	if i+2 < len(s) && isAlphaB(s[i]) && s[i+1] == ':' && s[i+2] == '\\' {
 		return windowsPathEnd(s, i), true
 	}
@@ -1033,7 +1033,7 @@ func windowsPathEnd(s string, i int) int {
 // matchAbsPath: an absolute path, which may hold ':' (/10.0.0.1:50010)
 // and, in a request line, the protocol after it ("/x HTTP/1.1", and the
 // root "/ HTTP/1.1").
-func matchAbsPath(s string, i, _ int) (int, bool) {
+func matchAbsPath(s string, i, _ int, _ uint16) (int, bool) {
 	n := len(s)
 	if s[i] == '/' && (i+1 < n && !isSpaceByte(s[i+1]) || protocolAfter(s, i+1) > 0) {
 		j := i + 1
@@ -1052,7 +1052,7 @@ func matchAbsPath(s string, i, _ int) (int, bool) {
 }
 
 // matchIPv4Port: an IPv4 address, with its ":port" if any.
-func matchIPv4Port(s string, i, _ int) (int, bool) {
+func matchIPv4Port(s string, i, _ int, _ uint16) (int, bool) {
 	n := len(s)
 	j, ok := matchIPv4(s, i)
 	if !ok {
@@ -1068,7 +1068,7 @@ func matchIPv4Port(s string, i, _ int) (int, bool) {
 }
 
 // matchClockSpan: a clock time (matchClock) that ends a value.
-func matchClockSpan(s string, i, _ int) (int, bool) {
+func matchClockSpan(s string, i, _ int, _ uint16) (int, bool) {
 	if j, ok := matchClock(s, i); ok {
 		return endOrStop(s, j)
 	}
@@ -1076,7 +1076,7 @@ func matchClockSpan(s string, i, _ int) (int, bool) {
 }
 
 // matchIPv6Span: an IPv6 address (matchIPv6) that ends a value.
-func matchIPv6Span(s string, i, _ int) (int, bool) {
+func matchIPv6Span(s string, i, _ int, _ uint16) (int, bool) {
 	if j, ok := matchIPv6(s, i); ok {
 		return endOrStop(s, j)
 	}
@@ -1150,25 +1150,27 @@ func matchIPv4(s string, i int) (int, bool) {
 
 // matchHostPort: a host name holding a digit or a dot (possibly host/ip),
 // then ':' and a port of 1 to 5 digits.
-func matchHostPort(s string, i, k int) (int, bool) {
+func matchHostPort(s string, i, k int, seen uint16) (int, bool) {
 	// The host's bytes are word bytes, so the host ends at k, the raw
 	// word's end, and the port follows: without a digit there, no match
 	// (the long "org.apache.x.Y:" names of Java loggers).
-	if k+1 >= len(s) || !isDigitB(s[k+1]) {
+	if k+1 >= len(s) || s[k] != ':' || !isDigitB(s[k+1]) {
 		return 0, false
 	}
-	j := i
-	marks, letters := 0, 0
-	for j < len(s) && (isAlphaB(s[j]) || isDigitB(s[j]) || s[j] == '.' || s[j] == '-' || s[j] == '_' || s[j] == '/') {
-		if s[j] == '.' || isDigitB(s[j]) {
-			marks++
-		} else {
-			letters++
+	// The host is the raw word s[i:k], seen its class union: letters,
+	// digits, '.', '-', '_' and '/', with a digit or a '.', 2 bytes or
+	// more, not ending in '.'. Only '_' and '/' share a class with bytes
+	// a host cannot hold ('#', other punctuation): then the bytes are read.
+	j := k
+	if seen&(bDigit|bDot) == 0 || seen&(bAt|bSpecial) != 0 || k-i < 2 || s[k-1] == '.' {
+		return 0, false
+	}
+	if seen&(bMark|bOther) != 0 {
+		for q := i; q < k; q++ {
+			if c := s[q]; byteClass[c]&(bMark|bOther) != 0 && c != '_' && c != '/' {
+				return 0, false
+			}
 		}
-		j++
-	}
-	if marks == 0 || letters+marks < 2 || j >= len(s) || s[j] != ':' || s[j-1] == '.' {
-		return 0, false
 	}
 	if sourceFile(s[i:j]) {
 		return 0, false // file:line, "ib_sm_sweep.c:1831": keep the file name
@@ -1222,7 +1224,7 @@ func twoDigits(s string, j int) bool {
 
 // matchISOTime: 2006-01-02, optionally followed by T or ' ' and a clock
 // time and a zone (Z, +hh:mm, -hhmm).
-func matchISOTime(s string, i, _ int) (int, bool) {
+func matchISOTime(s string, i, _ int, _ uint16) (int, bool) {
 	digits := func(j, n int) bool { return j+n <= len(s) && allDigits(s[j:j+n]) }
 	// The date's 10 bytes at once: 4 digits, '-', 2, '-', 2.
 	if i+10 > len(s) || s[i+4] != '-' || s[i+7] != '-' || !allDigits(s[i:i+4]) || !twoDigits(s, i+5) || !twoDigits(s, i+8) {
@@ -1295,7 +1297,7 @@ func nameAt(s string, i int, is func(string) bool) bool {
 }
 
 // matchSyslogTime: [Mon ]Jan _2 15:04:05[ 2006].
-func matchSyslogTime(s string, i, _ int) (int, bool) {
+func matchSyslogTime(s string, i, _ int, _ uint16) (int, bool) {
 	j := i
 	if nameAt(s, j, isWeekday) {
 		j += 3
@@ -1542,23 +1544,22 @@ func isVarWord(w string, seen uint16) bool {
 		}
 		return len(w) == 20 && w[0] == 'A' && awsKeyID(w)
 	}
-	st := 0
-	for k := 0; k <= len(w); k++ {
-		if k == len(w) || byteClass[w[k]]&(bDot|bDash|bAt|bMark) != 0 { // '.', '-', '@', '_', '#'
-			if seg := w[st:k]; len(seg) > 0 {
-				all := true
-				for q := 0; q < len(seg); q++ {
-					if !isDigitB(seg[q]) {
-						all = false
-						break
-					}
-				}
-				if all || len(seg) >= 16 && allHex(seg) {
-					return true // a number, or a long hex id (a container's)
-				}
-			}
-			st = k + 1
+	// The segments between '.', '-', '@', '_' and '#', in one pass that
+	// counts each one's digits: a number, or a long hex id (a container's).
+	st, digits := 0, 0
+	for k := 0; k < len(w); k++ {
+		cl := byteClass[w[k]]
+		if cl&(bDot|bDash|bAt|bMark) == 0 {
+			digits += int(cl>>2) & 1 // bDigit
+			continue
 		}
+		if k > st && (digits == k-st || k-st >= 16 && allHex(w[st:k])) {
+			return true
+		}
+		st, digits = k+1, 0
+	}
+	if len(w) > st && (digits == len(w)-st || len(w)-st >= 16 && allHex(w[st:])) {
+		return true
 	}
 	return len(w) == 20 && w[0] == 'A' && awsKeyID(w)
 }
