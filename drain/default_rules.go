@@ -29,8 +29,9 @@ type rule struct {
 	need  ruleNeed
 
 	// span, for a span rule: the end of the value starting at s[i], whose
-	// raw word ends at k; the value may run past k (a URL, a timestamp).
-	span func(s string, i, k int) (int, bool)
+	// raw word ends at k and has the class union seen; the value may run
+	// past k (a URL, a timestamp).
+	span func(s string, i, k int, seen uint16) (int, bool)
 	// word, for a word rule: whether the word line[i:j] (letters and
 	// punctuation, no digit) is a value; it may write more (secretWord).
 	word func(sc *scanState, line string, i, j int) bool
@@ -201,9 +202,9 @@ func spanGate(shape ruleSet, after int, seen uint16) ruleSet {
 
 // matchSpan tries the span rules of m in order and returns the end of the
 // first match, unless a rule stops the search first (spanStop).
-func matchSpan(s string, i, k int, m ruleSet) (int, bool) {
+func matchSpan(s string, i, k int, seen uint16, m ruleSet) (int, bool) {
 	for ; m != 0; m &= m - 1 {
-		j, ok := rules[bits.TrailingZeros32(uint32(m))].span(s, i, k)
+		j, ok := rules[bits.TrailingZeros32(uint32(m))].span(s, i, k, seen)
 		if ok {
 			return j, true
 		}

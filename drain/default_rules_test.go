@@ -32,7 +32,7 @@ func ruleMatch(r *rule, in string, i int) (int, bool) {
 	k := rawEnd(in, i)
 	switch r.kind {
 	case spanRule:
-		return r.span(in, i, k)
+		return r.span(in, i, k, classesOf(in[i:k]))
 	case wordRule:
 		sc := scanState{sepClean: true}
 		if r.word(&sc, in, i, k) {

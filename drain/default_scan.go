@@ -1,6 +1,8 @@
 package drain
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"strings"
 	"unsafe"
 )
@@ -196,6 +198,10 @@ const (
 	bDash
 	bAt
 	bMark // '_' or '#', which isVarWord splits a word at, as '.', '-' and '@'
+	// bOther is any other byte ('/', '+', '<', a control byte), so that a
+	// class union of bDigit|bHex means digits alone. It is outside the 8
+	// bits spanShape reads: no rule's gate depends on it.
+	bOther
 )
 
 var byteClass = func() (t [256]uint16) {
@@ -220,6 +226,11 @@ var byteClass = func() (t [256]uint16) {
 	for c := 'a'; c <= 'f'; c++ {
 		t[c] |= bHex
 		t[c-32] |= bHex
+	}
+	for c := range t {
+		if t[c] == 0 {
+			t[c] = bOther
+		}
 	}
 	return t
 }()
@@ -254,7 +265,7 @@ func appendMasked(dst []byte, line string) (out []byte, special bool) {
 // scan appends the masked form of line to sc.dst (see appendMasked).
 func (sc *scanState) scan(line string) (special bool) {
 	dst := sc.dst
-	n := len(line)
+	n, lp := len(line), unsafe.Pointer(unsafe.StringData(line))
 	i := 0
 	prevStart, prevEnd := 0, 0 // the last word, for "Bearer <token>"
 	for i < n {
@@ -264,9 +275,7 @@ func (sc *scanState) scan(line string) (special bool) {
 		if line[i] == ' ' && i+1 < n && byteClass[line[i+1]]&(bAlpha|bDigit) != 0 {
 			// The common separator: one space before a word.
 			i++
-			if len(sc.dst) > 0 && sc.dst[len(sc.dst)-1] != ' ' {
-				sc.space()
-			}
+			sc.sepSpace()
 		} else if c := line[i]; byteClass[c]&bDelim != 0 && c != '(' && c != ')' && i+1 < n &&
 			(byteClass[line[i+1]]&(bAlpha|bDigit) != 0 || line[i+1] == ' ' && i+2 < n && byteClass[line[i+2]]&(bAlpha|bDigit) != 0) {
 			// The next common: one delimiter, or one and a space, before a
@@ -279,6 +288,10 @@ func (sc *scanState) scan(line string) (special bool) {
 				sc.space()
 			}
 			keyed = (c == '=' || c == ':') && secretKeyTail(line, st)
+		} else if sp := spacesBeforeWord(line, i); sp > i {
+			// Spaces before another word, as sep writes them.
+			i = sp
+			sc.sepSpace()
 		} else {
 			for i < n {
 				c := line[i]
@@ -308,11 +321,9 @@ func (sc *scanState) scan(line string) (special bool) {
 		}
 		// One look at the raw word (up to a space or delimiter) decides which
 		// matchers can apply; w ends earlier at a sentence dot.
-		k := i
-		var seen uint16 // union of the word's byte classes
+		k, seen := i, uint16(0) // seen: the union of the word's byte classes
 		for k+4 <= n {
-			b := line[k : k+4]
-			c4 := byteClass[b[0]] | byteClass[b[1]] | byteClass[b[2]] | byteClass[b[3]]
+			c4 := classAt(lp, k) | classAt(lp, k+1) | classAt(lp, k+2) | classAt(lp, k+3)
 			if c4&(bSpace|bDelim) != 0 {
 				break
 			}
@@ -320,7 +331,7 @@ func (sc *scanState) scan(line string) (special bool) {
 			k += 4
 		}
 		for k < n {
-			cl := byteClass[line[k]]
+			cl := classAt(lp, k)
 			if cl&(bSpace|bDelim) != 0 {
 				break
 			}
@@ -331,8 +342,8 @@ func (sc *scanState) scan(line string) (special bool) {
 		if seen&bDot != 0 {
 			// A sentence dot ends the word ("job_42."): the first of two
 			// dots, or a dot last in the raw word (wordEnds).
-			if d := strings.Index(line[i:k], ".."); d >= 0 {
-				j = i + d
+			if d := dotsAt(line, i, k); d >= 0 {
+				j = d
 			} else if line[k-1] == '.' {
 				j = k - 1
 			}
@@ -350,10 +361,10 @@ func (sc *scanState) scan(line string) (special bool) {
 			}
 		}
 		prevStart, prevEnd = i, j
-		if seen == bDigit|bHex && plainNumber(line, i, k) {
+		if seen == bDigit|bHex && plainNumber(line, k) {
 			// A number, which isVarWord would call a value.
 			sc.listPrefix = ""
-			i, prevStart, prevEnd = sc.valueThenRun(line, i, j)
+			i, prevStart, prevEnd = sc.plainRun(line, j, i, j, true)
 			continue
 		}
 		after := 0 // what follows the raw word: ':' (1), ":/" (2)
@@ -364,8 +375,8 @@ func (sc *scanState) scan(line string) (special bool) {
 			}
 		}
 		if m := spanGate(shape, after, seen); m != 0 {
-			if j, ok := matchSpan(line, i, k, m); ok {
-				i, prevStart, prevEnd = sc.valueThenRun(line, i, j)
+			if j, ok := matchSpan(line, i, k, seen, m); ok {
+				i, prevStart, prevEnd = sc.plainRun(line, j, i, j, true)
 				continue
 			}
 		}
@@ -384,7 +395,7 @@ func (sc *scanState) scan(line string) (special bool) {
 			sc.commit()
 			sc.lastVar = false
 			if !sc.noRuns {
-				i, prevStart, prevEnd = sc.plainRun(line, j, i, j)
+				i, prevStart, prevEnd = sc.plainRun(line, j, i, j, false)
 				continue
 			}
 			i = j
@@ -448,16 +459,49 @@ func (sc *scanState) scan(line string) (special bool) {
 	return special
 }
 
-// valueThenRun writes line[i:j] as a variable, then the plain words after
-// it (plainRun, unless runs are off), and returns where scan goes on and the
-// last word written.
-func (sc *scanState) valueThenRun(line string, i, j int) (int, int, int) {
-	sc.variable()
-	if sc.noRuns {
-		return j, i, j
+// dotsAt returns the index of the first ".." in line[i:k], or -1. It
+// reads line 8 bytes at a time (7 ahead, so that a pair across two reads
+// is seen), as far as line has them: raw words with a dot are long (host
+// names, class names, addresses), and strings.Index is a call.
+func dotsAt(line string, i, k int) int {
+	const ones, low7, dots = 0x0101010101010101, 0x7f7f7f7f7f7f7f7f, 0x2e2e2e2e2e2e2e2e
+	p := unsafe.Pointer(unsafe.StringData(line))
+	q := i
+	for ; q+1 < k && q+8 <= len(line); q += 7 {
+		d := binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(p, q))[:]) ^ dots
+		z := ^((d&low7 + low7) | d | low7) // the high bit of each '.' byte
+		if pair := z & (z >> 8) & (ones << 7 >> 8); pair != 0 {
+			if e := q + bits.TrailingZeros64(pair)>>3; e+1 < k {
+				return e
+			}
+			return -1
+		}
 	}
-	return sc.plainRun(line, j, i, j)
+	for ; q+1 < k; q++ {
+		if line[q] == '.' && line[q+1] == '.' {
+			return q
+		}
+	}
+	return -1
 }
+
+// spacesBeforeWord returns the end of the run of ' ' at line[i:] when a
+// byte other than whitespace, a delimiter or a '.' follows it, else i.
+func spacesBeforeWord(line string, i int) int {
+	j := i
+	for j < len(line) && line[j] == ' ' {
+		j++
+	}
+	if j == i || j == len(line) || byteClass[line[j]]&(bSpace|bDelim) != 0 || line[j] == '.' {
+		return i
+	}
+	return j
+}
+
+// classAt returns the class of the byte at p+k, unchecked: k must be
+// within the string p points to. scan's and plainRun's class loops read
+// the line with it: with the slice checks they were a third longer.
+func classAt(p unsafe.Pointer, k int) uint16 { return byteClass[*(*byte)(unsafe.Add(p, k))] }
 
 // plainRun copies, with one append, the run of plain words that follows the
 // word or value line[ps:pe] just written (a number or span written as
@@ -470,12 +514,23 @@ func (sc *scanState) valueThenRun(line string, i, j int) (int, int, int) {
 // default_rules.go) and returns where the loop goes on and the last word
 // written.
 //
+// With value, line[ps:pe] is a value (a number or span) that plainRun
+// writes as a variable first, and then the run, unless runs are off: one
+// call where scan has a value and the words after it.
+//
 // A number between words ("served in 12 ms") is written as the loop writes
 // it, a space and "<*>", and the run goes on after it; a number right after
 // a value (nothing copied yet, lastVar set) is left to the loop, which joins
 // the two.
-func (sc *scanState) plainRun(line string, i, ps, pe int) (int, int, int) {
+func (sc *scanState) plainRun(line string, i, ps, pe int, value bool) (int, int, int) {
+	if value {
+		sc.variable()
+		if sc.noRuns {
+			return i, ps, pe
+		}
+	}
 	n, from, base := len(line), i, len(sc.dst)
+	lp := unsafe.Pointer(unsafe.StringData(line))
 	for i+1 < n && line[i] == ' ' {
 		q := i + 1
 		if byteClass[line[q]]&(bAlpha|bDigit) == 0 || schemeBefore(line, ps, pe) {
@@ -484,7 +539,7 @@ func (sc *scanState) plainRun(line string, i, ps, pe int) (int, int, int) {
 		r := q
 		var seen uint16
 		for r < n {
-			cl := byteClass[line[r]]
+			cl := classAt(lp, r)
 			if cl&(bSpace|bDelim) != 0 {
 				break
 			}
@@ -492,7 +547,7 @@ func (sc *scanState) plainRun(line string, i, ps, pe int) (int, int, int) {
 			r++
 		}
 		if seen == bDigit|bHex {
-			if i == from && sc.lastVar || !plainNumber(line, q, r) {
+			if i == from && sc.lastVar || !plainNumber(line, r) {
 				break
 			}
 			sc.copyRun(line, from, i)
@@ -502,7 +557,7 @@ func (sc *scanState) plainRun(line string, i, ps, pe int) (int, int, int) {
 			ps, pe, i = q, r, r
 			continue
 		}
-		if seen&^(bAlpha|bHex|bDash|bMark) != 0 || r < n && line[r] == ':' || plainStop&ruleAt[line[q]]&lenRules(r-q) != 0 && plainClaimed(line[q:r]) {
+		if seen&^(bAlpha|bHex|bDash|bMark|bOther) != 0 || r < n && line[r] == ':' || plainStop&ruleAt[line[q]]&lenRules(r-q) != 0 && plainClaimed(line[q:r]) {
 			break
 		}
 		if sc.nsp < len(sc.spaces) {
@@ -649,6 +704,14 @@ func (sc *scanState) sep(s string) {
 			continue
 		}
 		sc.dst = append(sc.dst, c)
+	}
+}
+
+// sepSpace writes a separator of spaces only, as sep writes it: one
+// space, unless dst is empty or ends with one.
+func (sc *scanState) sepSpace() {
+	if len(sc.dst) > 0 && sc.dst[len(sc.dst)-1] != ' ' {
+		sc.space()
 	}
 }
 
@@ -925,7 +988,7 @@ func isEmail(s string, i int) bool {
 // raw word (up to a space or delimiter), and returns the end of the value.
 
 // matchURL: scheme://... up to a space, quote or closing bracket.
-func matchURL(s string, i, k int) (int, bool) {
+func matchURL(s string, i, k int, _ uint16) (int, bool) {
 	n := len(s)
 	if k+2 < n && s[k] == ':' && s[k+1] == '/' && s[k+2] == '/' && validScheme(s[i:k]) {
 		j := k + 3
@@ -938,7 +1001,7 @@ func matchURL(s string, i, k int) (int, bool) {
 }
 
 // matchUNCPath: \\server\share, \\?\X.
-func matchUNCPath(s string, i, _ int) (int, bool) {
+func matchUNCPath(s string, i, _ int, _ uint16) (int, bool) {
 	if i+2 < len(s) && s[i] == '\\' && s[i+1] == '\\' {
 		return windowsPathEnd(s, i), true
 	}
@@ -946,7 +1009,7 @@ func matchUNCPath(s string, i, _ int) (int, bool) {
 }
 
 // matchDrivePath: C:\dir.
-func matchDrivePath(s string, i, _ int) (int, bool) {
+func matchDrivePath(s string, i, _ int, _ uint16) (int, bool) {
 	if i+2 < len(s) && isAlphaB(s[i]) && s[i+1] == ':' && s[i+2] == '\\' {
 		return windowsPathEnd(s, i), true
 	}
@@ -970,7 +1033,7 @@ func windowsPathEnd(s string, i int) int {
 // matchAbsPath: an absolute path, which may hold ':' (/10.0.0.1:50010)
 // and, in a request line, the protocol after it ("/x HTTP/1.1", and the
 // root "/ HTTP/1.1").
-func matchAbsPath(s string, i, _ int) (int, bool) {
+func matchAbsPath(s string, i, _ int, _ uint16) (int, bool) {
 	n := len(s)
 	if s[i] == '/' && (i+1 < n && !isSpaceByte(s[i+1]) || protocolAfter(s, i+1) > 0) {
 		j := i + 1
@@ -989,7 +1052,7 @@ func matchAbsPath(s string, i, _ int) (int, bool) {
 }
 
 // matchIPv4Port: an IPv4 address, with its ":port" if any.
-func matchIPv4Port(s string, i, _ int) (int, bool) {
+func matchIPv4Port(s string, i, _ int, _ uint16) (int, bool) {
 	n := len(s)
 	j, ok := matchIPv4(s, i)
 	if !ok {
@@ -1005,7 +1068,7 @@ func matchIPv4Port(s string, i, _ int) (int, bool) {
 }
 
 // matchClockSpan: a clock time (matchClock) that ends a value.
-func matchClockSpan(s string, i, _ int) (int, bool) {
+func matchClockSpan(s string, i, _ int, _ uint16) (int, bool) {
 	if j, ok := matchClock(s, i); ok {
 		return endOrStop(s, j)
 	}
@@ -1013,7 +1076,7 @@ func matchClockSpan(s string, i, _ int) (int, bool) {
 }
 
 // matchIPv6Span: an IPv6 address (matchIPv6) that ends a value.
-func matchIPv6Span(s string, i, _ int) (int, bool) {
+func matchIPv6Span(s string, i, _ int, _ uint16) (int, bool) {
 	if j, ok := matchIPv6(s, i); ok {
 		return endOrStop(s, j)
 	}
@@ -1087,25 +1150,27 @@ func matchIPv4(s string, i int) (int, bool) {
 
 // matchHostPort: a host name holding a digit or a dot (possibly host/ip),
 // then ':' and a port of 1 to 5 digits.
-func matchHostPort(s string, i, k int) (int, bool) {
+func matchHostPort(s string, i, k int, seen uint16) (int, bool) {
 	// The host's bytes are word bytes, so the host ends at k, the raw
 	// word's end, and the port follows: without a digit there, no match
 	// (the long "org.apache.x.Y:" names of Java loggers).
-	if k+1 >= len(s) || !isDigitB(s[k+1]) {
+	if k+1 >= len(s) || s[k] != ':' || !isDigitB(s[k+1]) {
 		return 0, false
 	}
-	j := i
-	marks, letters := 0, 0
-	for j < len(s) && (isAlphaB(s[j]) || isDigitB(s[j]) || s[j] == '.' || s[j] == '-' || s[j] == '_' || s[j] == '/') {
-		if s[j] == '.' || isDigitB(s[j]) {
-			marks++
-		} else {
-			letters++
+	// The host is the raw word s[i:k], seen its class union: letters,
+	// digits, '.', '-', '_' and '/', with a digit or a '.', 2 bytes or
+	// more, not ending in '.'. Only '_' and '/' share a class with bytes
+	// a host cannot hold ('#', other punctuation): then the bytes are read.
+	j := k
+	if seen&(bDigit|bDot) == 0 || seen&(bAt|bSpecial) != 0 || k-i < 2 || s[k-1] == '.' {
+		return 0, false
+	}
+	if seen&(bMark|bOther) != 0 {
+		for q := i; q < k; q++ {
+			if c := s[q]; byteClass[c]&(bMark|bOther) != 0 && c != '_' && c != '/' {
+				return 0, false
+			}
 		}
-		j++
-	}
-	if marks == 0 || letters+marks < 2 || j >= len(s) || s[j] != ':' || s[j-1] == '.' {
-		return 0, false
 	}
 	if sourceFile(s[i:j]) {
 		return 0, false // file:line, "ib_sm_sweep.c:1831": keep the file name
@@ -1122,23 +1187,14 @@ func matchHostPort(s string, i, k int) (int, bool) {
 
 // matchClock: h:mm:ss or hh:mm:ss with optional fraction.
 func matchClock(s string, i int) (int, bool) {
-	j := i
-	two := func() bool {
-		st := j
-		for j < len(s) && isDigitB(s[j]) && j-st < 2 {
-			j++
-		}
-		return j > st
-	}
-	if !two() || j >= len(s) || s[j] != ':' {
+	j := clockPart(s, i)
+	if j < 0 || j >= len(s) || s[j] != ':' {
 		return 0, false
 	}
-	j++
-	if !two() || j >= len(s) || s[j] != ':' {
+	if j = clockPart(s, j+1); j < 0 || j >= len(s) || s[j] != ':' {
 		return 0, false
 	}
-	j++
-	if !two() {
+	if j = clockPart(s, j+1); j < 0 {
 		return 0, false
 	}
 	if j+1 < len(s) && (s[j] == '.' || s[j] == ',') && isDigitB(s[j+1]) {
@@ -1150,21 +1206,28 @@ func matchClock(s string, i int) (int, bool) {
 	return j, true
 }
 
+// clockPart returns the end of the one or two digits at s[j:], or -1.
+func clockPart(s string, j int) int {
+	if j >= len(s) || !isDigitB(s[j]) {
+		return -1
+	}
+	if j+1 < len(s) && isDigitB(s[j+1]) {
+		return j + 2
+	}
+	return j + 1
+}
+
+// twoDigits reports whether s[j] and s[j+1], both within s, are digits.
+func twoDigits(s string, j int) bool {
+	return byteClass[s[j]]&byteClass[s[j+1]]&bDigit != 0
+}
+
 // matchISOTime: 2006-01-02, optionally followed by T or ' ' and a clock
 // time and a zone (Z, +hh:mm, -hhmm).
-func matchISOTime(s string, i, _ int) (int, bool) {
-	digits := func(j, n int) bool {
-		if j+n > len(s) {
-			return false
-		}
-		for k := j; k < j+n; k++ {
-			if !isDigitB(s[k]) {
-				return false
-			}
-		}
-		return true
-	}
-	if !digits(i, 4) || i+10 > len(s) || s[i+4] != '-' || !digits(i+5, 2) || s[i+7] != '-' || !digits(i+8, 2) {
+func matchISOTime(s string, i, _ int, _ uint16) (int, bool) {
+	digits := func(j, n int) bool { return j+n <= len(s) && allDigits(s[j:j+n]) }
+	// The date's 10 bytes at once: 4 digits, '-', 2, '-', 2.
+	if i+10 > len(s) || s[i+4] != '-' || s[i+7] != '-' || !allDigits(s[i:i+4]) || !twoDigits(s, i+5) || !twoDigits(s, i+8) {
 		return 0, false
 	}
 	j := i + 10
@@ -1234,7 +1297,7 @@ func nameAt(s string, i int, is func(string) bool) bool {
 }
 
 // matchSyslogTime: [Mon ]Jan _2 15:04:05[ 2006].
-func matchSyslogTime(s string, i, _ int) (int, bool) {
+func matchSyslogTime(s string, i, _ int, _ uint16) (int, bool) {
 	j := i
 	if nameAt(s, j, isWeekday) {
 		j += 3
@@ -1481,23 +1544,22 @@ func isVarWord(w string, seen uint16) bool {
 		}
 		return len(w) == 20 && w[0] == 'A' && awsKeyID(w)
 	}
-	st := 0
-	for k := 0; k <= len(w); k++ {
-		if k == len(w) || byteClass[w[k]]&(bDot|bDash|bAt|bMark) != 0 { // '.', '-', '@', '_', '#'
-			if seg := w[st:k]; len(seg) > 0 {
-				all := true
-				for q := 0; q < len(seg); q++ {
-					if !isDigitB(seg[q]) {
-						all = false
-						break
-					}
-				}
-				if all || len(seg) >= 16 && allHex(seg) {
-					return true // a number, or a long hex id (a container's)
-				}
-			}
-			st = k + 1
+	// The segments between '.', '-', '@', '_' and '#', in one pass that
+	// counts each one's digits: a number, or a long hex id (a container's).
+	st, digits := 0, 0
+	for k := 0; k < len(w); k++ {
+		cl := byteClass[w[k]]
+		if cl&(bDot|bDash|bAt|bMark) == 0 {
+			digits += int(cl>>2) & 1 // bDigit
+			continue
 		}
+		if k > st && (digits == k-st || k-st >= 16 && allHex(w[st:k])) {
+			return true
+		}
+		st, digits = k+1, 0
+	}
+	if len(w) > st && (digits == len(w)-st || len(w)-st >= 16 && allHex(w[st:])) {
+		return true
 	}
 	return len(w) == 20 && w[0] == 'A' && awsKeyID(w)
 }
@@ -1522,22 +1584,21 @@ func shortHexID(w string) bool {
 	return p < 0 || len(w)-p >= 6
 }
 
-// plainNumber reports whether the word line[i:k], of digit-class bytes only
-// (seen == bDigit|bHex), is a number no span goes on from: all digits, and
-// no ':' after it that a clock, host:port, IPv6 or URL could continue (those
-// need a hex digit, ':' or '/' after it; "(110: Connection timed out)" has
-// none). scan and plainRun share it, so both write such a number alike.
-func plainNumber(line string, i, k int) bool {
+// plainNumber reports whether the word line[i:k], of digits only (its class
+// union is bDigit|bHex), is a number no span goes on from: no ':' after it
+// that a clock, host:port, IPv6 or URL could continue (those need a hex
+// digit, ':' or '/' after it; "(110: Connection timed out)" has none). scan
+// and plainRun share it, so both write such a number alike.
+func plainNumber(line string, k int) bool {
 	if k+1 < len(line) && line[k] == ':' {
 		if c := line[k+1]; byteClass[c]&bHex != 0 || c == ':' || c == '/' {
 			return false
 		}
 	}
-	return allDigits(line[i:k])
+	return true
 }
 
-// allDigits reports whether w is all '0'..'9' (byteClass has no class
-// for some punctuation, such as '>' and '&', so seen alone cannot tell).
+// allDigits reports whether w is all '0'..'9'.
 func allDigits(w string) bool {
 	for i := 0; i < len(w); i++ {
 		if !isDigitB(w[i]) {

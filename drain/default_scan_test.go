@@ -3,6 +3,7 @@ package drain
 import (
 	"bytes"
 	"fmt"
+	"math/rand"
 	"slices"
 	"strings"
 	"testing"
@@ -364,6 +365,32 @@ func TestAppendPiece(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestDotsAt checks dotsAt against strings.Index on random words of dots,
+// letters and spaces, at every alignment, near the line's end included.
+func TestDotsAt(t *testing.T) {
+	r := rand.New(rand.NewSource(1))
+	for it := 0; it < 200000; it++ {
+		b := make([]byte, r.Intn(40))
+		for x := range b {
+			if r.Intn(3) == 0 {
+				b[x] = '.'
+			} else {
+				b[x] = "a.b /"[r.Intn(5)]
+			}
+		}
+		s := string(b)
+		i := r.Intn(len(s) + 1)
+		k := i + r.Intn(len(s)-i+1)
+		want := strings.Index(s[i:k], "..")
+		if want >= 0 {
+			want += i
+		}
+		if got := dotsAt(s, i, k); got != want {
+			t.Fatalf("dotsAt(%q, %d, %d) = %d, want %d", s, i, k, got, want)
 		}
 	}
 }
