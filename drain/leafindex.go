@@ -202,27 +202,19 @@ func (cp *countPlanes) add(m uint64) {
 	}
 }
 
-// atLeast returns the clusters whose count is v or more.
-func (cp *countPlanes) atLeast(v int) uint64 {
-	gt, eq := uint64(0), ^uint64(0)
-	for p := len(cp) - 1; p >= 0; p-- {
-		if v>>p&1 != 0 {
-			eq &= cp[p]
-		} else {
-			gt |= eq & cp[p]
-			eq &^= cp[p]
+// most returns the clusters of cs with the highest count, and that count;
+// np is at least the bit length of every count (planes np and up are
+// zero). It walks the planes from the top, keeping the clusters with the
+// bit set whenever any has it: one AND a plane instead of a count per
+// cluster.
+func (cp *countPlanes) most(cs uint64, np int) (uint64, int32) {
+	var c int32
+	for p := min(np, len(cp)) - 1; p >= 0; p-- {
+		if x := cs & cp[p]; x != 0 {
+			cs, c = x, c|1<<p
 		}
 	}
-	return gt | eq
-}
-
-// count returns cluster k's count.
-func (cp *countPlanes) count(k int) int32 {
-	var c int32
-	for p := range cp {
-		c |= int32(cp[p]>>k&1) << p
-	}
-	return c
+	return cs, c
 }
 
 // bestSmall is indexedBest's count and pick for a leaf of at most 64
@@ -252,19 +244,19 @@ func (ix *leafIndex) bestSmall(toks []string, sigs []uint64, minSim int) (*clust
 		}
 	}
 	// drain3Scorer.best's pick among those that reach minSim: the most
-	// matches, then the most wildcards, then the first cluster.
-	bestK, maxSim, maxPC := -1, int32(-1), int32(-1)
-	for hits := cp.atLeast(minSim) & (1<<len(ix.cl) - 1); hits != 0; hits &= hits - 1 {
-		k := bits.TrailingZeros64(hits)
-		sim, pc := cp.count(k), ix.pc[k]
-		if sim > maxSim || sim == maxSim && pc > maxPC {
-			bestK, maxSim, maxPC = k, sim, pc
-		}
-	}
-	if bestK < 0 {
+	// matches, then the most wildcards, then the first cluster. A count is
+	// at most len(toks), so only its bit length's planes are read.
+	top, sim := cp.most(1<<len(ix.cl)-1, bits.Len(uint(len(toks))))
+	if int(sim) < minSim {
 		return nil, false
 	}
-	return ix.cl[bestK], int(maxSim+maxPC) == len(toks)
+	bestK, maxPC := bits.TrailingZeros64(top), ix.pc[bits.TrailingZeros64(top)]
+	for top &= top - 1; top != 0; top &= top - 1 {
+		if k := bits.TrailingZeros64(top); ix.pc[k] > maxPC {
+			bestK, maxPC = k, ix.pc[k]
+		}
+	}
+	return ix.cl[bestK], int(sim+maxPC) == len(toks)
 }
 
 // minScore is the least sim with float64(sim)/float64(n) >= simTh (the

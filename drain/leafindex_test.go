@@ -123,7 +123,21 @@ func TestCountPlanes(t *testing.T) {
 			}
 		}
 		v := rng.IntN(40)
+		cs := rng.Uint64() | 1<<rng.IntN(64)
+		top, most := cp.most(cs, 8)
+		wantMost := 0
 		for k := range want {
+			if cs>>k&1 != 0 {
+				wantMost = max(wantMost, want[k])
+			}
+		}
+		if int(most) != wantMost {
+			t.Fatalf("most %d, want %d", most, wantMost)
+		}
+		for k := range want {
+			if got := top>>k&1 != 0; got != (cs>>k&1 != 0 && want[k] == wantMost) {
+				t.Fatalf("cluster %d, count %d: in most %v", k, want[k], got)
+			}
 			if got := cp.count(k); int(got) != want[k] {
 				t.Fatalf("cluster %d: count %d, want %d", k, got, want[k])
 			}
@@ -132,4 +146,28 @@ func TestCountPlanes(t *testing.T) {
 			}
 		}
 	}
+}
+
+// atLeast returns the clusters whose count is v or more (a reference for
+// TestCountPlanes).
+func (cp *countPlanes) atLeast(v int) uint64 {
+	gt, eq := uint64(0), ^uint64(0)
+	for p := len(cp) - 1; p >= 0; p-- {
+		if v>>p&1 != 0 {
+			eq &= cp[p]
+		} else {
+			gt |= eq & cp[p]
+			eq &^= cp[p]
+		}
+	}
+	return gt | eq
+}
+
+// count returns cluster k's count (a reference for TestCountPlanes).
+func (cp *countPlanes) count(k int) int32 {
+	var c int32
+	for p := range cp {
+		c |= int32(cp[p]>>k&1) << p
+	}
+	return c
 }
