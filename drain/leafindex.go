@@ -76,6 +76,24 @@ func sig(s string) uint64 {
 	return sigMix(a, n)
 }
 
+// sameLong reports whether a and b are equal, for a of at least 8 bytes
+// (it reads a's last 8): a word at a time, inlined, where the callers'
+// a == b was a call to compare the bytes. Its callers compare tokens whose
+// sigs are equal, so the strings are mostly equal and short.
+func sameLong(a, b string) bool {
+	n := len(a)
+	if n != len(b) {
+		return false
+	}
+	pa, pb := unsafe.Pointer(unsafe.StringData(a)), unsafe.Pointer(unsafe.StringData(b))
+	for i := 0; i < n-8; i += 8 {
+		if *(*uint64)(unsafe.Add(pa, i)) != *(*uint64)(unsafe.Add(pb, i)) {
+			return false
+		}
+	}
+	return *(*uint64)(unsafe.Add(pa, n-8)) == *(*uint64)(unsafe.Add(pb, n-8))
+}
+
 // sigMix is sig's last step, from its word a of the bytes and the length n:
 // the multiplier is odd, so the product is injective.
 func sigMix(a uint64, n int) uint64 {
@@ -172,7 +190,7 @@ func (ix *leafIndex) lookup(i int, t string, h uint64) *posVal {
 		}
 		v := &ix.vals[e-1]
 		// sig is injective below 8 bytes (it holds them and the length).
-		if v.sig == h && (len(t) < 8 || v.tok == t) {
+		if v.sig == h && (len(t) < 8 || sameLong(t, v.tok)) {
 			return v
 		}
 	}
@@ -237,7 +255,7 @@ func (ix *leafIndex) bestSmall(toks []string, sigs []uint64, minSim int) (*clust
 			if e == 0 {
 				break
 			}
-			if v := &vals[e-1]; v.sig == h && (len(t) < 8 || v.tok == t) {
+			if v := &vals[e-1]; v.sig == h && (len(t) < 8 || sameLong(t, v.tok)) {
 				cp.add(v.mask)
 				break
 			}

@@ -171,3 +171,26 @@ func (cp *countPlanes) count(k int) int32 {
 	}
 	return c
 }
+
+// TestSameLong: sameLong against == on strings of 8 to 40 bytes that differ
+// in one byte, anywhere, or in length.
+func TestSameLong(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 20000 {
+		b := make([]byte, 8+rng.IntN(33))
+		for i := range b {
+			b[i] = byte('a' + rng.IntN(3))
+		}
+		c := append([]byte(nil), b...)
+		switch rng.IntN(3) {
+		case 0:
+			c[rng.IntN(len(c))] = byte('a' + rng.IntN(3))
+		case 1:
+			c = append(c, 'a')
+		}
+		x, y := string(b), string(c)
+		if got := sameLong(x, y); got != (x == y) {
+			t.Fatalf("sameLong(%q, %q) = %v", x, y, got)
+		}
+	}
+}
