@@ -52,7 +52,7 @@ func bestSigs(cands []*cluster, toks []string, sigs []uint64, simTh float64) (*c
 		line, hs, cs := toks[:len(tmpl)], sigs[:len(tmpl)], c.sigs[:len(tmpl)]
 		sim := 0
 		for i, h := range cs {
-			if h == hs[i] && h != wildSig && (len(tmpl[i]) < 8 || tmpl[i] == line[i]) {
+			if h == hs[i] && h != wildSig && (len(tmpl[i]) < 8 || sameLong(tmpl[i], line[i])) {
 				sim++
 			}
 		}

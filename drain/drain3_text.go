@@ -166,6 +166,7 @@ func (t *drain3Tokenizer) splitPlain(toks []string, sigs []uint64, line string, 
 	at := func(i int) byte { return *(*byte)(unsafe.Add(p, i)) }
 	word := func(i int) uint64 { return binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(p, i))[:]) }
 	lim := min(len(toks), len(sigs), t.maxTokens)
+	tp, sp := unsafe.Pointer(unsafe.SliceData(toks)), unsafe.Pointer(unsafe.SliceData(sigs))
 	for k < lim {
 		for i < n && cls[at(i)] == clsSpace {
 			i++
@@ -203,8 +204,11 @@ func (t *drain3Tokenizer) splitPlain(toks []string, sigs []uint64, line string, 
 				a = a<<8 | uint64(at(j))
 			}
 		}
-		toks[k] = unsafe.String((*byte)(unsafe.Add(p, start)), l)
-		sigs[k] = sigMix(a, l)
+		// The token and its sig written directly: unsafe.String checks its
+		// length, and toks[k] and sigs[k] their bounds, at every token
+		// (k < lim).
+		*(*strHeader)(unsafe.Add(tp, k*int(unsafe.Sizeof("")))) = strHeader{unsafe.Add(p, start), l}
+		*(*uint64)(unsafe.Add(sp, k*8)) = sigMix(a, l)
 		k++
 	}
 	return i, k
@@ -244,6 +248,12 @@ func growTokens(toks []string, sigs []uint64) ([]string, []uint64) {
 	copy(nt, toks)
 	copy(ns, sigs)
 	return nt, ns
+}
+
+// strHeader is a string's header, for splitPlain.
+type strHeader struct {
+	p unsafe.Pointer
+	n int
 }
 
 // lowBytes[l] keeps the low l bytes of a word.

@@ -76,6 +76,24 @@ func sig(s string) uint64 {
 	return sigMix(a, n)
 }
 
+// sameLong reports whether a and b are equal, for a of at least 8 bytes
+// (it reads a's last 8): a word at a time, inlined, where the callers'
+// a == b was a call to compare the bytes. Its callers compare tokens whose
+// sigs are equal, so the strings are mostly equal and short.
+func sameLong(a, b string) bool {
+	n := len(a)
+	if n != len(b) {
+		return false
+	}
+	pa, pb := unsafe.Pointer(unsafe.StringData(a)), unsafe.Pointer(unsafe.StringData(b))
+	for i := 0; i < n-8; i += 8 {
+		if *(*uint64)(unsafe.Add(pa, i)) != *(*uint64)(unsafe.Add(pb, i)) {
+			return false
+		}
+	}
+	return *(*uint64)(unsafe.Add(pa, n-8)) == *(*uint64)(unsafe.Add(pb, n-8))
+}
+
 // sigMix is sig's last step, from its word a of the bytes and the length n:
 // the multiplier is odd, so the product is injective.
 func sigMix(a uint64, n int) uint64 {
@@ -172,7 +190,7 @@ func (ix *leafIndex) lookup(i int, t string, h uint64) *posVal {
 		}
 		v := &ix.vals[e-1]
 		// sig is injective below 8 bytes (it holds them and the length).
-		if v.sig == h && (len(t) < 8 || v.tok == t) {
+		if v.sig == h && (len(t) < 8 || sameLong(t, v.tok)) {
 			return v
 		}
 	}
@@ -202,27 +220,19 @@ func (cp *countPlanes) add(m uint64) {
 	}
 }
 
-// atLeast returns the clusters whose count is v or more.
-func (cp *countPlanes) atLeast(v int) uint64 {
-	gt, eq := uint64(0), ^uint64(0)
-	for p := len(cp) - 1; p >= 0; p-- {
-		if v>>p&1 != 0 {
-			eq &= cp[p]
-		} else {
-			gt |= eq & cp[p]
-			eq &^= cp[p]
+// most returns the clusters of cs with the highest count, and that count;
+// np is at least the bit length of every count (planes np and up are
+// zero). It walks the planes from the top, keeping the clusters with the
+// bit set whenever any has it: one AND a plane instead of a count per
+// cluster.
+func (cp *countPlanes) most(cs uint64, np int) (uint64, int32) {
+	var c int32
+	for p := min(np, len(cp)) - 1; p >= 0; p-- {
+		if x := cs & cp[p]; x != 0 {
+			cs, c = x, c|1<<p
 		}
 	}
-	return gt | eq
-}
-
-// count returns cluster k's count.
-func (cp *countPlanes) count(k int) int32 {
-	var c int32
-	for p := range cp {
-		c |= int32(cp[p]>>k&1) << p
-	}
-	return c
+	return cs, c
 }
 
 // bestSmall is indexedBest's count and pick for a leaf of at most 64
@@ -230,41 +240,45 @@ func (cp *countPlanes) count(k int) int32 {
 // (posVal.mask), the pick the same.
 func (ix *leafIndex) bestSmall(toks []string, sigs []uint64, minSim int) (*cluster, bool) {
 	var cp countPlanes
-	// lookup, inlined: a call per token cost about a sixth of the loop.
-	pos, vals := ix.pos[:len(toks)], ix.vals
+	// lookup, inlined: a call per token cost about a sixth of the loop. The
+	// table and vals are read without bounds checks (a slot is masked, an
+	// entry is 1 + an index into vals), and the token only once its sig
+	// matched: fewer values live across the loop, fewer spills.
+	pos, vp := ix.pos[:len(toks)], unsafe.Pointer(unsafe.SliceData(ix.vals))
 	sigs = sigs[:len(toks)]
-	for i, ps := range pos {
-		tab := ps.tab
-		if len(tab) == 0 {
+	for i := range pos {
+		ps := &pos[i]
+		if len(ps.tab) == 0 {
 			continue
 		}
-		h, t := sigs[i], toks[i]
-		mask := len(tab) - 1
-		for s := int(h >> ps.shift); ; s = (s + 1) & mask {
-			e := tab[s]
+		tp, mask, h := unsafe.Pointer(unsafe.SliceData(ps.tab)), len(ps.tab)-1, sigs[i]
+		for s := int(h>>ps.shift) & mask; ; s = (s + 1) & mask {
+			e := *(*int32)(unsafe.Add(tp, s*4))
 			if e == 0 {
 				break
 			}
-			if v := &vals[e-1]; v.sig == h && (len(t) < 8 || v.tok == t) {
-				cp.add(v.mask)
-				break
+			if v := (*posVal)(unsafe.Add(vp, uintptr(e-1)*unsafe.Sizeof(posVal{}))); v.sig == h {
+				if t := toks[i]; len(t) < 8 || sameLong(t, v.tok) {
+					cp.add(v.mask)
+					break
+				}
 			}
 		}
 	}
 	// drain3Scorer.best's pick among those that reach minSim: the most
-	// matches, then the most wildcards, then the first cluster.
-	bestK, maxSim, maxPC := -1, int32(-1), int32(-1)
-	for hits := cp.atLeast(minSim) & (1<<len(ix.cl) - 1); hits != 0; hits &= hits - 1 {
-		k := bits.TrailingZeros64(hits)
-		sim, pc := cp.count(k), ix.pc[k]
-		if sim > maxSim || sim == maxSim && pc > maxPC {
-			bestK, maxSim, maxPC = k, sim, pc
-		}
-	}
-	if bestK < 0 {
+	// matches, then the most wildcards, then the first cluster. A count is
+	// at most len(toks), so only its bit length's planes are read.
+	top, sim := cp.most(1<<len(ix.cl)-1, bits.Len(uint(len(toks))))
+	if int(sim) < minSim {
 		return nil, false
 	}
-	return ix.cl[bestK], int(maxSim+maxPC) == len(toks)
+	bestK, maxPC := bits.TrailingZeros64(top), ix.pc[bits.TrailingZeros64(top)]
+	for top &= top - 1; top != 0; top &= top - 1 {
+		if k := bits.TrailingZeros64(top); ix.pc[k] > maxPC {
+			bestK, maxPC = k, ix.pc[k]
+		}
+	}
+	return ix.cl[bestK], int(sim+maxPC) == len(toks)
 }
 
 // minScore is the least sim with float64(sim)/float64(n) >= simTh (the

@@ -123,13 +123,74 @@ func TestCountPlanes(t *testing.T) {
 			}
 		}
 		v := rng.IntN(40)
+		cs := rng.Uint64() | 1<<rng.IntN(64)
+		top, most := cp.most(cs, 8)
+		wantMost := 0
 		for k := range want {
+			if cs>>k&1 != 0 {
+				wantMost = max(wantMost, want[k])
+			}
+		}
+		if int(most) != wantMost {
+			t.Fatalf("most %d, want %d", most, wantMost)
+		}
+		for k := range want {
+			if got := top>>k&1 != 0; got != (cs>>k&1 != 0 && want[k] == wantMost) {
+				t.Fatalf("cluster %d, count %d: in most %v", k, want[k], got)
+			}
 			if got := cp.count(k); int(got) != want[k] {
 				t.Fatalf("cluster %d: count %d, want %d", k, got, want[k])
 			}
 			if got := cp.atLeast(v)>>k&1 != 0; got != (want[k] >= v) {
 				t.Fatalf("cluster %d, count %d: atLeast(%d) says %v", k, want[k], v, got)
 			}
+		}
+	}
+}
+
+// atLeast returns the clusters whose count is v or more (a reference for
+// TestCountPlanes).
+func (cp *countPlanes) atLeast(v int) uint64 {
+	gt, eq := uint64(0), ^uint64(0)
+	for p := len(cp) - 1; p >= 0; p-- {
+		if v>>p&1 != 0 {
+			eq &= cp[p]
+		} else {
+			gt |= eq & cp[p]
+			eq &^= cp[p]
+		}
+	}
+	return gt | eq
+}
+
+// count returns cluster k's count (a reference for TestCountPlanes).
+func (cp *countPlanes) count(k int) int32 {
+	var c int32
+	for p := range cp {
+		c |= int32(cp[p]>>k&1) << p
+	}
+	return c
+}
+
+// TestSameLong: sameLong against == on strings of 8 to 40 bytes that differ
+// in one byte, anywhere, or in length.
+func TestSameLong(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 20000 {
+		b := make([]byte, 8+rng.IntN(33))
+		for i := range b {
+			b[i] = byte('a' + rng.IntN(3))
+		}
+		c := append([]byte(nil), b...)
+		switch rng.IntN(3) {
+		case 0:
+			c[rng.IntN(len(c))] = byte('a' + rng.IntN(3))
+		case 1:
+			c = append(c, 'a')
+		}
+		x, y := string(b), string(c)
+		if got := sameLong(x, y); got != (x == y) {
+			t.Fatalf("sameLong(%q, %q) = %v", x, y, got)
 		}
 	}
 }

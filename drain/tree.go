@@ -268,7 +268,7 @@ func (nd *node) kid(t string, h uint64) *node {
 			return nil
 		}
 		// sig is injective below 8 bytes (it holds them and the length).
-		if e.sig == h && (len(t) < 8 || e.ch.key == t) {
+		if e.sig == h && (len(t) < 8 || sameLong(t, e.ch.key)) {
 			return e.ch
 		}
 	}
