@@ -1,6 +1,7 @@
 package drain
 
 import (
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"unicode/utf8"
@@ -91,6 +92,23 @@ func TestSplitRef(t *testing.T) {
 				}
 			}
 		}
+		// Random lines of plain bytes with the ones the 8-byte loop stops
+		// at ('!' after a space, other spaces, control bytes, non-ASCII)
+		// at every place.
+		r := rand.New(rand.NewPCG(1, 2))
+		const bytes = "ab~\x7f        !\t\x01\x1f\x00\xc3\xa9:"
+		var b []byte
+		for range 20000 {
+			b = b[:0]
+			for n := r.IntN(40); len(b) < n; {
+				if r.IntN(4) == 0 {
+					b = append(b, bytes[r.IntN(len(bytes))])
+				} else {
+					b = append(b, bytes[r.IntN(3)])
+				}
+			}
+			toks, sigs = diffSplit(t, tk, string(b), toks, sigs)
+		}
 		toks, sigs = diffSplit(t, tk, "a\x00b c", toks, sigs)
 		toks, sigs = diffSplit(t, tk, "a b \xff c", toks, sigs)
 	}
@@ -99,7 +117,7 @@ func TestSplitRef(t *testing.T) {
 // FuzzSplit: split against splitRef on any line, for each splitter, the
 // slices reused from line to line.
 func FuzzSplit(f *testing.F) {
-	for _, s := range []string{"", "a", " a  b ", "abcdefgh ijklmnop", "x\u3000y\u00a0z", "\x00", "\xff a", "1 2 3 4 5 6 7 8 9"} {
+	for _, s := range []string{"", "a", " a  b ", "abcdefgh ijklmnop", "x\u3000y\u00a0z", "\x00", "\xff a", "1 2 3 4 5 6 7 8 9", "abcdefgh ijklmnopq r !s", "abcdefghijklmnop a  b\tc"} {
 		f.Add(s)
 	}
 	tks := splitters(f)

@@ -168,6 +168,70 @@ func (t *drain3Tokenizer) splitPlain(toks []string, sigs []uint64, line string, 
 	lim := min(len(toks), len(sigs), t.maxTokens)
 	tp, sp := unsafe.Pointer(unsafe.SliceData(toks)), unsafe.Pointer(unsafe.SliceData(sigs))
 	for k < lim {
+		// The common case 8 bytes at a time: tokens of bytes 0x21..0x7f,
+		// each after a single ' ' (or at the line's start) and ending at a
+		// ' ' or the line's end. The word read at each separator holds the
+		// next token's first 7 bytes: its end and, when shorter, its sig.
+		// Past the last whole word the line's last 8 bytes are read,
+		// shifted so that zeros stand for the bytes past its end. Anything
+		// else is left to the loop below, from the separator.
+		if t.swar && i+8 <= n {
+			x := word(i)
+			if uint8(x) != ' ' && i == 0 {
+				x, i = x<<8|' ', -1 // as if after a space at -1
+			}
+		fast:
+			for uint8(x) == ' ' && k < lim {
+				// The high bit of the bytes not in 0x21..0x7f: byte 0's
+				// borrow marks byte 1 when it is '!', left to the loop
+				// below; from there on the lowest mark is exact.
+				nt := (x | (x-swarLows)&^x) & swarHighs &^ 0x80
+				if nt&0x8000 != 0 {
+					break
+				}
+				start, e := i+1, 0
+				if nt != 0 {
+					e = i + bits.TrailingZeros64(nt)>>3
+				} else {
+					for j := i + 8; ; j += 8 {
+						if j+8 > n {
+							e = n
+							if j < n {
+								w := word(n-8) >> ((j + 8 - n) * 8 & 63)
+								e = j + bits.TrailingZeros64((w|(w-swarLows)&^w)&swarHighs)>>3
+							}
+							break
+						}
+						if w := word(j); (w|(w-swarLows)&^w)&swarHighs != 0 {
+							e = j + bits.TrailingZeros64((w|(w-swarLows)&^w)&swarHighs)>>3
+							break
+						}
+					}
+				}
+				var y uint64
+				if e+8 <= n {
+					if y = word(e); uint8(y) != ' ' {
+						break fast
+					}
+				} else if e < n {
+					if y = word(n-8) >> ((e + 8 - n) * 8 & 63); uint8(y) != ' ' {
+						break fast
+					}
+				}
+				l := e - start
+				a := x >> 8 & lowBytes[l&7]
+				if l >= 8 {
+					a = word(start) ^ bits.RotateLeft64(word(e-8), 29)
+				}
+				*(*strHeader)(unsafe.Add(tp, k*int(unsafe.Sizeof("")))) = strHeader{unsafe.Add(p, start), l}
+				*(*uint64)(unsafe.Add(sp, k*8)) = sigMix(a, l)
+				k++
+				i, x = e, y
+			}
+			if i = max(i, 0); k == lim || i >= n {
+				return i, k
+			}
+		}
 		for i < n && cls[at(i)] == clsSpace {
 			i++
 		}
