@@ -105,12 +105,15 @@ func (n *node) index() {
 	}
 }
 
-// out is where a scan puts the query's values: v[i] for path i, and set,
-// the values written since the last clear (bit i for path i, bit 63 for
-// any path from 63 on), so that the next record clears only those.
+// out is where a scan puts the query's values: v[i] for path i. set has
+// a bit for each value written in this record (bit i for path i, bit 63
+// for any path from 63 on), prev the same for the last record. A record
+// usually writes the same paths as the last one, so a value below 63 is
+// not cleared before the scan: set tells whether it is this record's, and
+// end clears those the last record wrote and this one did not.
 type out struct {
-	v   []Value
-	set uint64
+	v         []Value
+	set, prev uint64
 }
 
 func setBit(i int) uint64 { return 1 << min(i, 63) }
@@ -121,16 +124,38 @@ func (o *out) put(i int, v Value) {
 	o.set |= setBit(i)
 }
 
-// clear makes every value Missing again.
-func (o *out) clear() {
+// missing reports whether path i has no value in this record yet.
+func (o *out) missing(i int) bool {
+	if i < 63 {
+		return o.set&(1<<i) == 0
+	}
+	return o.v[i].Kind == Missing
+}
+
+// get is path i's value in this record, Missing if none.
+func (o *out) get(i int) Value {
+	if o.missing(i) {
+		return Value{}
+	}
+	return o.v[i]
+}
+
+// begin starts a record. Values from path 63 on (set does not say which)
+// are cleared now, all of them.
+func (o *out) begin() {
 	if o.set&(1<<63) != 0 {
 		clear(o.v)
-	} else {
-		for m := o.set; m != 0; m &= m - 1 {
-			o.v[bits.TrailingZeros64(m)] = Value{}
-		}
+		o.set = 0
 	}
-	o.set = 0
+	o.prev, o.set = o.set, 0
+}
+
+// end clears the values the last record wrote and this one did not.
+func (o *out) end() {
+	for m := o.prev &^ o.set; m != 0; m &= m - 1 {
+		o.v[bits.TrailingZeros64(m)] = Value{}
+	}
+	o.prev = 0
 }
 
 // keyWord is the key b[ks:ke] as node.word would hold it.
@@ -281,7 +306,7 @@ func (n *node) otherKey(b []byte, off int) (*node, int, error) {
 // value if n is a path's end and the key's first occurrence, descends if
 // paths go deeper, and returns the offset after the value.
 func (n *node) take(b []byte, off int, vals *out) (int, error) {
-	if n.leaf >= 0 && vals.v[n.leaf].Kind == Missing {
+	if n.leaf >= 0 && vals.missing(n.leaf) {
 		if s, e := strAt(b, off); s > 0 && len(n.kids) == 0 {
 			// A fixstr or str8 value: the usual message or label.
 			if e > len(b) {
@@ -322,6 +347,7 @@ type memoEntry struct {
 	n    *node
 	raw  []byte  // the value's encoding, aliasing the chunk
 	vals []Value // what it gave the paths of n.leaves, in that order
+	set  uint64  // out.set bits of those that are not Missing
 }
 
 func (m *memo) reset() {
@@ -354,7 +380,7 @@ func (m *memo) take(n *node, b []byte, off int, vals *out) (int, error) {
 		for i, li := range n.leaves {
 			vals.v[li] = e.vals[i]
 		}
-		vals.set |= n.leafBits
+		vals.set |= e.set
 		return off + len(e.raw), nil
 	}
 	end, err := n.take(b, off, vals)
@@ -362,9 +388,13 @@ func (m *memo) take(n *node, b []byte, off int, vals *out) (int, error) {
 		return end, err
 	}
 	e.raw = b[off:end:end]
-	e.vals = e.vals[:0]
+	e.vals, e.set = e.vals[:0], 0
 	for _, li := range n.leaves {
-		e.vals = append(e.vals, vals.v[li])
+		v := vals.get(li)
+		e.vals = append(e.vals, v)
+		if v.Kind != Missing {
+			e.set |= setBit(li)
+		}
 	}
 	return end, nil
 }

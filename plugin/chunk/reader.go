@@ -78,7 +78,7 @@ func (r *Reader) Reset(data []byte, q *Query) {
 		v = make([]Value, n)
 	}
 	// The values are cleared once here (they alias the last chunk) and
-	// then only where a record wrote them (out.set).
+	// then only where a record wrote them (out).
 	clear(v)
 	r.memo.reset()
 	*r = Reader{data: data, query: q, vals: out{v: v[:n]}, memo: r.memo, noMemo: r.noMemo}
@@ -193,7 +193,7 @@ func (r *Reader) body(ev *Event, off int) (end int, v verdict, err error) {
 	if bh.kind != Map {
 		return 0, badShape, nil
 	}
-	r.vals.clear()
+	r.vals.begin()
 	bodyStart := off
 	if r.query != nil {
 		mm := &r.memo
@@ -207,6 +207,7 @@ func (r *Reader) body(ev *Event, off int) (end int, v verdict, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
+	r.vals.end()
 	ev.Body = b[bodyStart:off:off]
 	ev.Values = r.vals.v
 	return off, ok, nil
