@@ -114,6 +114,10 @@ func (n *node) index() {
 type out struct {
 	v         []Value
 	set, prev uint64
+	// rec counts the records begun; it skips one where begin clears
+	// every value, so that a memo entry placed in record rec-1 (its
+	// placed) still holds in v.
+	rec uint64
 }
 
 func setBit(i int) uint64 { return 1 << min(i, 63) }
@@ -143,9 +147,11 @@ func (o *out) get(i int) Value {
 // begin starts a record. Values from path 63 on (set does not say which)
 // are cleared now, all of them.
 func (o *out) begin() {
+	o.rec++
 	if o.set&(1<<63) != 0 {
 		clear(o.v)
 		o.set = 0
+		o.rec++
 	}
 	o.prev, o.set = o.set, 0
 }
@@ -348,11 +354,16 @@ type memoEntry struct {
 	raw  []byte  // the value's encoding, aliasing the chunk
 	vals []Value // what it gave the paths of n.leaves, in that order
 	set  uint64  // out.set bits of those that are not Missing
+	// placed is the out.rec of the last record that took its values
+	// (from it or while scanning them): when that is the record before,
+	// out.v holds them still (a path written once a record, the other
+	// values cleared by end only where they are Missing here).
+	placed uint64
 }
 
 func (m *memo) reset() {
 	for i := range m.entries {
-		m.entries[i].raw = nil
+		m.entries[i].raw, m.entries[i].placed = nil, 0
 		clear(m.entries[i].vals)
 	}
 }
@@ -377,10 +388,13 @@ func (m *memo) take(n *node, b []byte, off int, vals *out) (int, error) {
 	// n's, which only makes this scan a plain one.
 	fresh := vals.set&n.leafBits == 0
 	if fresh && e.raw != nil && len(b)-off >= len(e.raw) && string(b[off:off+len(e.raw)]) == string(e.raw) {
-		for i, li := range n.leaves {
-			vals.v[li] = e.vals[i]
+		if e.placed != vals.rec-1 {
+			for i, li := range n.leaves {
+				vals.v[li] = e.vals[i]
+			}
 		}
 		vals.set |= e.set
+		e.placed = vals.rec
 		return off + len(e.raw), nil
 	}
 	end, err := n.take(b, off, vals)
@@ -388,7 +402,7 @@ func (m *memo) take(n *node, b []byte, off int, vals *out) (int, error) {
 		return end, err
 	}
 	e.raw = b[off:end:end]
-	e.vals, e.set = e.vals[:0], 0
+	e.vals, e.set, e.placed = e.vals[:0], 0, vals.rec
 	for _, li := range n.leaves {
 		v := vals.get(li)
 		e.vals = append(e.vals, v)

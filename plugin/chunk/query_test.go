@@ -55,7 +55,8 @@ func TestQueryKeyLengths(t *testing.T) {
 // TestValuesPerRecord checks that each record of a chunk decodes to the
 // values a fresh Reader gives it alone: the Reader clears only the values
 // the last record wrote, and the memo reuses repeated maps. Records take
-// random subsets of the keys (duplicates, nested maps that repeat or not),
+// random subsets of the keys (duplicates, nested maps that repeat or not,
+// a duplicated map key that fills what the first map lacked),
 // with queries of fewer and more than 63 paths (out.set's exact bits and
 // its shared bit 63).
 func TestValuesPerRecord(t *testing.T) {
@@ -85,9 +86,11 @@ func TestValuesPerRecord(t *testing.T) {
 					m = append(m, ct.KV{key, "same"})
 				}
 			}
-			switch rng.IntN(4) {
+			switch rng.IntN(5) {
 			case 0:
 				m = append(m, ct.KV{"k", ct.M{{"a", "x"}, {"b", 1}}})
+			case 3: // a repeated map, then a duplicate key filling what it lacks
+				m = append(m, ct.KV{"k", ct.M{{"a", "x"}}}, ct.KV{"k", ct.M{{"b", rng.IntN(2)}}})
 			case 1:
 				m = append(m, ct.KV{"k", ct.M{{"a", fmt.Sprint(rng.IntN(2))}}})
 			case 2:
