@@ -3,6 +3,7 @@ package chunk
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strings"
 )
@@ -34,8 +35,10 @@ type node struct {
 	// bit 63 for longer names: most keys are rejected by one AND.
 	lens uint64
 	// leaves are the Values indexes of the paths below n (n's own
-	// excluded), for the memo of repeated maps.
-	leaves []int
+	// excluded), for the memo of repeated maps; leafBits is their
+	// out.set bits.
+	leaves   []int
+	leafBits uint64
 	// kids are sorted by lenBucket; the kids of bucket n are
 	// kids[first[n]:first[n+1]], so a key is compared only with kids of
 	// its length.
@@ -97,6 +100,68 @@ func (n *node) index() {
 		}
 		n.leaves = append(n.leaves, k.leaves...)
 	}
+	for _, li := range n.leaves {
+		n.leafBits |= setBit(li)
+	}
+}
+
+// out is where a scan puts the query's values: v[i] for path i. set has
+// a bit for each value written in this record (bit i for path i, bit 63
+// for any path from 63 on), prev the same for the last record. A record
+// usually writes the same paths as the last one, so a value below 63 is
+// not cleared before the scan: set tells whether it is this record's, and
+// end clears those the last record wrote and this one did not.
+type out struct {
+	v         []Value
+	set, prev uint64
+	// rec counts the records begun; it skips one where begin clears
+	// every value, so that a memo entry placed in record rec-1 (its
+	// placed) still holds in v.
+	rec uint64
+}
+
+func setBit(i int) uint64 { return 1 << min(i, 63) }
+
+// put writes path i's value.
+func (o *out) put(i int, v Value) {
+	o.v[i] = v
+	o.set |= setBit(i)
+}
+
+// missing reports whether path i has no value in this record yet.
+func (o *out) missing(i int) bool {
+	if i < 63 {
+		return o.set&(1<<i) == 0
+	}
+	return o.v[i].Kind == Missing
+}
+
+// get is path i's value in this record, Missing if none.
+func (o *out) get(i int) Value {
+	if o.missing(i) {
+		return Value{}
+	}
+	return o.v[i]
+}
+
+// begin starts a record. Values from path 63 on (set does not say which)
+// are cleared now, all of them.
+func (o *out) begin() {
+	o.rec++
+	if o.set&(1<<63) != 0 {
+		clear(o.v)
+		o.set = 0
+		o.rec++
+	}
+	o.prev, o.set = o.set, 0
+}
+
+// end clears the values the last record wrote and this one did not.
+func (o *out) end() {
+	for m := o.prev &^ o.set; m != 0; m &= m - 1 {
+		o.v[bits.TrailingZeros64(m)] = Value{}
+	}
+	o.prev = 0
 }
 
 // keyWord is the key b[ks:ke] as node.word would hold it.
@@ -159,7 +224,7 @@ func (n *node) child(name string) *node {
 // scanMap walks the map at b[off] once, filling vals for the paths under n,
 // and returns the offset after the map. The first occurrence of a duplicated
 // key wins. Values of keys not asked for are skipped without decoding.
-func scanMap(b []byte, off int, n *node, vals []Value, mm *memo) (int, error) {
+func scanMap(b []byte, off int, n *node, vals *out, mm *memo) (int, error) {
 	h, err := readHead(b, off)
 	if err != nil {
 		return 0, err
@@ -246,21 +311,21 @@ func (n *node) otherKey(b []byte, off int) (*node, int, error) {
 // take handles the value at b[off] of the key naming n: it fills n's
 // value if n is a path's end and the key's first occurrence, descends if
 // paths go deeper, and returns the offset after the value.
-func (n *node) take(b []byte, off int, vals []Value) (int, error) {
-	if n.leaf >= 0 && vals[n.leaf].Kind == Missing {
+func (n *node) take(b []byte, off int, vals *out) (int, error) {
+	if n.leaf >= 0 && vals.missing(n.leaf) {
 		if s, e := strAt(b, off); s > 0 && len(n.kids) == 0 {
 			// A fixstr or str8 value: the usual message or label.
 			if e > len(b) {
 				return 0, errTruncated
 			}
-			vals[n.leaf] = Value{Kind: Str, Bytes: b[s:e:e]}
+			vals.put(n.leaf, Value{Kind: Str, Bytes: b[s:e:e]})
 			return e, nil
 		}
 		v, end, err := decode(b, off)
 		if err != nil {
 			return 0, err
 		}
-		vals[n.leaf] = v
+		vals.put(n.leaf, v)
 		if len(n.kids) == 0 || v.Kind != Map {
 			return end, nil
 		}
@@ -288,11 +353,17 @@ type memoEntry struct {
 	n    *node
 	raw  []byte  // the value's encoding, aliasing the chunk
 	vals []Value // what it gave the paths of n.leaves, in that order
+	set  uint64  // out.set bits of those that are not Missing
+	// placed is the out.rec of the last record that took its values
+	// (from it or while scanning them): when that is the record before,
+	// out.v holds them still (a path written once a record, the other
+	// values cleared by end only where they are Missing here).
+	placed uint64
 }
 
 func (m *memo) reset() {
 	for i := range m.entries {
-		m.entries[i].raw = nil
+		m.entries[i].raw, m.entries[i].placed = nil, 0
 		clear(m.entries[i].vals)
 	}
 }
@@ -300,7 +371,7 @@ func (m *memo) reset() {
 // take is n.take through the memo. A remembered value is reused only when
 // none of n's paths has a value yet (a duplicated key keeps its first
 // value), which is also the only case a scan is remembered from.
-func (m *memo) take(n *node, b []byte, off int, vals []Value) (int, error) {
+func (m *memo) take(n *node, b []byte, off int, vals *out) (int, error) {
 	var e *memoEntry
 	for i := range m.entries {
 		if m.entries[i].n == n {
@@ -312,17 +383,18 @@ func (m *memo) take(n *node, b []byte, off int, vals []Value) (int, error) {
 		m.entries = append(m.entries, memoEntry{n: n})
 		e = &m.entries[len(m.entries)-1]
 	}
-	fresh := true
-	for _, li := range n.leaves {
-		if vals[li].Kind != Missing {
-			fresh = false
-			break
-		}
-	}
+	// A path written in this record has a value (take writes no Missing);
+	// one of n's paths from 63 on may share bit 63 with a path that is not
+	// n's, which only makes this scan a plain one.
+	fresh := vals.set&n.leafBits == 0
 	if fresh && e.raw != nil && len(b)-off >= len(e.raw) && string(b[off:off+len(e.raw)]) == string(e.raw) {
-		for i, li := range n.leaves {
-			vals[li] = e.vals[i]
+		if e.placed != vals.rec-1 {
+			for i, li := range n.leaves {
+				vals.v[li] = e.vals[i]
+			}
 		}
+		vals.set |= e.set
+		e.placed = vals.rec
 		return off + len(e.raw), nil
 	}
 	end, err := n.take(b, off, vals)
@@ -330,9 +402,13 @@ func (m *memo) take(n *node, b []byte, off int, vals []Value) (int, error) {
 		return end, err
 	}
 	e.raw = b[off:end:end]
-	e.vals = e.vals[:0]
+	e.vals, e.set, e.placed = e.vals[:0], 0, vals.rec
 	for _, li := range n.leaves {
-		e.vals = append(e.vals, vals[li])
+		v := vals.get(li)
+		e.vals = append(e.vals, v)
+		if v.Kind != Missing {
+			e.set |= setBit(li)
+		}
 	}
 	return end, nil
 }

@@ -58,7 +58,7 @@ type Reader struct {
 	data  []byte
 	off   int
 	query *Query
-	vals  []Value
+	vals  out
 	err   error
 	stats Stats
 	memo  memo
@@ -73,11 +73,15 @@ func (r *Reader) Reset(data []byte, q *Query) {
 	if q != nil {
 		n = q.paths
 	}
-	if cap(r.vals) < n {
-		r.vals = make([]Value, n)
+	v := r.vals.v[:cap(r.vals.v)]
+	if len(v) < n {
+		v = make([]Value, n)
 	}
+	// The values are cleared once here (they alias the last chunk) and
+	// then only where a record wrote them (out).
+	clear(v)
 	r.memo.reset()
-	*r = Reader{data: data, query: q, vals: r.vals[:n], memo: r.memo, noMemo: r.noMemo}
+	*r = Reader{data: data, query: q, vals: out{v: v[:n]}, memo: r.memo, noMemo: r.noMemo}
 }
 
 // Stats returns the counts so far.
@@ -189,24 +193,23 @@ func (r *Reader) body(ev *Event, off int) (end int, v verdict, err error) {
 	if bh.kind != Map {
 		return 0, badShape, nil
 	}
-	for i := range r.vals {
-		r.vals[i] = Value{}
-	}
+	r.vals.begin()
 	bodyStart := off
 	if r.query != nil {
 		mm := &r.memo
 		if r.noMemo {
 			mm = nil
 		}
-		off, err = scanMap(b, off, &r.query.root, r.vals, mm)
+		off, err = scanMap(b, off, &r.query.root, &r.vals, mm)
 	} else {
 		off, err = skip(b, off, 1)
 	}
 	if err != nil {
 		return 0, 0, err
 	}
+	r.vals.end()
 	ev.Body = b[bodyStart:off:off]
-	ev.Values = r.vals
+	ev.Values = r.vals.v
 	return off, ok, nil
 }
 
