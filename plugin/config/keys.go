@@ -143,7 +143,7 @@ var keys = []key{
 	{name: KeyMaxPartTemplates, docDefault: "`5000`", value: intValue(func(c *Config) *int { return &c.Drain.MaxPartitionClusters }, 1, 1<<24),
 		doc: "Live templates per partition; at it, the partition is flooding too."},
 	{name: KeySiblingValues, docDefault: "`4` (`default`), `0` (`drain3`)", value: intValue(func(c *Config) *int { return &c.Drain.SiblingValues }, 0, 1<<10),
-		doc: "Evidence that a word position is a variable: templates identical but at one position, holding this many distinct names there (lower-case, or of any case where the line labels them: `Name(pid)`, `Label: Name`), merge into one with `<*>` there (a `generalized` event). `0`: off. docs/default-preset.md, \"Evidence from siblings\"."},
+		doc: "Evidence that a word position is a variable: templates that differ decisively at one position only, holding this many distinct names there (lower-case, or of any case where the line labels them: `Name(pid)`, `Label: Name`), merge into one with `<*>` there (a `generalized` event). `0`: off. docs/default-preset.md, \"Evidence from siblings\"."},
 	{name: KeyMask, value: value{
 		set: func(c *Config, v string) (err error) {
 			if c.UserMasks, err = parseMasks(v); err == nil {
