@@ -13,7 +13,7 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite the rows of docs/config.md's \"## Keys\" table from the key table")
+var update = flag.Bool("update", false, "rewrite the rows of the README's \"## Configuration keys\" table from the key table")
 
 // keyConstants returns the value of every Key* constant of config.go.
 func keyConstants(t *testing.T) map[string]string {
@@ -78,8 +78,8 @@ var keyRow = regexp.MustCompile("(?m)^\\| `([A-Za-z_.]+)` \\|.*\\|$")
 
 // TestKeyTable: the table keys has one entry per Key constant, each name
 // once; its documented plain defaults are the effective configuration's;
-// and docs/config.md's "## Keys" table is its rendering, row for row, in
-// its order (go test -run TestKeyTable -update rewrites it).
+// and the README's "## Configuration keys" table is its rendering, row for
+// row, in its order (go test -run TestKeyTable -update rewrites it).
 func TestKeyTable(t *testing.T) {
 	consts := keyConstants(t)
 	seen := map[string]bool{}
@@ -135,20 +135,20 @@ func TestKeyTable(t *testing.T) {
 		}
 	}
 
-	// docs/config.md's table is the rendering of the key table.
-	path := filepath.Join("..", "..", "docs", "config.md")
+	// The README's table is the rendering of the key table.
+	path := filepath.Join("..", "..", "README.md")
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	doc := string(b)
-	start, end := section(doc, "## Keys")
+	start, end := section(doc, "## Configuration keys")
 	if start < 0 {
-		t.Fatalf(`%s has no "## Keys" section`, path)
+		t.Fatalf(`%s has no "## Configuration keys" section`, path)
 	}
 	rows := keyRow.FindAllStringIndex(doc[start:end], -1)
 	if len(rows) == 0 {
-		t.Fatalf(`%s: no key rows in "## Keys"`, path)
+		t.Fatalf(`%s: no key rows in "## Configuration keys"`, path)
 	}
 	var want []string
 	for _, k := range documented {
