@@ -13,7 +13,7 @@ import (
 
 // A key is one configuration key: how Parse reads its value into a
 // Config, how String shows the effective value, and its row of
-// docs/config.md's "## Keys" table, which TestKeyTable checks against it.
+// the README's "## Configuration keys" table, which TestKeyTable checks against it.
 type key struct {
 	name string
 	value
