@@ -114,25 +114,16 @@ func (m *Miner) recurs(p *partition, s *scratch, take bool) bool {
 
 // fingerprint hashes the line's token sequence to 32 bits, never 0 (an
 // empty slot), with 64-bit FNV-1a over each token and a space after it (the
-// 32-bit FNV collided on short random lines). The masked line (s.key, the
-// tokens joined by spaces, which the default tokenizer has at hand when the
-// line memo is on) is those bytes, so hashing it gives the same value: a
-// line's fingerprint does not depend on the memo. Only lines a flooding
-// partition throws back are hashed.
+// 32-bit FNV collided on short random lines). It reads the tokens, never
+// the memo's key, so that a line's fingerprint does not depend on the memo.
+// Only lines a flooding partition throws back are hashed.
 func fingerprint(s *scratch) uint32 {
 	h := uint64(14695981039346656037)
-	if k := s.key; k != "" {
-		for i := 0; i < len(k); i++ {
-			h = (h ^ uint64(k[i])) * 1099511628211
+	for _, t := range s.tokList() {
+		for i := 0; i < len(t); i++ {
+			h = (h ^ uint64(t[i])) * 1099511628211
 		}
 		h = (h ^ ' ') * 1099511628211
-	} else {
-		for _, t := range s.tokList() {
-			for i := 0; i < len(t); i++ {
-				h = (h ^ uint64(t[i])) * 1099511628211
-			}
-			h = (h ^ ' ') * 1099511628211
-		}
 	}
 	return uint32(h>>32^h) | 1
 }
