@@ -38,6 +38,8 @@ type leafIndex struct {
 	seen  []uint32   // the line stamp score was counted at
 	stamp uint32     // moved by every line
 	hits  []int32    // clusters the line matches minScore times, scratch
+	nw    int        // words of 64 clusters counted in bit planes (bestSmall, bestWide); 0: none
+	wide  []uint64   // posVal.mask's further words, nw-1 a value, for clusters 64 on
 	pos   []posIndex // per token position
 	vals  []posVal   // every position's distinct constants
 	post  []int32    // their clusters (indexes into cl), posVal.from:to
@@ -55,7 +57,7 @@ type posVal struct {
 	sig      uint64
 	tok      string
 	from, to int32
-	mask     uint64 // the clusters that hold it, bit k for cl[k], when cl has at most 64
+	mask     uint64 // the clusters that hold it, bit k for cl[k] (k < 64; the rest in leafIndex.wide)
 }
 
 // sig is a cheap hash of a token: its length and its first and last eight
@@ -122,8 +124,12 @@ func (m *Miner) indexedBest(p *partition, nd *node, toks []string, sigs []uint64
 	if minSim > n {
 		return nil, false, true
 	}
-	if len(ix.cl) <= 64 && n < 1<<len(countPlanes{}) && minSim > 0 {
-		c, covered := ix.bestSmall(toks, sigs, minSim)
+	if ix.nw > 0 && n < 1<<len(countPlanes{}) && minSim > 0 {
+		if ix.nw == 1 {
+			c, covered := ix.bestSmall(toks, sigs, minSim)
+			return c, covered, true
+		}
+		c, covered := ix.bestWide(toks, sigs, minSim)
 		return c, covered, true
 	}
 	if minSim == 0 {
@@ -140,7 +146,8 @@ func (m *Miner) indexedBest(p *partition, nd *node, toks []string, sigs []uint64
 	hits := ix.hits[:0]
 	sigs = sigs[:len(toks)]
 	for i, t := range toks {
-		if v := ix.lookup(i, t, sigs[i]); v != nil {
+		if j := ix.lookup(i, t, sigs[i]); j >= 0 {
+			v := &ix.vals[j]
 			for _, k := range ix.post[v.from:v.to] {
 				if ix.seen[k] != st {
 					ix.seen[k], ix.score[k] = st, 0
@@ -175,23 +182,23 @@ func (m *Miner) indexedBest(p *partition, nd *node, toks []string, sigs []uint64
 	return nil, false, true
 }
 
-// lookup returns the constant t of token position i (h is sig(t)), or nil
-// when no cluster holds t there.
-func (ix *leafIndex) lookup(i int, t string, h uint64) *posVal {
+// lookup returns the index in ix.vals of the constant t of token position
+// i (h is sig(t)), or -1 when no cluster holds t there.
+func (ix *leafIndex) lookup(i int, t string, h uint64) int {
 	ps := &ix.pos[i]
 	if len(ps.tab) == 0 {
-		return nil
+		return -1
 	}
 	mask := len(ps.tab) - 1
 	for s := int(h >> ps.shift); ; s = (s + 1) & mask {
-		e := ps.tab[s]
+		e := int(ps.tab[s])
 		if e == 0 {
-			return nil
+			return -1
 		}
 		v := &ix.vals[e-1]
 		// sig is injective below 8 bytes (it holds them and the length).
 		if v.sig == h && (len(t) < 8 || sameLong(t, v.tok)) {
-			return v
+			return e - 1
 		}
 	}
 }
@@ -281,6 +288,53 @@ func (ix *leafIndex) bestSmall(toks []string, sigs []uint64, minSim int) (*clust
 	return ix.cl[bestK], int(sim+maxPC) == len(toks)
 }
 
+// planeWords is the most words of 64 clusters a leaf's counts take in bit
+// planes: MaxScored's 256 in the presets. Only a larger MaxScored makes
+// wider leaves, counted per cluster (indexedBest).
+const planeWords = 4
+
+// bestWide is bestSmall for a leaf of 65 to 64*planeWords clusters: a
+// value's clusters are its mask and its words in ix.wide, counted in a set
+// of planes per word, and the pick is bestSmall's in each word, then across
+// them (a later word wins only with more matches, or as many and more
+// wildcards).
+func (ix *leafIndex) bestWide(toks []string, sigs []uint64, minSim int) (*cluster, bool) {
+	var cps [planeWords]countPlanes
+	nx := ix.nw - 1
+	sigs = sigs[:len(toks)]
+	for i, t := range toks {
+		if j := ix.lookup(i, t, sigs[i]); j >= 0 {
+			cps[0].add(ix.vals[j].mask)
+			for w, m := range ix.wide[j*nx : j*nx+nx] {
+				cps[1+w].add(m)
+			}
+		}
+	}
+	np := bits.Len(uint(len(toks)))
+	bestK, sim, maxPC := -1, int32(-1), int32(-1)
+	for w := range ix.nw {
+		// All ones below the last word: the shift is 64 or more.
+		top, s := cps[w].most(1<<(len(ix.cl)-64*w)-1, np)
+		if s < sim || int(s) < minSim {
+			continue
+		}
+		k := 64*w + bits.TrailingZeros64(top)
+		pc := ix.pc[k]
+		for top &= top - 1; top != 0; top &= top - 1 {
+			if j := 64*w + bits.TrailingZeros64(top); ix.pc[j] > pc {
+				k, pc = j, ix.pc[j]
+			}
+		}
+		if s > sim || pc > maxPC {
+			bestK, sim, maxPC = k, s, pc
+		}
+	}
+	if bestK < 0 {
+		return nil, false
+	}
+	return ix.cl[bestK], int(sim+maxPC) == len(toks)
+}
+
 // minScore is the least sim with float64(sim)/float64(n) >= simTh (the
 // drain3 scorer's test), or n+1 when there is none.
 func minScore(n int, simTh float64) int {
@@ -306,6 +360,11 @@ func (m *Miner) buildIndex(nd *node, old *leafIndex, gen uint64, n int) *leafInd
 	for _, c := range ix.cl {
 		ix.pc = append(ix.pc, int32(len(c.tokens)-c.fixed))
 	}
+	ix.nw = 0
+	if nc <= 64*planeWords {
+		ix.nw = (nc + 63) / 64
+	}
+	nx := max(ix.nw-1, 0) // words in ix.wide a value
 	ix.score = append(ix.score[:0], make([]int32, nc)...)
 	ix.seen = append(ix.seen[:0], make([]uint32, nc)...)
 	ix.stamp = 0
@@ -314,7 +373,7 @@ func (m *Miner) buildIndex(nd *node, old *leafIndex, gen uint64, n int) *leafInd
 	}
 	ix.pos = ix.pos[:n]
 	clear(ix.vals[:cap(ix.vals)])
-	ix.vals, ix.post, ix.tabs = ix.vals[:0], ix.post[:0], ix.tabs[:0]
+	ix.vals, ix.post, ix.tabs, ix.wide = ix.vals[:0], ix.post[:0], ix.tabs[:0], ix.wide[:0]
 	// Per position: distinct constants in first-seen order, then their
 	// clusters, then the table. vid is each cluster's value there.
 	vid := m.idxVid[:0]
@@ -347,12 +406,15 @@ func (m *Miner) buildIndex(nd *node, old *leafIndex, gen uint64, n int) *leafInd
 			ix.vals[j].to = ix.vals[j].from
 			ix.post = append(ix.post, make([]int32, cnt)...)
 		}
+		ix.wide = append(ix.wide, make([]uint64, (len(ix.vals)-first)*nx)...)
 		for k, v := range vid {
 			if v >= 0 {
 				ix.post[ix.vals[v].to] = int32(k)
 				ix.vals[v].to++
 				if k < 64 {
 					ix.vals[v].mask |= 1 << k
+				} else if nx > 0 {
+					ix.wide[int(v)*nx+k/64-1] |= 1 << (k % 64)
 				}
 			}
 		}

@@ -74,14 +74,16 @@ func TestMinScore(t *testing.T) {
 
 // TestLeafIndexRandom: indexedBest against drain3Scorer.best on random
 // leaves, ties and thresholds (0 included) exercised; leaves of up to 64
-// clusters are counted in bit planes (bestSmall), larger ones not.
+// clusters are counted in bit planes (bestSmall), of up to 64*planeWords
+// in a set of planes per word (bestWide), larger ones per cluster.
 func TestLeafIndexRandom(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	words := []string{"a", "b", "ab", "ba", "abcdefgh", "abcdefgi", "hbcdefga", "x1", "x2", "abcdefghijklmnopq", "abcdefghXjklmnopq", wildcard}
 	for iter := 0; iter < 20000; iter++ {
 		n := 1 + rng.IntN(8)
 		nd := &node{}
-		for k := idxMin + rng.IntN(10) + 52*rng.IntN(2); k > 0; k-- {
+		sizes := []int{idxMin + rng.IntN(10), 58 + rng.IntN(13), 120 + rng.IntN(80), 64*planeWords - 5 + rng.IntN(10)}
+		for k := sizes[rng.IntN(len(sizes))]; k > 0; k-- {
 			c := &cluster{tokens: make([]string, n)}
 			for i := range c.tokens {
 				c.tokens[i] = words[rng.IntN(len(words))]
