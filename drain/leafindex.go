@@ -47,11 +47,18 @@ type leafIndex struct {
 }
 
 // posIndex is one token position's table: open addressing over the sig of
-// a constant, slot → 1 + index into leafIndex.vals, 0 when empty.
+// a constant (its bits from slotShift up pick the slot), slot → 1 + index
+// into leafIndex.vals, 0 when empty.
 type posIndex struct {
-	tab   []int32
-	shift uint8
+	tab []int32
 }
+
+// slotShift is where the bits of a sig that pick a table's slot start: a
+// constant shift, where one by the table's size took a register and a test
+// of the count at every token. The product in sigMix mixes every bit of the
+// token into the bits from here up; a table of more than 1<<(64-slotShift)
+// slots (none in practice) is still correct, only less evenly filled.
+const slotShift = 40
 
 type posVal struct {
 	sig      uint64
@@ -190,7 +197,7 @@ func (ix *leafIndex) lookup(i int, t string, h uint64) int {
 		return -1
 	}
 	mask := len(ps.tab) - 1
-	for s := int(h >> ps.shift); ; s = (s + 1) & mask {
+	for s := int(h>>slotShift) & mask; ; s = (s + 1) & mask {
 		e := int(ps.tab[s])
 		if e == 0 {
 			return -1
@@ -259,7 +266,7 @@ func (ix *leafIndex) bestSmall(toks []string, sigs []uint64, minSim int) (*clust
 			continue
 		}
 		tp, mask, h := unsafe.Pointer(unsafe.SliceData(ps.tab)), len(ps.tab)-1, sigs[i]
-		for s := int(h>>ps.shift) & mask; ; s = (s + 1) & mask {
+		for s := int(h>>slotShift) & mask; ; s = (s + 1) & mask {
 			e := *(*int32)(unsafe.Add(tp, s*4))
 			if e == 0 {
 				break
@@ -428,9 +435,8 @@ func (m *Miner) buildIndex(nd *node, old *leafIndex, gen uint64, n int) *leafInd
 		at := len(ix.tabs)
 		ix.tabs = append(ix.tabs, make([]int32, size)...)
 		ps.tab = ix.tabs[at : at+size : at+size]
-		ps.shift = uint8(64 - bits.TrailingZeros(uint(size)))
 		for j := first; j < len(ix.vals); j++ {
-			for s := int(ix.vals[j].sig >> ps.shift); ; s = (s + 1) & (size - 1) {
+			for s := int(ix.vals[j].sig>>slotShift) & (size - 1); ; s = (s + 1) & (size - 1) {
 				if ps.tab[s] == 0 {
 					ps.tab[s] = int32(j + 1)
 					break
