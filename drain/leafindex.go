@@ -13,25 +13,26 @@ import (
 // (Drain3 keys the tree by the first tokens only, and lines that begin with
 // a number all go to the "<*>" child), most of them of other events, so the
 // comparisons are most of the miner's time. A leaf scored again while its
-// partition is unchanged gets an index instead: per token position, the
+// clusters are unchanged gets an index instead: per token position, the
 // distinct constants of its templates there and which clusters hold each.
 // A line then looks up each of its tokens once and adds one to the score
 // of the clusters that hold it; the pick over those counts is Drain3's
 // (drain3Scorer.best's comparison, first cluster on a tie). The index holds
-// while the partition's generation (memo.go) is the one it was built at:
-// any change to the partition's tree or templates moves it.
+// while the leaf's version (node.ver) is the one it was built at: a cluster
+// added to the leaf or taken out, or a template of it changed, moves it;
+// changes elsewhere in the partition do not.
 
 // idxMin is the fewest candidates for which a leaf is indexed: below it,
 // comparing tokens costs about as much as looking them up.
 const idxMin = 6
 
-// idxAfter is how many times a leaf is scored at one generation of its
-// partition before it is indexed.
+// idxAfter is how many times a leaf is scored at one version before it is
+// indexed.
 const idxAfter = 8
 
-// leafIndex is a leaf's clusters as of its partition's generation gen.
+// leafIndex is a leaf's clusters as of its version ver.
 type leafIndex struct {
-	gen   uint64
+	ver   uint64
 	cl    []*cluster // the leaf's clusters, in order
 	pc    []int32    // wildcards of each
 	score []int32    // matches of each against the current line, when seen is stamp
@@ -110,21 +111,21 @@ func sigMix(a uint64, n int) uint64 {
 }
 
 // indexedBest is drain3Scorer.best over nd's clusters through nd's index,
-// or ok false when nd has none for p's generation (the caller scores the
-// candidates itself). A leaf is indexed once it was scored at one
-// generation idxAfter times, so a partition that keeps changing builds none
-// and a build (a few times the work of scoring the leaf once) is paid for by
-// the lines before it.
-func (m *Miner) indexedBest(p *partition, nd *node, toks []string, sigs []uint64) (c *cluster, covered, ok bool) {
+// or ok false when nd has none for its version (the caller scores the
+// candidates itself). A leaf is indexed once it was scored at one version
+// idxAfter times, so a leaf that keeps changing builds none and a build (a
+// few times the work of scoring the leaf once) is paid for by the lines
+// before it.
+func (m *Miner) indexedBest(nd *node, toks []string, sigs []uint64) (c *cluster, covered, ok bool) {
 	ix := nd.idx
-	if ix == nil || ix.gen != p.gen {
-		if nd.seenGen != p.gen+1 {
-			nd.seenGen, nd.seenN = p.gen+1, 0
+	if ix == nil || ix.ver != nd.ver {
+		if nd.seenVer != nd.ver+1 {
+			nd.seenVer, nd.seenN = nd.ver+1, 0
 		}
 		if nd.seenN++; nd.seenN < idxAfter {
 			return nil, false, false
 		}
-		ix = m.buildIndex(nd, ix, p.gen, len(toks))
+		ix = m.buildIndex(nd, ix, len(toks))
 	}
 	n := len(toks)
 	minSim := minScore(n, m.cfg.SimTh)
@@ -352,14 +353,14 @@ func minScore(n int, simTh float64) int {
 	return s
 }
 
-// buildIndex makes nd's index for generation gen of n-token clusters,
-// reusing old's memory.
-func (m *Miner) buildIndex(nd *node, old *leafIndex, gen uint64, n int) *leafIndex {
+// buildIndex makes nd's index of its n-token clusters as they are (its
+// version), reusing old's memory.
+func (m *Miner) buildIndex(nd *node, old *leafIndex, n int) *leafIndex {
 	ix := old
 	if ix == nil {
 		ix = &leafIndex{}
 	}
-	ix.gen = gen
+	ix.ver = nd.ver
 	ix.cl = append(ix.cl[:0], nd.clusters...)
 	clear(ix.cl[len(ix.cl):cap(ix.cl)]) // drop references to clusters gone
 	nc := len(ix.cl)

@@ -95,15 +95,14 @@ func TestLeafIndexRandom(t *testing.T) {
 		}
 		simTh := []float64{0, 0.25, 0.4, 0.5, 1.0 / 3, 0.7, 1}[rng.IntN(7)]
 		m := &Miner{cfg: Config{SimTh: simTh}}
-		p := &partition{}
-		nd.seenGen, nd.seenN = p.gen+1, idxAfter-1
+		nd.seenVer, nd.seenN = nd.ver+1, idxAfter-1
 		for line := 0; line < 20; line++ {
 			toks := make([]string, n)
 			for i := range toks {
 				toks[i] = string([]byte(words[rng.IntN(len(words))]))
 			}
 			wc, wok := drain3Scorer{}.best(nd.clusters, toks, simTh)
-			gc, gok, ok := m.indexedBest(p, nd, toks, m.sigsOf(toks))
+			gc, gok, ok := m.indexedBest(nd, toks, m.sigsOf(toks))
 			if !ok || wc != gc || wok != gok {
 				t.Fatalf("n=%d simTh=%v toks=%q: got %p,%v (ok %v), want %p,%v", n, simTh, toks, gc, gok, ok, wc, wok)
 			}
