@@ -2,6 +2,7 @@ package drain
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 )
@@ -193,5 +194,60 @@ func TestSameLong(t *testing.T) {
 		if got := sameLong(x, y); got != (x == y) {
 			t.Fatalf("sameLong(%q, %q) = %v", x, y, got)
 		}
+	}
+}
+
+// TestLeafIndexKept: a leaf's index outlives changes to other leaves of
+// its partition (a new template elsewhere), and not one to its own.
+func TestLeafIndexKept(t *testing.T) {
+	lines := variedRaw(t)
+	cfg, _ := Preset("drain3")
+	m, _ := New(cfg)
+	for pass := 0; pass < 2; pass++ {
+		for _, l := range lines {
+			m.Add("varied", l)
+		}
+	}
+	p := m.parts["varied"]
+	var leaves []*node
+	walk(p, func(c *cluster) {
+		if nd := c.leaf; nd.idx != nil && nd.idx.ver == nd.ver && (len(leaves) == 0 || leaves[len(leaves)-1] != nd) {
+			leaves = append(leaves, nd)
+		}
+	})
+	if len(leaves) == 0 {
+		t.Fatal("no leaf indexed")
+	}
+	gen := p.gen
+	if r := m.Add("varied", "a line of no template seen before in this corpus at all, none"); r.Kind != Created {
+		t.Fatalf("%v, want a new template", r.Kind)
+	}
+	if p.gen == gen {
+		t.Fatal("the partition's generation did not move")
+	}
+	for _, nd := range leaves {
+		if nd.idx.ver != nd.ver {
+			t.Errorf("leaf of %d clusters: index stale after a change elsewhere", len(nd.clusters))
+		}
+	}
+	var c *cluster
+	for _, nd := range leaves {
+		for _, x := range nd.clusters {
+			if c == nil && len(x.tokens) >= 5 && x.fixed >= 4 && x.tokens[len(x.tokens)-1] != wildcard {
+				c = x
+			}
+		}
+	}
+	if c == nil {
+		t.Fatal("no indexed template of 5 tokens or more, 4 of them constants, the last one too")
+	}
+	nd := c.leaf
+	line := append([]string(nil), c.tokens...)
+	line[len(line)-1] += "x" // a new value there: the template widens
+	if r := m.Add("varied", strings.Join(line, " ")); r.Kind != Generalized || r.ClusterID != c.id {
+		t.Fatalf("%+v, want cluster %d generalized", r, c.id)
+	}
+	if nd.idx.ver == nd.ver {
+		t.Error("index still current after its leaf's template changed")
 	}
 }
