@@ -13,31 +13,34 @@ import (
 // (Drain3 keys the tree by the first tokens only, and lines that begin with
 // a number all go to the "<*>" child), most of them of other events, so the
 // comparisons are most of the miner's time. A leaf scored again while its
-// partition is unchanged gets an index instead: per token position, the
+// clusters are unchanged gets an index instead: per token position, the
 // distinct constants of its templates there and which clusters hold each.
 // A line then looks up each of its tokens once and adds one to the score
 // of the clusters that hold it; the pick over those counts is Drain3's
 // (drain3Scorer.best's comparison, first cluster on a tie). The index holds
-// while the partition's generation (memo.go) is the one it was built at:
-// any change to the partition's tree or templates moves it.
+// while the leaf's version (node.ver) is the one it was built at: a cluster
+// added to the leaf or taken out, or a template of it changed, moves it;
+// changes elsewhere in the partition do not.
 
 // idxMin is the fewest candidates for which a leaf is indexed: below it,
 // comparing tokens costs about as much as looking them up.
 const idxMin = 6
 
-// idxAfter is how many times a leaf is scored at one generation of its
-// partition before it is indexed.
+// idxAfter is how many times a leaf is scored at one version before it is
+// indexed.
 const idxAfter = 8
 
-// leafIndex is a leaf's clusters as of its partition's generation gen.
+// leafIndex is a leaf's clusters as of its version ver.
 type leafIndex struct {
-	gen   uint64
+	ver   uint64
 	cl    []*cluster // the leaf's clusters, in order
 	pc    []int32    // wildcards of each
 	score []int32    // matches of each against the current line, when seen is stamp
 	seen  []uint32   // the line stamp score was counted at
 	stamp uint32     // moved by every line
 	hits  []int32    // clusters the line matches minScore times, scratch
+	nw    int        // words of 64 clusters counted in bit planes (bestSmall, bestWide); 0: none
+	wide  []uint64   // posVal.mask's further words, nw-1 a value, for clusters 64 on
 	pos   []posIndex // per token position
 	vals  []posVal   // every position's distinct constants
 	post  []int32    // their clusters (indexes into cl), posVal.from:to
@@ -45,17 +48,24 @@ type leafIndex struct {
 }
 
 // posIndex is one token position's table: open addressing over the sig of
-// a constant, slot → 1 + index into leafIndex.vals, 0 when empty.
+// a constant (its bits from slotShift up pick the slot), slot → 1 + index
+// into leafIndex.vals, 0 when empty.
 type posIndex struct {
-	tab   []int32
-	shift uint8
+	tab []int32
 }
+
+// slotShift is where the bits of a sig that pick a table's slot start: a
+// constant shift, where one by the table's size took a register and a test
+// of the count at every token. The product in sigMix mixes every bit of the
+// token into the bits from here up; a table of more than 1<<(64-slotShift)
+// slots (none in practice) is still correct, only less evenly filled.
+const slotShift = 40
 
 type posVal struct {
 	sig      uint64
 	tok      string
 	from, to int32
-	mask     uint64 // the clusters that hold it, bit k for cl[k], when cl has at most 64
+	mask     uint64 // the clusters that hold it, bit k for cl[k] (k < 64; the rest in leafIndex.wide)
 }
 
 // sig is a cheap hash of a token: its length and its first and last eight
@@ -101,29 +111,33 @@ func sigMix(a uint64, n int) uint64 {
 }
 
 // indexedBest is drain3Scorer.best over nd's clusters through nd's index,
-// or ok false when nd has none for p's generation (the caller scores the
-// candidates itself). A leaf is indexed once it was scored at one
-// generation idxAfter times, so a partition that keeps changing builds none
-// and a build (a few times the work of scoring the leaf once) is paid for by
-// the lines before it.
-func (m *Miner) indexedBest(p *partition, nd *node, toks []string, sigs []uint64) (c *cluster, covered, ok bool) {
+// or ok false when nd has none for its version (the caller scores the
+// candidates itself). A leaf is indexed once it was scored at one version
+// idxAfter times, so a leaf that keeps changing builds none and a build (a
+// few times the work of scoring the leaf once) is paid for by the lines
+// before it.
+func (m *Miner) indexedBest(nd *node, toks []string, sigs []uint64) (c *cluster, covered, ok bool) {
 	ix := nd.idx
-	if ix == nil || ix.gen != p.gen {
-		if nd.seenGen != p.gen+1 {
-			nd.seenGen, nd.seenN = p.gen+1, 0
+	if ix == nil || ix.ver != nd.ver {
+		if nd.seenVer != nd.ver+1 {
+			nd.seenVer, nd.seenN = nd.ver+1, 0
 		}
 		if nd.seenN++; nd.seenN < idxAfter {
 			return nil, false, false
 		}
-		ix = m.buildIndex(nd, ix, p.gen, len(toks))
+		ix = m.buildIndex(nd, ix, len(toks))
 	}
 	n := len(toks)
 	minSim := minScore(n, m.cfg.SimTh)
 	if minSim > n {
 		return nil, false, true
 	}
-	if len(ix.cl) <= 64 && n < 1<<len(countPlanes{}) && minSim > 0 {
-		c, covered := ix.bestSmall(toks, sigs, minSim)
+	if ix.nw > 0 && n < 1<<len(countPlanes{}) && minSim > 0 {
+		if ix.nw == 1 {
+			c, covered := ix.bestSmall(toks, sigs, minSim)
+			return c, covered, true
+		}
+		c, covered := ix.bestWide(toks, sigs, minSim)
 		return c, covered, true
 	}
 	if minSim == 0 {
@@ -140,7 +154,8 @@ func (m *Miner) indexedBest(p *partition, nd *node, toks []string, sigs []uint64
 	hits := ix.hits[:0]
 	sigs = sigs[:len(toks)]
 	for i, t := range toks {
-		if v := ix.lookup(i, t, sigs[i]); v != nil {
+		if j := ix.lookup(i, t, sigs[i]); j >= 0 {
+			v := &ix.vals[j]
 			for _, k := range ix.post[v.from:v.to] {
 				if ix.seen[k] != st {
 					ix.seen[k], ix.score[k] = st, 0
@@ -175,23 +190,23 @@ func (m *Miner) indexedBest(p *partition, nd *node, toks []string, sigs []uint64
 	return nil, false, true
 }
 
-// lookup returns the constant t of token position i (h is sig(t)), or nil
-// when no cluster holds t there.
-func (ix *leafIndex) lookup(i int, t string, h uint64) *posVal {
+// lookup returns the index in ix.vals of the constant t of token position
+// i (h is sig(t)), or -1 when no cluster holds t there.
+func (ix *leafIndex) lookup(i int, t string, h uint64) int {
 	ps := &ix.pos[i]
 	if len(ps.tab) == 0 {
-		return nil
+		return -1
 	}
 	mask := len(ps.tab) - 1
-	for s := int(h >> ps.shift); ; s = (s + 1) & mask {
-		e := ps.tab[s]
+	for s := int(h>>slotShift) & mask; ; s = (s + 1) & mask {
+		e := int(ps.tab[s])
 		if e == 0 {
-			return nil
+			return -1
 		}
 		v := &ix.vals[e-1]
 		// sig is injective below 8 bytes (it holds them and the length).
 		if v.sig == h && (len(t) < 8 || sameLong(t, v.tok)) {
-			return v
+			return e - 1
 		}
 	}
 }
@@ -252,7 +267,7 @@ func (ix *leafIndex) bestSmall(toks []string, sigs []uint64, minSim int) (*clust
 			continue
 		}
 		tp, mask, h := unsafe.Pointer(unsafe.SliceData(ps.tab)), len(ps.tab)-1, sigs[i]
-		for s := int(h>>ps.shift) & mask; ; s = (s + 1) & mask {
+		for s := int(h>>slotShift) & mask; ; s = (s + 1) & mask {
 			e := *(*int32)(unsafe.Add(tp, s*4))
 			if e == 0 {
 				break
@@ -281,6 +296,53 @@ func (ix *leafIndex) bestSmall(toks []string, sigs []uint64, minSim int) (*clust
 	return ix.cl[bestK], int(sim+maxPC) == len(toks)
 }
 
+// planeWords is the most words of 64 clusters a leaf's counts take in bit
+// planes: MaxScored's 256 in the presets. Only a larger MaxScored makes
+// wider leaves, counted per cluster (indexedBest).
+const planeWords = 4
+
+// bestWide is bestSmall for a leaf of 65 to 64*planeWords clusters: a
+// value's clusters are its mask and its words in ix.wide, counted in a set
+// of planes per word, and the pick is bestSmall's in each word, then across
+// them (a later word wins only with more matches, or as many and more
+// wildcards).
+func (ix *leafIndex) bestWide(toks []string, sigs []uint64, minSim int) (*cluster, bool) {
+	var cps [planeWords]countPlanes
+	nx := ix.nw - 1
+	sigs = sigs[:len(toks)]
+	for i, t := range toks {
+		if j := ix.lookup(i, t, sigs[i]); j >= 0 {
+			cps[0].add(ix.vals[j].mask)
+			for w, m := range ix.wide[j*nx : j*nx+nx] {
+				cps[1+w].add(m)
+			}
+		}
+	}
+	np := bits.Len(uint(len(toks)))
+	bestK, sim, maxPC := -1, int32(-1), int32(-1)
+	for w := range ix.nw {
+		// All ones below the last word: the shift is 64 or more.
+		top, s := cps[w].most(1<<(len(ix.cl)-64*w)-1, np)
+		if s < sim || int(s) < minSim {
+			continue
+		}
+		k := 64*w + bits.TrailingZeros64(top)
+		pc := ix.pc[k]
+		for top &= top - 1; top != 0; top &= top - 1 {
+			if j := 64*w + bits.TrailingZeros64(top); ix.pc[j] > pc {
+				k, pc = j, ix.pc[j]
+			}
+		}
+		if s > sim || pc > maxPC {
+			bestK, sim, maxPC = k, s, pc
+		}
+	}
+	if bestK < 0 {
+		return nil, false
+	}
+	return ix.cl[bestK], int(sim+maxPC) == len(toks)
+}
+
 // minScore is the least sim with float64(sim)/float64(n) >= simTh (the
 // drain3 scorer's test), or n+1 when there is none.
 func minScore(n int, simTh float64) int {
@@ -291,14 +353,14 @@ func minScore(n int, simTh float64) int {
 	return s
 }
 
-// buildIndex makes nd's index for generation gen of n-token clusters,
-// reusing old's memory.
-func (m *Miner) buildIndex(nd *node, old *leafIndex, gen uint64, n int) *leafIndex {
+// buildIndex makes nd's index of its n-token clusters as they are (its
+// version), reusing old's memory.
+func (m *Miner) buildIndex(nd *node, old *leafIndex, n int) *leafIndex {
 	ix := old
 	if ix == nil {
 		ix = &leafIndex{}
 	}
-	ix.gen = gen
+	ix.ver = nd.ver
 	ix.cl = append(ix.cl[:0], nd.clusters...)
 	clear(ix.cl[len(ix.cl):cap(ix.cl)]) // drop references to clusters gone
 	nc := len(ix.cl)
@@ -306,6 +368,11 @@ func (m *Miner) buildIndex(nd *node, old *leafIndex, gen uint64, n int) *leafInd
 	for _, c := range ix.cl {
 		ix.pc = append(ix.pc, int32(len(c.tokens)-c.fixed))
 	}
+	ix.nw = 0
+	if nc <= 64*planeWords {
+		ix.nw = (nc + 63) / 64
+	}
+	nx := max(ix.nw-1, 0) // words in ix.wide a value
 	ix.score = append(ix.score[:0], make([]int32, nc)...)
 	ix.seen = append(ix.seen[:0], make([]uint32, nc)...)
 	ix.stamp = 0
@@ -314,7 +381,7 @@ func (m *Miner) buildIndex(nd *node, old *leafIndex, gen uint64, n int) *leafInd
 	}
 	ix.pos = ix.pos[:n]
 	clear(ix.vals[:cap(ix.vals)])
-	ix.vals, ix.post, ix.tabs = ix.vals[:0], ix.post[:0], ix.tabs[:0]
+	ix.vals, ix.post, ix.tabs, ix.wide = ix.vals[:0], ix.post[:0], ix.tabs[:0], ix.wide[:0]
 	// Per position: distinct constants in first-seen order, then their
 	// clusters, then the table. vid is each cluster's value there.
 	vid := m.idxVid[:0]
@@ -347,12 +414,15 @@ func (m *Miner) buildIndex(nd *node, old *leafIndex, gen uint64, n int) *leafInd
 			ix.vals[j].to = ix.vals[j].from
 			ix.post = append(ix.post, make([]int32, cnt)...)
 		}
+		ix.wide = append(ix.wide, make([]uint64, (len(ix.vals)-first)*nx)...)
 		for k, v := range vid {
 			if v >= 0 {
 				ix.post[ix.vals[v].to] = int32(k)
 				ix.vals[v].to++
 				if k < 64 {
 					ix.vals[v].mask |= 1 << k
+				} else if nx > 0 {
+					ix.wide[int(v)*nx+k/64-1] |= 1 << (k % 64)
 				}
 			}
 		}
@@ -366,9 +436,8 @@ func (m *Miner) buildIndex(nd *node, old *leafIndex, gen uint64, n int) *leafInd
 		at := len(ix.tabs)
 		ix.tabs = append(ix.tabs, make([]int32, size)...)
 		ps.tab = ix.tabs[at : at+size : at+size]
-		ps.shift = uint8(64 - bits.TrailingZeros(uint(size)))
 		for j := first; j < len(ix.vals); j++ {
-			for s := int(ix.vals[j].sig >> ps.shift); ; s = (s + 1) & (size - 1) {
+			for s := int(ix.vals[j].sig>>slotShift) & (size - 1); ; s = (s + 1) & (size - 1) {
 				if ps.tab[s] == 0 {
 					ps.tab[s] = int32(j + 1)
 					break

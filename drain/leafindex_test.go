@@ -2,6 +2,7 @@ package drain
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 )
@@ -74,14 +75,16 @@ func TestMinScore(t *testing.T) {
 
 // TestLeafIndexRandom: indexedBest against drain3Scorer.best on random
 // leaves, ties and thresholds (0 included) exercised; leaves of up to 64
-// clusters are counted in bit planes (bestSmall), larger ones not.
+// clusters are counted in bit planes (bestSmall), of up to 64*planeWords
+// in a set of planes per word (bestWide), larger ones per cluster.
 func TestLeafIndexRandom(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	words := []string{"a", "b", "ab", "ba", "abcdefgh", "abcdefgi", "hbcdefga", "x1", "x2", "abcdefghijklmnopq", "abcdefghXjklmnopq", wildcard}
 	for iter := 0; iter < 20000; iter++ {
 		n := 1 + rng.IntN(8)
 		nd := &node{}
-		for k := idxMin + rng.IntN(10) + 52*rng.IntN(2); k > 0; k-- {
+		sizes := []int{idxMin + rng.IntN(10), 58 + rng.IntN(13), 120 + rng.IntN(80), 64*planeWords - 5 + rng.IntN(10)}
+		for k := sizes[rng.IntN(len(sizes))]; k > 0; k-- {
 			c := &cluster{tokens: make([]string, n)}
 			for i := range c.tokens {
 				c.tokens[i] = words[rng.IntN(len(words))]
@@ -93,15 +96,14 @@ func TestLeafIndexRandom(t *testing.T) {
 		}
 		simTh := []float64{0, 0.25, 0.4, 0.5, 1.0 / 3, 0.7, 1}[rng.IntN(7)]
 		m := &Miner{cfg: Config{SimTh: simTh}}
-		p := &partition{}
-		nd.seenGen, nd.seenN = p.gen+1, idxAfter-1
+		nd.seenVer, nd.seenN = nd.ver+1, idxAfter-1
 		for line := 0; line < 20; line++ {
 			toks := make([]string, n)
 			for i := range toks {
 				toks[i] = string([]byte(words[rng.IntN(len(words))]))
 			}
 			wc, wok := drain3Scorer{}.best(nd.clusters, toks, simTh)
-			gc, gok, ok := m.indexedBest(p, nd, toks, m.sigsOf(toks))
+			gc, gok, ok := m.indexedBest(nd, toks, m.sigsOf(toks))
 			if !ok || wc != gc || wok != gok {
 				t.Fatalf("n=%d simTh=%v toks=%q: got %p,%v (ok %v), want %p,%v", n, simTh, toks, gc, gok, ok, wc, wok)
 			}
@@ -192,5 +194,60 @@ func TestSameLong(t *testing.T) {
 		if got := sameLong(x, y); got != (x == y) {
 			t.Fatalf("sameLong(%q, %q) = %v", x, y, got)
 		}
+	}
+}
+
+// TestLeafIndexKept: a leaf's index outlives changes to other leaves of
+// its partition (a new template elsewhere), and not one to its own.
+func TestLeafIndexKept(t *testing.T) {
+	lines := variedRaw(t)
+	cfg, _ := Preset("drain3")
+	m, _ := New(cfg)
+	for pass := 0; pass < 2; pass++ {
+		for _, l := range lines {
+			m.Add("varied", l)
+		}
+	}
+	p := m.parts["varied"]
+	var leaves []*node
+	walk(p, func(c *cluster) {
+		if nd := c.leaf; nd.idx != nil && nd.idx.ver == nd.ver && (len(leaves) == 0 || leaves[len(leaves)-1] != nd) {
+			leaves = append(leaves, nd)
+		}
+	})
+	if len(leaves) == 0 {
+		t.Fatal("no leaf indexed")
+	}
+	gen := p.gen
+	if r := m.Add("varied", "a line of no template seen before in this corpus at all, none"); r.Kind != Created {
+		t.Fatalf("%v, want a new template", r.Kind)
+	}
+	if p.gen == gen {
+		t.Fatal("the partition's generation did not move")
+	}
+	for _, nd := range leaves {
+		if nd.idx.ver != nd.ver {
+			t.Errorf("leaf of %d clusters: index stale after a change elsewhere", len(nd.clusters))
+		}
+	}
+	var c *cluster
+	for _, nd := range leaves {
+		for _, x := range nd.clusters {
+			if c == nil && len(x.tokens) >= 5 && x.fixed >= 4 && x.tokens[len(x.tokens)-1] != wildcard {
+				c = x
+			}
+		}
+	}
+	if c == nil {
+		t.Fatal("no indexed template of 5 tokens or more, 4 of them constants, the last one too")
+	}
+	nd := c.leaf
+	line := append([]string(nil), c.tokens...)
+	line[len(line)-1] += "x" // a new value there: the template widens
+	if r := m.Add("varied", strings.Join(line, " ")); r.Kind != Generalized || r.ClusterID != c.id {
+		t.Fatalf("%+v, want cluster %d generalized", r, c.id)
+	}
+	if nd.idx.ver == nd.ver {
+		t.Error("index still current after its leaf's template changed")
 	}
 }

@@ -17,8 +17,9 @@ type node struct {
 	parent   *node      // nil for the token-count node
 	key      string     // in parent.children
 	idx      *leafIndex // the drain3 scorer's index of clusters (leafindex.go)
-	seenGen  uint64     // 1 + the partition generation seenN counts at
-	seenN    int        // times the leaf was scored at that generation
+	ver      uint64     // moved by every change to clusters or their templates (leafIndex.ver)
+	seenVer  uint64     // 1 + the version seenN counts at
+	seenN    int        // times the leaf was scored at that version
 }
 
 // cluster is a template and its place in the tree and in the global LRU list.
@@ -124,7 +125,7 @@ func (m *Miner) search(p *partition, toks []string, sigs []uint64) (*node, *clus
 		if sigs == nil {
 			sigs = m.sigsOf(toks)
 		}
-		if c, covered, ok := m.indexedBest(p, nd, toks, sigs); ok {
+		if c, covered, ok := m.indexedBest(nd, toks, sigs); ok {
 			return nd, c, covered
 		}
 	}
@@ -213,6 +214,7 @@ func (m *Miner) insert(p *partition, c *cluster, seeded bool) {
 		depth++
 	}
 	nd.clusters = append(nd.clusters, c)
+	nd.ver++
 	c.leaf = nd
 	if len(nd.clusters) == m.hotFrom()+1 {
 		m.seedHot(nd)
@@ -370,6 +372,7 @@ func unleaf(c *cluster) *node {
 		dropHot(nd, c)
 	}
 	nd.clusters = without(nd.clusters, c)
+	nd.ver++
 	c.leaf = nil
 	return nd
 }
@@ -431,6 +434,9 @@ func (c *cluster) setTemplate(toks []string) {
 	}
 	c.template = s
 	c.part.changed()
+	if c.leaf != nil {
+		c.leaf.ver++
+	}
 	c.templateID = TemplateID(c.part.name, s)
 }
 
