@@ -333,6 +333,9 @@ func (in *Instance) tagPartition(tag string, p *plan) string {
 // has none of the partition values; the result is valid until the next
 // record.
 func (in *Instance) partition(s *scratch, p *plan) (string, bool) {
+	if len(p.part) == 0 {
+		return "", false // an app_log source: the tag is the partition
+	}
 	if s.havePrev && samePartValues(s.prevVals, s.ev.Values, p.part) {
 		if s.prevCleaned {
 			in.c.partitionsCleaned.Add(1)
