@@ -254,9 +254,7 @@ func (r *Reader) oneValue(ev *Event, off int) (int, bool) {
 	if e > len(b) {
 		return 0, false // the scan reports it
 	}
-	r.vals.begin()
-	r.vals.put(r.one.leaf, Value{Kind: Str, Bytes: b[s:e:e]})
-	r.vals.end()
+	r.vals.only(r.one.leaf, Value{Kind: Str, Bytes: b[s:e:e]})
 	ev.Body = b[off:e:e]
 	ev.Values = r.vals.v
 	return e, true
