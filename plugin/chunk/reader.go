@@ -72,7 +72,8 @@ type Reader struct {
 // without deeper ones, as Fluent Bit's tail input writes every record
 // ({"log": line}): the map header and the fixstr key, "\x81\xa3log", at
 // most 7 bytes, little-endian in word (mask selects them). A body that
-// starts with the same bytes and holds a string is read without a scan.
+// starts with the same bytes, after the event header Fluent Bit writes,
+// and holds a string is read without body's scan.
 type oneKey struct {
 	word, mask uint64
 	n          int // bytes of header and key; 0: none learned
@@ -160,6 +161,11 @@ func (r *Reader) event(ev *Event) (end int, v verdict, err error) {
 		p := b[off+12:]
 		ev.Sec = int64(binary.BigEndian.Uint32(p))
 		ev.Nsec = binary.BigEndian.Uint32(p[4:])
+		if r.one.n > 0 {
+			if end, found := r.oneValue(ev, off+21); found {
+				return end, ok, nil
+			}
+		}
 		return r.body(ev, off+21)
 	}
 	h, err := readHead(b, off)
@@ -206,11 +212,6 @@ func (r *Reader) body(ev *Event, off int) (end int, v verdict, err error) {
 	if bh.kind != Map {
 		return 0, badShape, nil
 	}
-	if k := &r.one; bh.n == 1 && k.n > 0 && len(b)-off >= 8 && binary.LittleEndian.Uint64(b[off:])&k.mask == k.word {
-		if end, found := r.oneValue(ev, off); found {
-			return end, ok, nil
-		}
-	}
 	r.vals.begin()
 	bodyStart := off
 	if r.query != nil {
@@ -234,12 +235,17 @@ func (r *Reader) body(ev *Event, off int) (end int, v verdict, err error) {
 	return off, ok, nil
 }
 
-// oneValue reads the body at off, which starts with r.one's bytes, when
-// its value is a string that fits in the chunk: then it gives what body's
-// scan would and reports true.
+// oneValue reads the body at off when it starts with r.one's bytes and
+// its value is a string that fits in the chunk: then it gives what body
+// would and reports true. Only the header Fluent Bit writes is followed
+// by this shortcut (event), so that body stays as it was for any other.
 func (r *Reader) oneValue(ev *Event, off int) (int, bool) {
 	b := r.data
-	p := off + r.one.n // < len(b): the 8 bytes at off hold the key
+	k := &r.one
+	if len(b)-off < 8 || binary.LittleEndian.Uint64(b[off:])&k.mask != k.word {
+		return 0, false
+	}
+	p := off + k.n // < len(b): the 8 bytes at off hold the key
 	var s, e int
 	switch c := b[p]; {
 	case c&0xe0 == 0xa0:
@@ -254,7 +260,7 @@ func (r *Reader) oneValue(ev *Event, off int) (int, bool) {
 	if e > len(b) {
 		return 0, false // the scan reports it
 	}
-	r.vals.only(r.one.leaf, Value{Kind: Str, Bytes: b[s:e:e]})
+	r.vals.only(k.leaf, Value{Kind: Str, Bytes: b[s:e:e]})
 	ev.Body = b[off:e:e]
 	ev.Values = r.vals.v
 	return e, true
