@@ -2,6 +2,7 @@ package drain
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 )
 
@@ -93,6 +94,20 @@ func TestPromote(t *testing.T) {
 	w, _ := m.candidates(cs[0].part, nd)
 	if len(w) != 6 || w[0] != cs[4] || w[1] != cs[3] || w[5] != cs[7] {
 		t.Errorf("window %v, want the 2 hot then the 4 newest", w)
+	}
+	// A long run against a plain move-to-front list of at most 3.
+	want := ids()
+	for k := range 200 {
+		i := (k*k + k/3) % len(cs)
+		if i == 2 {
+			continue // left the leaf
+		}
+		m.promote(cs[i])
+		want = slices.Insert(slices.DeleteFunc(want, func(id uint64) bool { return id == uint64(i) }), 0, uint64(i))
+		want = want[:min(len(want), 3)]
+		if got := ids(); !slices.Equal(got, want) {
+			t.Fatalf("promote %d: hot %v, want %v", i, got, want)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package drain
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -235,6 +236,28 @@ func TestFloodEndStalesMemo(t *testing.T) {
 		if stale := p.gen != gen; stale != tc.stale {
 			t.Errorf("%s: flooding %v, then %v after the admission; generation moved %v, want %v",
 				tc.name, was, m.flooding(p), stale, tc.stale)
+		}
+	}
+}
+
+// TestMemoHash pins lineMemo.hash of lines of 8 bytes and more to its
+// word-at-a-time definition at every length around the word boundaries:
+// the slots, and so the hits, of a memo depend on it.
+func TestMemoHash(t *testing.T) {
+	ref := func(line string) uint64 {
+		n := len(line)
+		h := memoSeed ^ uint64(n)*0x9e3779b97f4a7c15
+		for i := 0; i+8 <= n; i += 8 {
+			h = (h ^ binary.LittleEndian.Uint64([]byte(line[i:]))) * 0x9e3779b97f4a7c15
+			h ^= h >> 29
+		}
+		return mix(h ^ binary.LittleEndian.Uint64([]byte(line[n-8:])))
+	}
+	var lm lineMemo
+	text := "GET <*> HTTP/1.1 <*> <*> from 10.0.0.1 user=admin session <*> took <*> ms and then some more words"
+	for n := 8; n <= len(text); n++ {
+		if got, want := lm.hash(text[:n]), ref(text[:n]); got != want {
+			t.Errorf("hash of %d bytes %q: %#x, want %#x", n, text[:n], got, want)
 		}
 	}
 }

@@ -122,6 +122,17 @@ func TestValidID(t *testing.T) {
 			t.Errorf("validID(%q) = %v", id, !want)
 		}
 	}
+	// Every byte value in every position, against the definition.
+	for pos := range 16 {
+		for c := range 256 {
+			id := []byte("0123456789abcdef")
+			id[pos] = byte(c)
+			want := c >= '0' && c <= '9' || c >= 'a' && c <= 'f'
+			if validID(string(id)) != want {
+				t.Errorf("validID(%q) = %v", id, !want)
+			}
+		}
+	}
 }
 
 func TestTableIdent(t *testing.T) {

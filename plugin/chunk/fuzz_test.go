@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -263,6 +264,12 @@ func FuzzReader(f *testing.F) {
 		e.V1(5, ct.M{{"kubernetes", "not a map"}, {"kubernetes", k}})
 		e.V1(6, ct.M{{"kubernetes", ct.M{{"namespace_name", "first"}}}, {"kubernetes", k}})
 		e.V1(7, ct.M{{"kubernetes", k}})
+	}))
+	f.Add(ct.Build(func(e *ct.Enc) { // tail records, read through oneKey
+		e.V2(ct.EventTime{Sec: 1}, nil, ct.M{{"log", "x"}})
+		e.V2(ct.EventTime{Sec: 2}, nil, ct.M{{"log", strings.Repeat("y", 300)}})
+		e.V2(ct.EventTime{Sec: 3}, nil, ct.M{{"log", 7}})
+		e.V2(ct.EventTime{Sec: 4}, nil, ct.M{{"log", "z"}})
 	}))
 	q, err := NewQuery("log", "kubernetes.namespace_name", "a.b.c")
 	if err != nil {

@@ -156,6 +156,19 @@ func (o *out) begin() {
 	o.prev, o.set = o.set, 0
 }
 
+// only is a record whose one value is path i's: begin, put and end, in
+// short when the last record too wrote path i alone.
+func (o *out) only(i int, v Value) {
+	if i < 63 && o.set == 1<<i {
+		o.rec++
+		o.v[i] = v
+		return
+	}
+	o.begin()
+	o.put(i, v)
+	o.end()
+}
+
 // end clears the values the last record wrote and this one did not.
 func (o *out) end() {
 	for m := o.prev &^ o.set; m != 0; m &= m - 1 {

@@ -62,8 +62,22 @@ type Reader struct {
 	err   error
 	stats Stats
 	memo  memo
-	// noMemo turns the memo off, so tests can check it changes nothing.
+	one   oneKey
+	// noMemo turns the memo and oneKey off, so tests can check they
+	// change nothing.
 	noMemo bool
+}
+
+// oneKey is what starts the last one-key body whose key ended a path
+// without deeper ones, as Fluent Bit's tail input writes every record
+// ({"log": line}): the map header and the fixstr key, "\x81\xa3log", at
+// most 7 bytes, little-endian in word (mask selects them). A body that
+// starts with the same bytes, after the event header Fluent Bit writes,
+// and holds a string is read without body's scan.
+type oneKey struct {
+	word, mask uint64
+	n          int // bytes of header and key; 0: none learned
+	leaf       int // the path's index
 }
 
 // Reset points r at a new chunk; q may be nil (no lookups). The Values
@@ -147,6 +161,11 @@ func (r *Reader) event(ev *Event) (end int, v verdict, err error) {
 		p := b[off+12:]
 		ev.Sec = int64(binary.BigEndian.Uint32(p))
 		ev.Nsec = binary.BigEndian.Uint32(p[4:])
+		if r.one.n > 0 {
+			if end, found := r.oneValue(ev, off+21); found {
+				return end, ok, nil
+			}
+		}
 		return r.body(ev, off+21)
 	}
 	h, err := readHead(b, off)
@@ -210,7 +229,59 @@ func (r *Reader) body(ev *Event, off int) (end int, v verdict, err error) {
 	r.vals.end()
 	ev.Body = b[bodyStart:off:off]
 	ev.Values = r.vals.v
+	if bh.n == 1 && !r.noMemo {
+		r.learnOne(bodyStart)
+	}
 	return off, ok, nil
+}
+
+// oneValue reads the body at off when it starts with r.one's bytes and
+// its value is a string that fits in the chunk: then it gives what body
+// would and reports true. Only the header Fluent Bit writes is followed
+// by this shortcut (event), so that body stays as it was for any other.
+func (r *Reader) oneValue(ev *Event, off int) (int, bool) {
+	b := r.data
+	k := &r.one
+	if len(b)-off < 8 || binary.LittleEndian.Uint64(b[off:])&k.mask != k.word {
+		return 0, false
+	}
+	p := off + k.n // < len(b): the 8 bytes at off hold the key
+	var s, e int
+	switch c := b[p]; {
+	case c&0xe0 == 0xa0:
+		s, e = p+1, p+1+int(c&0x1f)
+	case c == 0xd9 && p+1 < len(b):
+		s, e = p+2, p+2+int(b[p+1])
+	case c == 0xda && p+2 < len(b):
+		s, e = p+3, p+3+int(binary.BigEndian.Uint16(b[p+1:]))
+	default:
+		return 0, false
+	}
+	if e > len(b) {
+		return 0, false // the scan reports it
+	}
+	r.vals.only(k.leaf, Value{Kind: Str, Bytes: b[s:e:e]})
+	ev.Body = b[off:e:e]
+	ev.Values = r.vals.v
+	return e, true
+}
+
+// learnOne remembers the one-key body just scanned at off in r.one when
+// its fixstr key ends a path without deeper ones.
+func (r *Reader) learnOne(off int) {
+	b := r.data
+	c := b[off+1] // the scan read the key
+	n := 2 + int(c&0x1f)
+	if b[off] != 0x81 || c&0xe0 != 0xa0 || n > 7 || r.query == nil {
+		return
+	}
+	kid := r.query.root.match(b, off+2, off+n)
+	if kid == nil || kid.leaf < 0 || len(kid.kids) > 0 {
+		return
+	}
+	var w [8]byte
+	copy(w[:], b[off:off+n])
+	r.one = oneKey{word: binary.LittleEndian.Uint64(w[:]), mask: 1<<(8*n) - 1, n: n, leaf: kid.leaf}
 }
 
 // time decodes the timestamp at b[off] into ev (docs/fluent-bit.md#timestamps).

@@ -391,3 +391,51 @@ func short(s []string) []string {
 	}
 	return out
 }
+
+// TestOneKey checks that bodies read through Reader.one give what a scan
+// gives: one-key bodies after one that taught it their key, with values of
+// every string width and of other kinds, and bodies it must not take.
+func TestOneKey(t *testing.T) {
+	q, err := NewQuery("log", "msg", "k.a", "longer_key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("v", 300)
+	for _, tc := range []struct {
+		name string
+		body ct.M
+	}{
+		{"fixstr", ct.M{{"log", "short"}}},
+		{"str8", ct.M{{"log", strings.Repeat("v", 40)}}},
+		{"str16", ct.M{{"log", long}}},
+		{"empty", ct.M{{"log", ""}}},
+		{"int", ct.M{{"log", 7}}},
+		{"map", ct.M{{"log", ct.M{{"a", "x"}}}}},
+		{"other key", ct.M{{"msg", "m"}}},
+		{"unknown key", ct.M{{"lag", "m"}}},
+		{"deeper path", ct.M{{"k", ct.M{{"a", "x"}}}}},
+		{"long key", ct.M{{"longer_key", "x"}}},
+		{"two keys", ct.M{{"log", "a"}, {"msg", "b"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := ct.Build(func(e *ct.Enc) {
+				e.V2(ct.EventTime{Sec: 1}, nil, ct.M{{"log", "teaches the key"}})
+				e.V2(ct.EventTime{Sec: 2}, nil, tc.body)
+				e.V2(ct.EventTime{Sec: 3}, nil, ct.M{{"log", long}})
+			})
+			var r, plain Reader
+			plain.noMemo = true
+			r.Reset(data, q)
+			plain.Reset(data, q)
+			var ev, pev Event
+			for i := 0; r.Next(&ev); i++ {
+				if !plain.Next(&pev) || !sameValues(ev.Values, pev.Values) || !bytes.Equal(ev.Body, pev.Body) {
+					t.Fatalf("event %d: %v, scanned %v", i, ev.Values, pev.Values)
+				}
+			}
+			if plain.Next(&pev) || r.Err() != nil || plain.Stats() != r.Stats() || r.Stats().Events != 3 {
+				t.Fatalf("walks end differently: %+v %v, scanned %+v", r.Stats(), r.Err(), plain.Stats())
+			}
+		})
+	}
+}

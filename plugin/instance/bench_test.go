@@ -3,6 +3,7 @@ package instance
 import (
 	"context"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,14 +23,16 @@ import (
 // reported per record, and cpu-ns/record: the flushing thread's CPU time,
 // which the other processes on a shared machine do not inflate.
 func BenchmarkFlush(b *testing.B) {
-	benchFlush(b, [][]byte{ct.KubeChunk(1000)}, 1000)
+	benchFlush(b, [][]byte{ct.KubeChunk(1000)}, 1000, kubeTag, nil)
 }
+
+var kubeTag = ct.KubeTag("web-7f9c6d8b5-qwert", "shop", "nginx")
 
 // BenchmarkFlushVaried is BenchmarkFlush on the varied corpus of make
 // bench-fluent-bit: the raw lines of all 16 ../shared/data/loghub-2k sets
 // interleaved, the first 1000 in one chunk (one partition), repeated.
 func BenchmarkFlushVaried(b *testing.B) {
-	benchFlush(b, variedChunks(b, 1000, 1000), 1000)
+	benchFlush(b, variedChunks(b, 1000, 1000, kubeBody), 1000, kubeTag, nil)
 }
 
 // BenchmarkFlushVariedAll is BenchmarkFlushVaried on the whole corpus, its
@@ -37,12 +40,27 @@ func BenchmarkFlushVaried(b *testing.B) {
 // in make bench-fluent-bit: the miner's working set (templates, memo, tree)
 // is the corpus's, not 1000 lines that stay in the caches.
 func BenchmarkFlushVariedAll(b *testing.B) {
-	benchFlush(b, variedChunks(b, 32000, 1000), 1000)
+	benchFlush(b, variedChunks(b, 32000, 1000, kubeBody), 1000, kubeTag, nil)
 }
 
+// BenchmarkFlushVariedTail is BenchmarkFlushVariedAll as make
+// bench-fluent-bit really feeds it: records of Fluent Bit's tail input,
+// {"log": line}, tagged "loghub", with fbbench's Message_Key and
+// Source_Map (so the source is app_log and the partition the tag).
+func BenchmarkFlushVariedTail(b *testing.B) {
+	benchFlush(b, variedChunks(b, 32000, 1000, tailBody), 1000, "loghub", config.Map{
+		config.KeyMessageKey: "log,message,MESSAGE,msg",
+		config.KeySourceMap:  "kube.=k8s_pod,host.=journald,node.=host_syslog",
+	})
+}
+
+func kubeBody(line string) ct.M { return ct.KubeRecord("shop", "web-7f9c6d8b5-qwert", "nginx", line) }
+
+func tailBody(line string) ct.M { return ct.M{{"log", line}} }
+
 // variedChunks encodes the first n lines of the interleaved Loghub-2k sets
-// as kubernetes-shaped records, per records to a chunk.
-func variedChunks(b *testing.B, n, per int) [][]byte {
+// as records made by body, per records to a chunk.
+func variedChunks(b *testing.B, n, per int, body func(line string) ct.M) [][]byte {
 	dir := "../../../shared/data/loghub-2k"
 	var sets [][]string
 	for _, name := range []string{"Android", "Apache", "BGL", "HDFS", "HPC", "Hadoop", "HealthApp", "Linux",
@@ -57,7 +75,7 @@ func variedChunks(b *testing.B, n, per int) [][]byte {
 	var e ct.Enc
 	for i := 0; i < n; i++ {
 		line := strings.TrimSuffix(sets[i%len(sets)][i/len(sets)], "\r")
-		e.V2(ct.EventTime{Sec: 1795542001, Nsec: uint32(i)}, nil, ct.KubeRecord("shop", "web-7f9c6d8b5-qwert", "nginx", line))
+		e.V2(ct.EventTime{Sec: 1795542001, Nsec: uint32(i)}, nil, body(line))
 		if (i+1)%per == 0 || i == n-1 {
 			chunks, e = append(chunks, e.B), ct.Enc{}
 		}
@@ -65,12 +83,14 @@ func variedChunks(b *testing.B, n, per int) [][]byte {
 	return chunks
 }
 
-// benchFlush flushes chunks of n records each in turn, both presets, after
-// one flush of every chunk.
-func benchFlush(b *testing.B, chunks [][]byte, n int) {
+// benchFlush flushes chunks of n records each in turn with tag, both
+// presets on top of settings, after one flush of every chunk.
+func benchFlush(b *testing.B, chunks [][]byte, n int, tag string, settings config.Map) {
 	for _, preset := range []string{"default", "drain3"} {
 		b.Run(preset, func(b *testing.B) {
-			cfg, err := config.Parse(config.Map{"Preset": preset})
+			m := config.Map{config.KeyPreset: preset}
+			maps.Copy(m, settings)
+			cfg, err := config.Parse(m)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -79,7 +99,6 @@ func benchFlush(b *testing.B, chunks [][]byte, n int) {
 				b.Fatal(err)
 			}
 			defer in.Close(context.Background())
-			tag := ct.KubeTag("web-7f9c6d8b5-qwert", "shop", "nginx")
 			for _, c := range chunks {
 				in.Flush(c, tag)
 			}

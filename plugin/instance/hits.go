@@ -1,6 +1,7 @@
 package instance
 
 import (
+	"hash/maphash"
 	"math/bits"
 	"unsafe"
 )
@@ -10,13 +11,15 @@ import (
 // are found through an open-addressing table keyed by the id's address,
 // one multiply and compare per hit however many templates a chunk holds.
 // Only an address not seen yet in the chunk looks its id up by content, so
-// that equal ids in distinct strings (rare) still count as one.
+// that equal ids in distinct strings (rare) still count as one; that
+// lookup is a second open-addressing table, not a map: a chunk meets a
+// few hundred ids, and a map's insert cost about 40 instructions a record.
 type hitCounts struct {
-	tab   []hitSlot        // by address; len a power of two, at most half full
-	used  []int32          // the slots filled, cleared by reset
-	list  []hitCount       // one per distinct id, in first-seen order
-	byID  map[string]int32 // index into list by content
-	shift uint8            // 64 - log2(len(tab))
+	tab   []hitSlot  // by address; len a power of two, at most half full
+	used  []int32    // the slots filled, cleared by reset
+	list  []hitCount // one per distinct id, in first-seen order
+	byID  []int32    // by content: 1 + index into list, 0 empty; len(tab)
+	shift uint8      // 64 - log2(len(tab))
 }
 
 type hitSlot struct {
@@ -49,17 +52,14 @@ func (h *hitCounts) add(id string) {
 			return
 		}
 	}
-	k, ok := h.byID[id]
-	if ok {
-		h.list[k].n++
-	} else {
+	is := h.idSlot(id)
+	k := h.byID[is] - 1
+	if k < 0 {
 		k = int32(len(h.list))
-		h.list = append(h.list, hitCount{id, 1})
-		if h.byID == nil {
-			h.byID = make(map[string]int32)
-		}
-		h.byID[id] = k
+		h.list = append(h.list, hitCount{id: id})
+		h.byID[is] = k + 1
 	}
+	h.list[k].n++
 	h.tab[s] = hitSlot{p, len(id), k}
 	h.used = append(h.used, int32(s))
 	if 2*len(h.used) > len(h.tab) {
@@ -67,9 +67,28 @@ func (h *hitCounts) add(id string) {
 	}
 }
 
-// resize makes the table size slots (a power of two) and re-files the
+// hitSeed is the content hash's seed; list keeps the first-seen order
+// whatever it is.
+var hitSeed = maphash.MakeSeed()
+
+// idSlot returns the byID slot of id's text: the one that holds it, else
+// the empty one where it goes.
+func (h *hitCounts) idSlot(id string) int {
+	mask := len(h.byID) - 1
+	s := int(maphash.String(hitSeed, id)) & mask
+	for h.byID[s] != 0 && h.list[h.byID[s]-1].id != id {
+		s = (s + 1) & mask
+	}
+	return s
+}
+
+// resize makes the tables size slots (a power of two) and re-files the
 // filled ones.
 func (h *hitCounts) resize(size int) {
+	h.byID = make([]int32, size)
+	for k, c := range h.list {
+		h.byID[h.idSlot(c.id)] = int32(k) + 1
+	}
 	old := h.tab
 	h.tab = make([]hitSlot, size)
 	h.shift = uint8(64 - bits.Len(uint(size-1)))

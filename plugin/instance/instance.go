@@ -229,7 +229,11 @@ func (in *Instance) flush(s *scratch, data []byte, tag string) Status {
 			empty++
 			continue
 		}
-		part, ok := in.partition(s, p)
+		var part string
+		ok := false
+		if len(p.part) > 0 {
+			part, ok = in.partition(s, p)
+		}
 		if !ok && p.rawSyslog {
 			// A node syslog line no parser split: its program is the
 			// partition, its header (time, host, ident[pid]) is not mined.
@@ -331,7 +335,8 @@ func (in *Instance) tagPartition(tag string, p *plan) string {
 
 // partition builds the record's partition in s.part, false when the record
 // has none of the partition values; the result is valid until the next
-// record.
+// record. flush calls it only when p has partition paths (an app_log
+// source has none: its partition is the tag's).
 func (in *Instance) partition(s *scratch, p *plan) (string, bool) {
 	if s.havePrev && samePartValues(s.prevVals, s.ev.Values, p.part) {
 		if s.prevCleaned {

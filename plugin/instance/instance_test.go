@@ -482,7 +482,12 @@ func TestHitCounts(t *testing.T) {
 			want[id]++
 		}
 		got := map[string]int64{}
-		h.each(func(id string, n int64) { got[id] += n })
+		h.each(func(id string, n int64) {
+			if _, dup := got[id]; dup {
+				t.Fatalf("round %d: id %s reported twice", round, id)
+			}
+			got[id] = n
+		})
 		if !maps.Equal(got, want) {
 			t.Fatalf("round %d: counts %v, want %v", round, got, want)
 		}
