@@ -60,6 +60,10 @@ type item struct {
 	// tried: sent to PostgreSQL by this node before (a write attempted,
 	// its outcome perhaps unknown), so not looked up in the stored set.
 	tried bool
+	// seq is the order in which the sink took it (0: read back from the
+	// buffer file): events of the same instant are logged and announced in
+	// that order, whatever batches they were written in.
+	seq uint64
 }
 
 func (it *item) event(node string) Event {

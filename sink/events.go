@@ -2,6 +2,7 @@ package sink
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"io"
 	"slices"
@@ -49,7 +50,13 @@ func (e *eventWriter) write(_ context.Context, b *batch) error {
 
 func (e *eventWriter) classify(error) (string, bool) { return CauseIO, true }
 
-// sortBySeen orders events oldest first, so lists and logs read in order.
+// sortBySeen orders events oldest first, those of the same instant as the
+// sink took them, so lists and logs read in order.
 func sortBySeen(items []*item) {
-	slices.SortStableFunc(items, func(x, y *item) int { return x.t.SeenAt.Compare(y.t.SeenAt) })
+	slices.SortStableFunc(items, func(x, y *item) int {
+		if c := x.t.SeenAt.Compare(y.t.SeenAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.seq, y.seq)
+	})
 }

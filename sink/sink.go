@@ -68,6 +68,7 @@ type Sink struct {
 	closed    bool
 	fhits     map[string]int64
 	ftmpls    map[string]*item
+	seq       uint64 // items taken so far (item.seq)
 	spareHits map[string]int64
 	spareTmps map[string]*item
 
@@ -311,7 +312,8 @@ func (s *Sink) Template(t Template) {
 	// PostgreSQL keeps microseconds; the row is recognised by exact equality.
 	t.SeenAt = t.SeenAt.UTC().Truncate(time.Microsecond)
 	s.units.Add(s.tmplWt)
-	s.ftmpls[t.ID] = &item{t: t}
+	s.seq++
+	s.ftmpls[t.ID] = &item{t: t, seq: s.seq}
 	s.fmu.Unlock()
 	if cutS {
 		s.c.truncated.Add(1)

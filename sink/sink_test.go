@@ -375,3 +375,40 @@ func TestEventLogPieces(t *testing.T) {
 		t.Errorf("the writer keeps a buffer of %d bytes", c)
 	}
 }
+
+// TestEventOrder: events of the same instant keep the order the sink took
+// them in, in the log and across batches: a store with more pending than a
+// batch takes the oldest first.
+func TestEventOrder(t *testing.T) {
+	at := time.Unix(1795542001, 0)
+	var items []*item
+	for i := range 40 {
+		// ids in the reverse of arrival, all at one instant but the last two
+		it := &item{t: Template{ID: fmt.Sprintf("%016x", 99-i), SeenAt: at}, seq: uint64(i + 1)}
+		if i >= 38 {
+			it.t.SeenAt = at.Add(-time.Duration(i))
+		}
+		items = append(items, it)
+	}
+	st := &store{items: map[string]*item{}, hits: map[string]hitEntry{}, c: &storeCounters{}}
+	for _, it := range items {
+		st.addItem(it.t.ID, it)
+	}
+	var got []uint64
+	for len(st.items) > 0 {
+		b := st.take(7, false)
+		if len(b.items) == 0 || len(b.items) > 7 {
+			t.Fatalf("a batch of %d items", len(b.items))
+		}
+		sortBySeen(b.items)
+		for _, it := range b.items {
+			got = append(got, it.seq)
+			delete(st.items, it.t.ID)
+		}
+	}
+	for i := range 35 {
+		if got[i] != uint64(i+1) {
+			t.Fatalf("taken and sorted in the order %v, want arrival order", got)
+		}
+	}
+}

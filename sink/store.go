@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -246,10 +247,14 @@ func (st *store) take(max int, draining bool) *batch {
 	now := time.Now()
 	withHits := draining || !now.Before(st.hitsDue)
 	for _, it := range st.items {
-		if len(b.items) == max {
-			break
-		}
 		b.items = append(b.items, it)
+	}
+	if len(b.items) > max {
+		// The oldest first: a later event must not be announced before an
+		// earlier one left for the next batch.
+		slices.SortFunc(b.items, func(x, y *item) int { return cmp.Compare(x.seq, y.seq) })
+		clear(b.items[max:])
+		b.items = b.items[:max]
 	}
 	// Hits of a template left for a later batch wait with it: the row
 	// they update must exist first.
