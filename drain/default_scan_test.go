@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+	"unsafe"
 )
 
 func TestScannerMasks(t *testing.T) {
@@ -371,6 +372,23 @@ func TestAppendPiece(t *testing.T) {
 
 // TestDotsAt checks dotsAt against strings.Index on random words of dots,
 // letters and spaces, at every alignment, near the line's end included.
+// TestPairAt checks pairClass against byteClass for every pair of bytes,
+// read at both an even and an odd offset.
+func TestPairAt(t *testing.T) {
+	for x := range 1 << 16 {
+		b := []byte{'.', byte(x), byte(x >> 8), '.'}
+		s := string(b)
+		lp := unsafe.Pointer(unsafe.StringData(s))
+		want := byteClass[b[1]] | byteClass[b[2]]
+		if got := pairAt(lp, 1); got != want {
+			t.Fatalf("pairAt(%q, 1) = %#x, want %#x", s, got, want)
+		}
+		if got, want := pairAt(lp, 2), byteClass[b[2]]|byteClass['.']; got != want {
+			t.Fatalf("pairAt(%q, 2) = %#x, want %#x", s, got, want)
+		}
+	}
+}
+
 func TestDotsAt(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
 	for it := 0; it < 200000; it++ {
