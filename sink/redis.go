@@ -75,22 +75,40 @@ func newRedisWriter(cfg *Config, password string, d *tiedDialer) *redisWriter {
 // lost (timeout, connection killed after EXEC) but which was applied is not
 // applied again. One key per node suffices: the node's writer is sequential.
 func (w *redisWriter) write(ctx context.Context, b *batch) error {
+	var c redis.Cmdable = w.rdb
+	var conn *redis.Conn
+	if w.minReplicas > 0 {
+		// WAIT counts the replicas that hold the writes of its own
+		// connection: the batch, and the WAIT, go through one.
+		var err error
+		if conn, err = w.masterConn(ctx); err != nil {
+			return err
+		}
+		defer conn.Close()
+		c = conn
+	}
 	if b.attempt > 1 {
-		last, err := w.rdb.Get(ctx, w.keyBatch).Result()
+		last, err := c.Get(ctx, w.keyBatch).Result()
 		if err != nil && err != redis.Nil {
 			return err
 		}
 		if last == b.token {
 			// Applied, but perhaps not replicated yet (the WAIT that
-			// failed): confirm before it counts as written.
-			if err := w.replicated(ctx); err != nil {
-				return err
+			// failed, on a connection now gone): write the token again
+			// here, so that WAIT confirms it and all before it.
+			if w.minReplicas > 0 {
+				if err := c.Set(ctx, w.keyBatch, b.token, w.ttl).Err(); err != nil {
+					return err
+				}
+				if err := w.replicated(ctx, conn); err != nil {
+					return err
+				}
 			}
 			b.applied = true
 			return nil
 		}
 	}
-	_, err := w.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := c.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		if len(b.items) > 0 {
 			items := slices.Clone(b.items)
 			sortBySeen(items)
@@ -125,32 +143,33 @@ func (w *redisWriter) write(ctx context.Context, b *batch) error {
 		p.Set(ctx, w.keyBatch, b.token, w.ttl)
 		return nil
 	})
-	if err != nil {
+	if err != nil || w.minReplicas <= 0 {
 		return err
 	}
-	return w.replicated(ctx)
+	return w.replicated(ctx, conn)
 }
 
-// replicated waits until RedisMinReplicas replicas acknowledge the writes
-// so far on the master of the sink's keys (all in one slot on a cluster).
-func (w *redisWriter) replicated(ctx context.Context) error {
-	if w.minReplicas <= 0 {
-		return nil
-	}
-	var master *redis.Client // one server, or the Sentinels' current master
+// masterConn is one connection to the master of the sink's keys (one
+// server, the Sentinels' current master, or the cluster node of their slot).
+func (w *redisWriter) masterConn(ctx context.Context) (*redis.Conn, error) {
 	switch c := w.rdb.(type) {
 	case *redis.Client:
-		master = c
+		return c.Conn(), nil
 	case *redis.ClusterClient:
 		m, err := c.MasterForKey(ctx, w.keyBatch)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		master = m
+		return m.Conn(), nil
 	default:
-		return fmt.Errorf("redis: Redis_Min_Replicas: cannot WAIT through a %T", c)
+		return nil, fmt.Errorf("redis: Redis_Min_Replicas: cannot WAIT through a %T", c)
 	}
-	n, err := master.Wait(ctx, w.minReplicas, w.waitFor).Result()
+}
+
+// replicated waits until RedisMinReplicas replicas acknowledge the writes
+// made so far on c, the connection of the batch.
+func (w *redisWriter) replicated(ctx context.Context, c *redis.Conn) error {
+	n, err := c.Wait(ctx, w.minReplicas, w.waitFor).Result()
 	if err != nil {
 		return err
 	}
