@@ -1582,7 +1582,7 @@ func isVarWord(w string, seen uint16) bool {
 	for k := 0; k < len(w); k++ {
 		cl := byteClass[w[k]]
 		if cl&(bDot|bDash|bAt|bMark) == 0 {
-			digits += int(cl>>2) & 1 // bDigit
+			digits += int(cl/bDigit) & 1
 			continue
 		}
 		if k > st && (digits == k-st || k-st >= 16 && allHex(w[st:k])) {
