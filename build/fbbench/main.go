@@ -147,14 +147,14 @@ func (b bench) measure(o options, dir string) error {
 				return fmt.Errorf("%s through %s: %w", b.name, out.name, err)
 			}
 			cpu[i] = append(cpu[i], u)
-			row = append(row, fmt.Sprintf("%s %.2f (user %.2f)", out.name, u.total(), u.user))
+			row = append(row, fmt.Sprintf("%s %.2f (user %.2f, output thread %.2f)", out.name, u.total(), u.user, u.out))
 		}
 		fmt.Printf("round %d: %s\n", r+1, strings.Join(row, ", "))
 	}
 	// A round's drain runs follow its null run within seconds, so the
 	// ratio within each round cancels most of the machine's drift; the
 	// ratio of the medians is given beside it.
-	fmt.Printf("%-14s %8s %8s %10s %8s %12s %9s %22s\n", "output", "median", "fastest", "user", "sys", "µs/record", "vs null", "per round (min–max)")
+	fmt.Printf("%-14s %8s %8s %10s %8s %12s %9s %22s %12s\n", "output", "median", "fastest", "user", "sys", "µs/record", "vs null", "per round (min–max)", "out µs/rec")
 	base := median(totals(cpu[0]))
 	for i, out := range outs {
 		t := totals(cpu[i])
@@ -163,15 +163,17 @@ func (b bench) measure(o options, dir string) error {
 		for r := range t {
 			ratios = append(ratios, t[r]/cpu[0][r].total())
 		}
-		fmt.Printf("%-14s %8.2f %8.2f %10.2f %8.2f %12.2f %8.2fx %9.2fx (%.2f–%.2f)\n", out.name, m, fastest(t),
+		fmt.Printf("%-14s %8.2f %8.2f %10.2f %8.2f %12.2f %8.2fx %9.2fx (%.2f–%.2f) %12.2f\n", out.name, m, fastest(t),
 			median(users(cpu[i])), median(systems(cpu[i])), m/float64(b.records)*1e6, m/base,
-			median(ratios), fastest(ratios), slowest(ratios))
+			median(ratios), fastest(ratios), slowest(ratios), median(outThreads(cpu[i]))/float64(b.records)*1e6)
 	}
 	return nil
 }
 
-// usage is the CPU seconds of one run.
-type usage struct{ user, sys float64 }
+// usage is the CPU seconds of one run: the process's, and its output
+// worker threads' (what the output itself spends, without the pipeline
+// thread's tail and parsing, whose time varies most between runs).
+type usage struct{ user, sys, out float64 }
 
 func (u usage) total() float64 { return u.user + u.sys }
 
@@ -185,6 +187,13 @@ func totals(v []usage) (t []float64) {
 func users(v []usage) (t []float64) {
 	for _, u := range v {
 		t = append(t, u.user)
+	}
+	return t
+}
+
+func outThreads(v []usage) (t []float64) {
+	for _, u := range v {
+		t = append(t, u.out)
 	}
 	return t
 }
@@ -272,6 +281,7 @@ func (b bench) once(o options, dir string, out output, round int) (usage, error)
 			return usage{}, fmt.Errorf("not every record processed after 10 minutes; log %s", lf.Name())
 		}
 	}
+	threads := outputThreadCPU(cmd.Process.Pid)
 	cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case err := <-done:
@@ -287,7 +297,50 @@ func (b bench) once(o options, dir string, out output, round int) (usage, error)
 	if !ok {
 		return usage{}, errors.New("no rusage for the child")
 	}
-	return usage{user: time.Duration(ru.Utime.Nano()).Seconds(), sys: time.Duration(ru.Stime.Nano()).Seconds()}, nil
+	return usage{user: time.Duration(ru.Utime.Nano()).Seconds(), sys: time.Duration(ru.Stime.Nano()).Seconds(), out: threads}, nil
+}
+
+// clockTicks is the unit of the CPU times in /proc/<pid>/task/<tid>/stat
+// (USER_HZ, 100 on Linux for every architecture Fluent Bit ships for).
+const clockTicks = 100
+
+// outputThreadCPU returns the CPU seconds (user + system) of the process's
+// output worker threads, which Fluent Bit names "flb-out-<name>.<n>...",
+// read once every record has been processed (so before the shutdown's
+// own work). Threads it cannot read count as 0.
+func outputThreadCPU(pid int) float64 {
+	tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	total := 0
+	for _, t := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, t.Name()))
+		if err != nil {
+			continue
+		}
+		if cpu, ok := outputThreadTicks(string(b)); ok {
+			total += cpu
+		}
+	}
+	return float64(total) / clockTicks
+}
+
+// outputThreadTicks parses one stat line: the thread's utime + stime in
+// clock ticks when its name is an output worker's.
+func outputThreadTicks(stat string) (int, bool) {
+	open, end := strings.IndexByte(stat, '('), strings.LastIndexByte(stat, ')')
+	if open < 0 || end < open || !strings.HasPrefix(stat[open+1:end], "flb-out-") {
+		return 0, false
+	}
+	f := strings.Fields(stat[end+1:])
+	// After the name: state is field 3 of stat(5), utime 14, stime 15.
+	if len(f) < 13 {
+		return 0, false
+	}
+	u, err1 := strconv.Atoi(f[11])
+	s, err2 := strconv.Atoi(f[12])
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return u + s, true
 }
 
 // processed is the records the output has processed, from GET /api/v1/metrics.
