@@ -189,9 +189,13 @@ func (t *drain3Tokenizer) splitPlain(toks []string, sigs []uint64, line string, 
 				if nt&0x8000 != 0 {
 					break
 				}
-				start, e := i+1, 0
+				// a: the token's bytes for its sig, when under 8: those
+				// of x>>8 below the lowest mark's byte (the bits below the
+				// mark, less a byte), or all 7 when there is none.
+				start, e, a := i+1, 0, x>>8
 				if nt != 0 {
 					e = i + bits.TrailingZeros64(nt)>>3
+					a &= (nt ^ (nt - 1)) >> 16
 				} else {
 					for j := i + 8; ; j += 8 {
 						if j+8 > n {
@@ -219,7 +223,6 @@ func (t *drain3Tokenizer) splitPlain(toks []string, sigs []uint64, line string, 
 					}
 				}
 				l := e - start
-				a := x >> 8 & lowBytes[l&7]
 				if l >= 8 {
 					a = word(start) ^ bits.RotateLeft64(word(e-8), 29)
 				}
