@@ -1,6 +1,8 @@
 package drain
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -128,4 +130,35 @@ func FuzzSplit(f *testing.F) {
 			toks, sigs = diffSplit(t, tk, line, toks, sigs)
 		}
 	})
+}
+
+// TestPlainMarks: (x | x-swarLows) & swarHighs, the splitter's marks,
+// puts its lowest mark on the first byte not in 0x21..0x7f, for every byte
+// value at every place of a word of plain bytes, and whatever follows it.
+func TestPlainMarks(t *testing.T) {
+	for at := range 8 {
+		for b := range 256 {
+			for _, after := range []byte{'a', 0x21, 0x7f, 0x00, 0xff} {
+				var w [8]byte
+				for i := range w {
+					w[i] = 'a'
+					if i > at {
+						w[i] = after
+					}
+				}
+				w[at] = byte(b)
+				x := binary.LittleEndian.Uint64(w[:])
+				want := 64
+				for i, c := range w {
+					if c < 0x21 || c > 0x7f {
+						want = 8*i + 7
+						break
+					}
+				}
+				if m := (x | (x - swarLows)) & swarHighs; bits.TrailingZeros64(m) != want {
+					t.Fatalf("% x: lowest mark at bit %d, want %d", w, bits.TrailingZeros64(m), want)
+				}
+			}
+		}
+	}
 }

@@ -185,25 +185,29 @@ func (t *drain3Tokenizer) splitPlain(toks []string, sigs []uint64, line string, 
 				// The high bit of the bytes not in 0x21..0x7f: byte 0's
 				// borrow marks byte 1 when it is '!', left to the loop
 				// below; from there on the lowest mark is exact.
-				nt := (x | (x-swarLows)&^x) & swarHighs &^ 0x80
+				nt := (x | (x - swarLows)) & swarHighs &^ 0x80
 				if nt&0x8000 != 0 {
 					break
 				}
-				start, e := i+1, 0
+				// a: the token's bytes for its sig, when under 8: those
+				// of x>>8 below the lowest mark's byte (the bits below the
+				// mark, less a byte), or all 7 when there is none.
+				start, e, a := i+1, 0, x>>8
 				if nt != 0 {
 					e = i + bits.TrailingZeros64(nt)>>3
+					a &= (nt ^ (nt - 1)) >> 16
 				} else {
 					for j := i + 8; ; j += 8 {
 						if j+8 > n {
 							e = n
 							if j < n {
 								w := word(n-8) >> ((j + 8 - n) * 8 & 63)
-								e = j + bits.TrailingZeros64((w|(w-swarLows)&^w)&swarHighs)>>3
+								e = j + bits.TrailingZeros64((w|(w-swarLows))&swarHighs)>>3
 							}
 							break
 						}
-						if w := word(j); (w|(w-swarLows)&^w)&swarHighs != 0 {
-							e = j + bits.TrailingZeros64((w|(w-swarLows)&^w)&swarHighs)>>3
+						if w := word(j); (w|(w-swarLows))&swarHighs != 0 {
+							e = j + bits.TrailingZeros64((w|(w-swarLows))&swarHighs)>>3
 							break
 						}
 					}
@@ -219,7 +223,6 @@ func (t *drain3Tokenizer) splitPlain(toks []string, sigs []uint64, line string, 
 					}
 				}
 				l := e - start
-				a := x >> 8 & lowBytes[l&7]
 				if l >= 8 {
 					a = word(start) ^ bits.RotateLeft64(word(e-8), 29)
 				}
@@ -242,7 +245,7 @@ func (t *drain3Tokenizer) splitPlain(toks []string, sigs []uint64, line string, 
 		if t.swar {
 			for i+8 <= n {
 				x := word(i)
-				if m := (x | (x-swarLows)&^x) & swarHighs; m != 0 {
+				if m := (x | (x - swarLows)) & swarHighs; m != 0 {
 					i += bits.TrailingZeros64(m) >> 3
 					break
 				}
@@ -324,6 +327,11 @@ type strHeader struct {
 var lowBytes = [8]uint64{0, 0xff, 0xffff, 0xffffff, 0xffffffff, 0xffffffffff, 0xffffffffffff, 0xffffffffffffff}
 
 // skipPlain's constants: the high bit of every byte, 0x21 in every byte.
+// (x | x-swarLows) & swarHighs marks the bytes of x not in 0x21..0x7f, the
+// lowest exactly: a byte from 0x80 has the bit itself, one under 0x21
+// borrows to set it, one in 0x21..0x7f does neither and passes no borrow
+// up: the bits of x | (x-swarLows)&^x in two operations fewer (the
+// compiler does not simplify that form).
 const swarHighs, swarLows = 0x8080808080808080, 0x21 * 0x0101010101010101
 
 // skipPlain returns the index of the first byte at or after i that is not
@@ -335,7 +343,7 @@ func skipPlain(s string, i int) int {
 		x := binary.LittleEndian.Uint64(b[i:])
 		// High bit of a byte set: the byte is >= 0x80, or < 0x21 (the lowest
 		// such byte is exact; borrows only run upwards).
-		if m := (x | (x-swarLows)&^x) & swarHighs; m != 0 {
+		if m := (x | (x - swarLows)) & swarHighs; m != 0 {
 			return i + bits.TrailingZeros64(m)>>3
 		}
 		i += 8

@@ -105,9 +105,11 @@ func sameLong(a, b string) bool {
 }
 
 // sigMix is sig's last step, from its word a of the bytes and the length n:
-// the multiplier is odd, so the product is injective.
+// the length in the top bits, which a leaves clear under 8 bytes (so the
+// pair is kept whole; from 8 on sig is not injective anyway), and the
+// multiplier is odd, so the product is injective.
 func sigMix(a uint64, n int) uint64 {
-	return (a ^ uint64(n)<<58 ^ uint64(n)) * 0x9e3779b97f4a7c15
+	return (a ^ uint64(n)<<58) * 0x9e3779b97f4a7c15
 }
 
 // indexedBest is drain3Scorer.best over nd's clusters through nd's index,
