@@ -224,7 +224,7 @@ func (t *drain3Tokenizer) splitPlain(toks []string, sigs []uint64, line string, 
 				}
 				l := e - start
 				if l >= 8 {
-					a = word(start) ^ bits.RotateLeft64(word(e-8), 29)
+					a = longWord(word(start), word(e-8))
 				}
 				*(*strHeader)(unsafe.Add(tp, k*int(unsafe.Sizeof("")))) = strHeader{unsafe.Add(p, start), l}
 				*(*uint64)(unsafe.Add(sp, k*8)) = sigMix(a, l)
@@ -263,7 +263,7 @@ func (t *drain3Tokenizer) splitPlain(toks []string, sigs []uint64, line string, 
 		var a uint64
 		switch {
 		case l >= 8:
-			a = word(start) ^ bits.RotateLeft64(word(i-8), 29)
+			a = longWord(word(start), word(i-8))
 		case start+8 <= n:
 			a = word(start) & lowBytes[l&7]
 		default:

@@ -77,7 +77,7 @@ func sig(s string) uint64 {
 	b := unsafe.Slice(unsafe.StringData(s), n)
 	var a uint64
 	if n >= 8 {
-		a = binary.LittleEndian.Uint64(b) ^ bits.RotateLeft64(binary.LittleEndian.Uint64(b[n-8:]), 29)
+		a = longWord(binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[n-8:]))
 	} else {
 		for j := n - 1; j >= 0; j-- {
 			a = a<<8 | uint64(b[j])
@@ -105,11 +105,22 @@ func sameLong(a, b string) bool {
 }
 
 // sigMix is sig's last step, from its word a of the bytes and the length n:
-// the length in the top bits, which a leaves clear under 8 bytes (so the
+// the length in bits 58 to 62, which a leaves clear under 8 bytes (so the
 // pair is kept whole; from 8 on sig is not injective anyway), and the
-// multiplier is odd, so the product is injective.
+// multiplier is odd, so the product is injective. Bit 63 stays a's: set
+// from 8 bytes on (longWord), clear under, so a token under 8 bytes shares
+// its sig with no other token, and equal sigs need a compare of the strings
+// only when the tokens are long (the tree, the index and bestSigs rely on
+// it: without the bit, a crafted long token could pass for a short
+// constant, TestSigShortLong).
 func sigMix(a uint64, n int) uint64 {
-	return (a ^ uint64(n)<<58) * 0x9e3779b97f4a7c15
+	return (a ^ uint64(n&31)<<58) * 0x9e3779b97f4a7c15
+}
+
+// longWord is a's word for a token of 8 bytes or more, from its first and
+// last eight bytes, with bit 63 set (sigMix).
+func longWord(first, last uint64) uint64 {
+	return first ^ bits.RotateLeft64(last, 29) | 1<<63
 }
 
 // indexedBest is drain3Scorer.best over nd's clusters through nd's index,

@@ -1,6 +1,7 @@
 package drain
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -249,5 +250,53 @@ func TestLeafIndexKept(t *testing.T) {
 	}
 	if nd.idx.ver == nd.ver {
 		t.Error("index still current after its leaf's template changed")
+	}
+}
+
+// TestSigShortLong: a token of 8 bytes or more never shares a sig with a
+// shorter one, so the tree, the index and bestSigs, which compare the
+// strings only when the sigs are equal and the token is long, never take a
+// crafted long token for a short constant. Each pair below had the same sig
+// before bit 63 told them apart (found by solving w ^ rotl(w, 29) for the
+// short token's word; that map is linear, so half of all words are
+// reachable).
+func TestSigShortLong(t *testing.T) {
+	cfg, _ := Preset("drain3")
+	for _, tc := range []struct{ short, long string }{
+		{"07~", "YZ[)Kk+I"},
+		{"0?|", "YZY)K++I"},
+		{"0Sg", "YZB)KK(I"},
+	} {
+		if sig(tc.short) == sig(tc.long) {
+			t.Errorf("sig(%q) == sig(%q)", tc.short, tc.long)
+		}
+		// Drain3 compares the tokens: one of six differs, so the line
+		// joins the template and widens it. With a dozen other templates
+		// in the leaf (a third of their tokens shared: apart) the leaf is
+		// indexed (leafindex.go) and the index decides; both paths are
+		// tried.
+		for _, others := range []int{0, 12} {
+			m, err := New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range others {
+				m.Add("p", fmt.Sprintf("alpha beta o%[1]d p%[1]d q%[1]d r%[1]d", i))
+			}
+			for range 10 {
+				m.Add("p", "alpha beta c d e "+tc.short)
+			}
+			r := m.Add("p", "alpha beta c d e "+tc.long)
+			if want := "alpha beta c d e <*>"; r.Kind != Generalized || r.Template != want {
+				t.Errorf("%d other templates: %q after %q: %v %q, want generalized to %q", others, tc.long, tc.short, r.Kind, r.Template, want)
+			}
+		}
+		// In the tree: a first token is a child's key, so the short one
+		// takes a child of its own.
+		m, _ := New(cfg)
+		m.Add("p", tc.long+" beta c d e f")
+		if r := m.Add("p", tc.short+" beta c d e f"); r.Kind != Created {
+			t.Errorf("%q after %q first in the line: %v %q, want a new template", tc.short, tc.long, r.Kind, r.Template)
+		}
 	}
 }
