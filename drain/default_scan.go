@@ -1080,10 +1080,10 @@ func windowsPathEnd(s string, i int) int {
 // matchAbsPath: an absolute path, which may hold ':' (/10.0.0.1:50010)
 // and, in a request line, the protocol after it ("/x HTTP/1.1", and the
 // root "/ HTTP/1.1").
-func matchAbsPath(s string, i, _ int, _ uint16) (int, bool) {
+func matchAbsPath(s string, i, k int, _ uint16) (int, bool) {
 	n := len(s)
 	if s[i] == '/' && (i+1 < n && !isSpaceByte(s[i+1]) || protocolAfter(s, i+1) > 0) {
-		j := i + 1
+		j := k // the raw word's bytes are path bytes: the path goes on from its end
 		for j < n && !isSpaceByte(s[j]) && !(isDelim(s[j]) && s[j] != ':' && s[j] != '=') {
 			j++
 		}
