@@ -319,42 +319,42 @@ func (sc *scanState) scan(line string) (special bool) {
 		if i >= n {
 			break
 		}
-		// One look at the raw word (up to a space or delimiter) decides which
-		// matchers can apply; w ends earlier at a sentence dot.
-		k, seen := i, uint16(0) // seen: the union of the word's byte classes
-		for k+4 <= n {
-			c4 := pairAt(lp, k) | pairAt(lp, k+2)
-			if c4&(bSpace|bDelim) != 0 {
-				break
+		// One look at the raw word (to a space or delimiter) decides which matchers apply.
+		k, seen := sc.nextEnd, sc.nextSeen // seen: the union of the word's byte classes
+		if i+1 != sc.next {
+			k, seen = i, 0
+			for k+4 <= n {
+				c4 := pairAt(lp, k) | pairAt(lp, k+2)
+				if c4&(bSpace|bDelim) != 0 {
+					break
+				}
+				seen |= c4
+				k += 4
 			}
-			seen |= c4
-			k += 4
-		}
-		// The word (or the line) ends within the next 4 bytes: a pair,
-		// then a byte, find where.
-		if k+2 <= n {
-			if c2 := pairAt(lp, k); c2&(bSpace|bDelim) == 0 {
-				seen |= c2
-				k += 2
+			// The word (or the line) ends within the next 4 bytes: a pair, then a byte, find where.
+			if k+2 <= n {
+				if c2 := pairAt(lp, k); c2&(bSpace|bDelim) == 0 {
+					seen |= c2
+					k += 2
+				}
 			}
-		}
-		if k < n {
-			if cl := classAt(lp, k); cl&(bSpace|bDelim) == 0 {
-				seen |= cl
-				k++
+			if k < n {
+				if cl := classAt(lp, k); cl&(bSpace|bDelim) == 0 {
+					seen |= cl
+					k++
+				}
 			}
 		}
 		j := k
 		if seen&bDot != 0 {
-			// A sentence dot ends the word ("job_42."): the first of two
-			// dots, or a dot last in the raw word (wordEnds).
+			// A sentence dot ends the word ("job_42."): the first of two dots, or a last one (wordEnds).
 			if d := dotsAt(line, i, k); d >= 0 {
 				j = d
 			} else if line[k-1] == '.' {
 				j = k - 1
 			}
 		}
-		at := seen&bAt != 0
+		at := seen&(bAt|bDot) == bAt|bDot // an e-mail address needs both
 		digit := seen&bDigit != 0
 		special = special || seen&bSpecial != 0
 		c := line[i]
@@ -386,7 +386,7 @@ func (sc *scanState) scan(line string) (special bool) {
 				continue
 			}
 		}
-		w := line[i:j]
+		// A word of letters: a word rule's value, or written as it is.
 		if !digit && c != '/' {
 			sc.listPrefix = ""
 			if j < k {
@@ -407,62 +407,70 @@ func (sc *scanState) scan(line string) (special bool) {
 			i = j
 			continue
 		}
-		listPrefix, listStart := sc.listPrefix, sc.listStart
-		sc.listPrefix = ""
-		if (c == '<' || c == '>') && isBound(w) {
-			// A bound printed in place of a figure ("lifetime <1 sec" where
-			// others read "lifetime 00:02") is one value, its unit included.
-			sc.variable()
-			if e := unitAfter(line, j); e > 0 {
-				j = e
-			}
-			i = j
-			continue
-		}
-		wseen := seen // the class union of w
-		if j < k {
-			wseen = classesOf(w)
-		}
-		if p := prefixNum(w, wseen); p > 0 {
-			sc.word(w[:p+1])
-			sc.variableGlued()
-			i = j
-			continue
-		}
-		switch {
-		case isVarWord(w, wseen) || len(w) == 5 && klogDate(line, i): // klogDate: "I1125 17:40:07.1"
-			sc.variable()
-		case nameNum(w) > 0:
-			// Names such as "an14": one stays a word (an interface, a
-			// tty), two or more of the same stem in a row are a list.
-			p := nameNum(w)
-			if w[:p] == listPrefix && sc.sepClean {
-				if listStart >= 0 {
-					// Take the first name back and write a variable in
-					// its place, as if it had been one all along.
-					sc.dst = sc.dst[:listStart]
-					sc.popSpaces(listStart)
-					sc.pend, sc.lastVar, sc.sepClean = sc.listPend, sc.listLastVar, sc.listSepClean
-					sc.variable()
-				} else {
-					sc.variable()
-				}
-				sc.listPrefix, sc.listStart = w[:p], -1
-				break
-			}
-			sc.listPrefix, sc.listStart = w[:p], len(sc.dst)
-			sc.listPend, sc.listLastVar, sc.listSepClean = sc.pend, sc.lastVar, sc.sepClean
-			sc.word(w)
-		default:
-			sc.otherWord(w)
-		}
-		i = j
+		i = sc.digitWord(line, i, j, k, seen)
 	}
 	for len(sc.dst) > len(dst) && sc.dst[len(sc.dst)-1] == ' ' {
 		sc.dst = sc.dst[:len(sc.dst)-1]
 	}
 	sc.popSpaces(len(sc.dst))
 	return special
+}
+
+// digitWord writes the word line[i:j] that holds a digit or starts with
+// '/' and that no secret, number or span check took (seen is the class
+// union of its raw word, which ends at k), and returns where scan goes on.
+// It is a function of its own so that scan's loop, which PGO inlines
+// plainRun into, keeps fewer values live.
+func (sc *scanState) digitWord(line string, i, j, k int, seen uint16) int {
+	c, w := line[i], line[i:j]
+	listPrefix, listStart := sc.listPrefix, sc.listStart
+	sc.listPrefix = ""
+	if (c == '<' || c == '>') && isBound(w) {
+		// A bound printed in place of a figure ("lifetime <1 sec" where
+		// others read "lifetime 00:02") is one value, its unit included.
+		sc.variable()
+		if e := unitAfter(line, j); e > 0 {
+			j = e
+		}
+		return j
+	}
+	wseen := seen // the class union of w
+	if j < k {
+		wseen = classesOf(w)
+	}
+	if p := prefixNum(w, wseen); p > 0 {
+		sc.word(w[:p+1])
+		sc.variableGlued()
+		return j
+	}
+	switch {
+	case isVarWord(w, wseen) || len(w) == 5 && klogDate(line, i): // klogDate: "I1125 17:40:07.1"
+		sc.variable()
+	case nameNum(w) > 0:
+		// Names such as "an14": one stays a word (an interface, a
+		// tty), two or more of the same stem in a row are a list.
+		p := nameNum(w)
+		if w[:p] == listPrefix && sc.sepClean {
+			if listStart >= 0 {
+				// Take the first name back and write a variable in
+				// its place, as if it had been one all along.
+				sc.dst = sc.dst[:listStart]
+				sc.popSpaces(listStart)
+				sc.pend, sc.lastVar, sc.sepClean = sc.listPend, sc.listLastVar, sc.listSepClean
+				sc.variable()
+			} else {
+				sc.variable()
+			}
+			sc.listPrefix, sc.listStart = w[:p], -1
+			break
+		}
+		sc.listPrefix, sc.listStart = w[:p], len(sc.dst)
+		sc.listPend, sc.listLastVar, sc.listSepClean = sc.pend, sc.lastVar, sc.sepClean
+		sc.word(w)
+	default:
+		sc.otherWord(w)
+	}
+	return j
 }
 
 // dotsAt returns the index of the first ".." in line[i:k], or -1. It
@@ -562,8 +570,7 @@ func (sc *scanState) plainRun(line string, i, ps, pe int, value bool) (int, int,
 		if byteClass[line[q]]&(bAlpha|bDigit) == 0 || schemeBefore(line, ps, pe) {
 			break
 		}
-		r := q
-		var seen uint16
+		r, seen := q, uint16(0)
 		for r+2 <= n {
 			c2 := pairAt(lp, r)
 			if c2&(bSpace|bDelim) != 0 {
@@ -578,6 +585,7 @@ func (sc *scanState) plainRun(line string, i, ps, pe int, value bool) (int, int,
 				r++
 			}
 		}
+		sc.next, sc.nextEnd, sc.nextSeen = q+1, r, seen // scan's, should the run stop before it
 		if seen == bDigit|bHex {
 			if i == from && sc.lastVar || !plainNumber(line, r) {
 				break
@@ -691,13 +699,20 @@ type scanState struct {
 	// skip is how far past the word scan goes on after secretWord (the
 	// key material of a private key block); zero otherwise.
 	skip int
+
+	// The raw word plainRun classified last (and may have stopped
+	// before): it starts at next-1 (next is 0 when there is none), ends
+	// at nextEnd and its class union is nextSeen, so that scan need not
+	// read it again.
+	next, nextEnd int
+	nextSeen      uint16
 }
 
 // reset prepares sc to write to dst. The spaces array is not cleared:
 // only spaces[:nsp] is ever read.
 func (sc *scanState) reset(dst []byte) {
 	sc.dst, sc.pend, sc.lastVar, sc.sepClean = dst, 0, false, true
-	sc.nsp, sc.spill = 0, false
+	sc.nsp, sc.spill, sc.next = 0, false, 0
 	sc.listPrefix, sc.listStart, sc.listPend, sc.listLastVar, sc.listSepClean = "", 0, 0, false, false
 }
 
@@ -1065,10 +1080,10 @@ func windowsPathEnd(s string, i int) int {
 // matchAbsPath: an absolute path, which may hold ':' (/10.0.0.1:50010)
 // and, in a request line, the protocol after it ("/x HTTP/1.1", and the
 // root "/ HTTP/1.1").
-func matchAbsPath(s string, i, _ int, _ uint16) (int, bool) {
+func matchAbsPath(s string, i, k int, _ uint16) (int, bool) {
 	n := len(s)
 	if s[i] == '/' && (i+1 < n && !isSpaceByte(s[i+1]) || protocolAfter(s, i+1) > 0) {
-		j := i + 1
+		j := k // the raw word's bytes are path bytes: the path goes on from its end
 		for j < n && !isSpaceByte(s[j]) && !(isDelim(s[j]) && s[j] != ':' && s[j] != '=') {
 			j++
 		}

@@ -135,7 +135,7 @@ func TestScannerKeeps(t *testing.T) {
 		"pci_stats=[]",
 		"deadbeef",
 		"BIOS-e820 ee0 e1000_probe: e1000 ssh2: ED25519 abcdef", // 4 hex or fewer, with '_', letters then 4-5 digits, letters
-		"local@host",
+		"local@host", "Manager$Worker@main root@tbird-admin:", // an e-mail address needs a dot
 		"<ok>",
 		"pam_unix(cron:session): session opened for user root",
 		"I1125 starts",      // a klog date needs the clock after it
@@ -311,6 +311,26 @@ func scanBoth(line string) string {
 			a.dst, a.spaces[:a.nsp], special[0], b.dst, b.spaces[:b.nsp], special[1])
 	}
 	return ""
+}
+
+// TestScanReusedState scans each line after another with the same
+// scanState, as tokens does: the raw word plainRun classified last on the
+// line before (scanState.next) must not be taken for a word of this one.
+func TestScanReusedState(t *testing.T) {
+	lines := []string{"a b 1.2.3.4 c", "a b 12 x", "a b c:d", "x y block bytes", "a b cd 1.2.3", "a b c", "p q 7:",
+		"a b 1234567890", "go to Jan 2 15:04:05 x", "a b c d e f g 12", "abcdefghijkl: wxyz"}
+	var sc scanState
+	for _, first := range lines {
+		for _, line := range lines {
+			sc.reset(nil)
+			sc.scan(first)
+			sc.reset(nil)
+			sc.scan(line)
+			if want := maskedString(line); string(sc.dst) != want {
+				t.Errorf("%q after %q: %q, want %q", line, first, sc.dst, want)
+			}
+		}
+	}
 }
 
 // TestPlainRunsWriteWhatTheLoopWrites runs the scanner with and without
