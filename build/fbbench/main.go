@@ -10,7 +10,11 @@
 // parser and the kubernetes filter (pod metadata from Kube_Meta_Preload_Cache_Dir), as
 // the repository's fluent-bit.conf reads container logs.
 //
-// Run it with `make bench-fluent-bit FLUENT_BIT=/path/to/fluent-bit`.
+// With -base-so, every drain run is preceded in its round by the same run through another
+// build, and the ratios of the two within rounds are printed: an A/B of two builds on a
+// machine whose speed drifts between runs.
+//
+// Run it with `make bench-fluent-bit FLUENT_BIT=/path/to/fluent-bit` (BENCH_FLAGS adds flags).
 package main
 
 import (
@@ -36,6 +40,7 @@ import (
 
 type options struct {
 	fluentBit, so, data string
+	baseSO              string // a second build, run beside so in every round (-base-so)
 	lines, rounds       int
 	inputs              []string
 	keep                bool
@@ -46,6 +51,7 @@ func main() {
 	var inputs string
 	flag.StringVar(&o.fluentBit, "fluent-bit", os.Getenv("FLUENT_BIT"), "fluent-bit binary")
 	flag.StringVar(&o.so, "so", "out/out_drain.so", "the plugin")
+	flag.StringVar(&o.baseSO, "base-so", "", "another build of the plugin, run right before -so in every round (A/B: the machine's drift falls on both)")
 	flag.StringVar(&o.data, "data", "../shared/data/loghub-2k", "Loghub-2k directory")
 	flag.IntVar(&o.lines, "lines", 1_000_000, "lines per input")
 	flag.IntVar(&o.rounds, "rounds", 5, "alternating rounds")
@@ -60,12 +66,15 @@ func main() {
 	}
 }
 
-// output is one way of consuming the input.
+// output is one way of consuming the input; plugins is the Plugins_File
+// that loads its .so (the null output needs none, but loads the same).
 type output struct {
-	name, section string
+	name, section, plugins string
 }
 
-func outputs() []output {
+// outputs returns null, then drain with each preset, loaded from plugins;
+// with base set, each drain run is preceded by the same through base.
+func outputs(plugins, base string) []output {
 	drain := func(preset string) string {
 		return `[OUTPUT]
     Name            drain
@@ -77,23 +86,19 @@ func outputs() []output {
     Node_Name       bench
 `
 	}
-	return []output{
-		{"null", "[OUTPUT]\n    Name    null\n    Match   *\n    Workers 1\n"},
-		{"drain default", drain("default")},
-		{"drain drain3", drain("drain3")},
+	outs := []output{{"null", "[OUTPUT]\n    Name    null\n    Match   *\n    Workers 1\n", plugins}}
+	for _, preset := range []string{"default", "drain3"} {
+		if base != "" {
+			outs = append(outs, output{"base " + preset, drain(preset), base})
+		}
+		outs = append(outs, output{"drain " + preset, drain(preset), plugins})
 	}
+	return outs
 }
 
 func run(o options) error {
 	if o.fluentBit == "" {
 		return errors.New("set -fluent-bit or FLUENT_BIT to a fluent-bit binary")
-	}
-	so, err := filepath.Abs(o.so)
-	if err != nil {
-		return err
-	}
-	if _, err := os.Stat(so); err != nil {
-		return fmt.Errorf("the plugin: %w (make build)", err)
 	}
 	dir, err := os.MkdirTemp("", "fbbench-")
 	if err != nil {
@@ -104,9 +109,17 @@ func run(o options) error {
 	} else {
 		defer os.RemoveAll(dir)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "plugins.conf"), []byte("[PLUGINS]\n    Path "+so+"\n"), 0o644); err != nil {
+	plugins, err := pluginsFile(dir, "plugins.conf", o.so)
+	if err != nil {
 		return err
 	}
+	var base string
+	if o.baseSO != "" {
+		if base, err = pluginsFile(dir, "plugins-base.conf", o.baseSO); err != nil {
+			return err
+		}
+	}
+	outs := outputs(plugins, base)
 	for _, in := range o.inputs {
 		var b bench
 		switch in {
@@ -122,7 +135,7 @@ func run(o options) error {
 		if err != nil {
 			return err
 		}
-		if err := b.measure(o, dir); err != nil {
+		if err := b.measure(o, dir, outs); err != nil {
 			return err
 		}
 	}
@@ -135,13 +148,46 @@ type bench struct {
 	records        int
 }
 
-func (b bench) measure(o options, dir string) error {
-	outs := outputs()
+// runOrder is the order of outs in round r: as listed, except that in
+// every other round each base run follows its build's instead of
+// preceding it. The second run of a pair was measured a few per cent
+// slower than the first whichever build it was, so an A/B in one order
+// only measures the order.
+func runOrder(outs []output, r int) []int {
+	order := make([]int, len(outs))
+	for i := range order {
+		order[i] = i
+	}
+	if r%2 == 1 {
+		for i := 1; i < len(outs); i++ {
+			if strings.HasPrefix(outs[i-1].name, "base ") {
+				order[i-1], order[i] = i, i-1
+			}
+		}
+	}
+	return order
+}
+
+// pluginsFile writes a Plugins_File named name in dir that loads so.
+func pluginsFile(dir, name, so string) (string, error) {
+	abs, err := filepath.Abs(so)
+	if err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(abs); err != nil {
+		return "", fmt.Errorf("the plugin: %w (make build)", err)
+	}
+	path := filepath.Join(dir, name)
+	return path, os.WriteFile(path, []byte("[PLUGINS]\n    Path "+abs+"\n"), 0o644)
+}
+
+func (b bench) measure(o options, dir string, outs []output) error {
 	cpu := make([][]usage, len(outs))
 	fmt.Printf("== %s: %d records, %d rounds (CPU s of the fluent-bit process, user+sys)\n", b.name, b.records, o.rounds)
 	for r := 0; r < o.rounds; r++ {
 		var row []string
-		for i, out := range outs {
+		for _, i := range runOrder(outs, r) {
+			out := outs[i]
 			u, err := b.once(o, dir, out, r)
 			if err != nil {
 				return fmt.Errorf("%s through %s: %w", b.name, out.name, err)
@@ -166,6 +212,24 @@ func (b bench) measure(o options, dir string) error {
 		fmt.Printf("%-14s %8.2f %8.2f %10.2f %8.2f %12.2f %8.2fx %9.2fx (%.2f–%.2f) %12.2f\n", out.name, m, fastest(t),
 			median(users(cpu[i])), median(systems(cpu[i])), m/float64(b.records)*1e6, m/base,
 			median(ratios), fastest(ratios), slowest(ratios), median(outThreads(cpu[i]))/float64(b.records)*1e6)
+	}
+	// A/B: each build against the base run just before it in the round.
+	for i := 1; i < len(outs); i++ {
+		if !strings.HasPrefix(outs[i-1].name, "base ") {
+			continue
+		}
+		var proc, thread []float64
+		for r := range cpu[i] {
+			proc = append(proc, cpu[i][r].total()/cpu[i-1][r].total())
+			if cpu[i-1][r].out > 0 {
+				thread = append(thread, cpu[i][r].out/cpu[i-1][r].out)
+			}
+		}
+		line := fmt.Sprintf("%s vs %s: process %.3fx (%.3f–%.3f)", outs[i].name, outs[i-1].name, median(proc), fastest(proc), slowest(proc))
+		if len(thread) > 0 {
+			line += fmt.Sprintf(", output thread %.3fx (%.3f–%.3f)", median(thread), fastest(thread), slowest(thread))
+		}
+		fmt.Println(line + ", median of the rounds' ratios")
 	}
 	return nil
 }
@@ -248,7 +312,7 @@ func (b bench) once(o options, dir string, out output, round int) (usage, error)
     Plugins_File    %s
 
 %s
-%s`, port, filepath.Join(dir, "plugins.conf"), b.sections, out.section)
+%s`, port, out.plugins, b.sections, out.section)
 	cf := filepath.Join(run, "fluent-bit.conf")
 	if err := os.WriteFile(cf, []byte(conf), 0o644); err != nil {
 		return usage{}, err

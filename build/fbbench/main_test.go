@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestOutputThreadTicks(t *testing.T) {
 	for _, tc := range []struct {
@@ -19,6 +22,31 @@ func TestOutputThreadTicks(t *testing.T) {
 		ticks, ok := outputThreadTicks(tc.stat)
 		if ticks != tc.ticks || ok != tc.ok {
 			t.Errorf("outputThreadTicks(%q) = %d, %v; want %d, %v", tc.stat, ticks, ok, tc.ticks, tc.ok)
+		}
+	}
+}
+
+func TestRunOrder(t *testing.T) {
+	names := func(outs []output, order []int) (s []string) {
+		for _, i := range order {
+			s = append(s, outs[i].name)
+		}
+		return s
+	}
+	ab := outputs("p", "b")
+	for _, tc := range []struct {
+		outs  []output
+		round int
+		want  string
+	}{
+		{outputs("p", ""), 0, "null,drain default,drain drain3"},
+		{outputs("p", ""), 1, "null,drain default,drain drain3"},
+		{ab, 0, "null,base default,drain default,base drain3,drain drain3"},
+		{ab, 1, "null,drain default,base default,drain drain3,base drain3"},
+		{ab, 2, "null,base default,drain default,base drain3,drain drain3"},
+	} {
+		if got := strings.Join(names(tc.outs, runOrder(tc.outs, tc.round)), ","); got != tc.want {
+			t.Errorf("round %d: %s, want %s", tc.round, got, tc.want)
 		}
 	}
 }
