@@ -10,8 +10,9 @@
 // parser and the kubernetes filter (pod metadata from Kube_Meta_Preload_Cache_Dir), as
 // the repository's fluent-bit.conf reads container logs.
 //
-// With -base-so, every drain run is preceded in its round by the same run through another
-// build, and the ratios of the two within rounds are printed: an A/B of two builds on a
+// With -base-so, every drain run is paired in its round with the same run through another
+// build (which goes first alternating between rounds), and the ratios of the two within rounds
+// are printed: an A/B of two builds on a
 // machine whose speed drifts between runs.
 //
 // Run it with `make bench-fluent-bit FLUENT_BIT=/path/to/fluent-bit` (BENCH_FLAGS adds flags).
@@ -51,7 +52,7 @@ func main() {
 	var inputs string
 	flag.StringVar(&o.fluentBit, "fluent-bit", os.Getenv("FLUENT_BIT"), "fluent-bit binary")
 	flag.StringVar(&o.so, "so", "out/out_drain.so", "the plugin")
-	flag.StringVar(&o.baseSO, "base-so", "", "another build of the plugin, run right before -so in every round (A/B: the machine's drift falls on both)")
+	flag.StringVar(&o.baseSO, "base-so", "", "another build of the plugin, run beside -so in every round, the pair's order alternating (A/B: the machine's drift falls on both)")
 	flag.StringVar(&o.data, "data", "../shared/data/loghub-2k", "Loghub-2k directory")
 	flag.IntVar(&o.lines, "lines", 1_000_000, "lines per input")
 	flag.IntVar(&o.rounds, "rounds", 5, "alternating rounds")
@@ -68,8 +69,10 @@ func main() {
 
 // output is one way of consuming the input; plugins is the Plugins_File
 // that loads its .so (the null output needs none, but loads the same).
+// base marks the -base-so run paired with the output after it.
 type output struct {
 	name, section, plugins string
+	base                   bool
 }
 
 // outputs returns null, then drain with each preset, loaded from plugins;
@@ -86,12 +89,12 @@ func outputs(plugins, base string) []output {
     Node_Name       bench
 `
 	}
-	outs := []output{{"null", "[OUTPUT]\n    Name    null\n    Match   *\n    Workers 1\n", plugins}}
+	outs := []output{{"null", "[OUTPUT]\n    Name    null\n    Match   *\n    Workers 1\n", plugins, false}}
 	for _, preset := range []string{"default", "drain3"} {
 		if base != "" {
-			outs = append(outs, output{"base " + preset, drain(preset), base})
+			outs = append(outs, output{"base " + preset, drain(preset), base, true})
 		}
-		outs = append(outs, output{"drain " + preset, drain(preset), plugins})
+		outs = append(outs, output{"drain " + preset, drain(preset), plugins, false})
 	}
 	return outs
 }
@@ -160,7 +163,7 @@ func runOrder(outs []output, r int) []int {
 	}
 	if r%2 == 1 {
 		for i := 1; i < len(outs); i++ {
-			if strings.HasPrefix(outs[i-1].name, "base ") {
+			if outs[i-1].base {
 				order[i-1], order[i] = i, i-1
 			}
 		}
@@ -201,21 +204,21 @@ func (b bench) measure(o options, dir string, outs []output) error {
 	// ratio within each round cancels most of the machine's drift; the
 	// ratio of the medians is given beside it.
 	fmt.Printf("%-14s %8s %8s %10s %8s %12s %9s %22s %12s\n", "output", "median", "fastest", "user", "sys", "µs/record", "vs null", "per round (min–max)", "out µs/rec")
-	base := median(totals(cpu[0]))
+	base := median(each(cpu[0], usage.total))
 	for i, out := range outs {
-		t := totals(cpu[i])
+		t := each(cpu[i], usage.total)
 		m := median(t)
 		var ratios []float64
 		for r := range t {
 			ratios = append(ratios, t[r]/cpu[0][r].total())
 		}
 		fmt.Printf("%-14s %8.2f %8.2f %10.2f %8.2f %12.2f %8.2fx %9.2fx (%.2f–%.2f) %12.2f\n", out.name, m, fastest(t),
-			median(users(cpu[i])), median(systems(cpu[i])), m/float64(b.records)*1e6, m/base,
-			median(ratios), fastest(ratios), slowest(ratios), median(outThreads(cpu[i]))/float64(b.records)*1e6)
+			median(each(cpu[i], usage.userTime)), median(each(cpu[i], usage.sysTime)), m/float64(b.records)*1e6, m/base,
+			median(ratios), fastest(ratios), slowest(ratios), median(each(cpu[i], usage.outputTime))/float64(b.records)*1e6)
 	}
 	// A/B: each build against the base run just before it in the round.
 	for i := 1; i < len(outs); i++ {
-		if !strings.HasPrefix(outs[i-1].name, "base ") {
+		if !outs[i-1].base {
 			continue
 		}
 		var proc, thread []float64
@@ -241,33 +244,17 @@ type usage struct{ user, sys, out float64 }
 
 func (u usage) total() float64 { return u.user + u.sys }
 
-func totals(v []usage) (t []float64) {
+// each returns f of every run's usage.
+func each(v []usage, f func(usage) float64) (t []float64) {
 	for _, u := range v {
-		t = append(t, u.total())
+		t = append(t, f(u))
 	}
 	return t
 }
 
-func users(v []usage) (t []float64) {
-	for _, u := range v {
-		t = append(t, u.user)
-	}
-	return t
-}
-
-func outThreads(v []usage) (t []float64) {
-	for _, u := range v {
-		t = append(t, u.out)
-	}
-	return t
-}
-
-func systems(v []usage) (t []float64) {
-	for _, u := range v {
-		t = append(t, u.sys)
-	}
-	return t
-}
+func (u usage) userTime() float64   { return u.user }
+func (u usage) sysTime() float64    { return u.sys }
+func (u usage) outputTime() float64 { return u.out }
 
 func median(v []float64) float64 {
 	s := append([]float64(nil), v...)
