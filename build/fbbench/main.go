@@ -5,7 +5,9 @@
 //
 // Inputs: "loghub", the raw lines of every ../shared/data/loghub-2k dataset interleaved
 // (line i of each set in turn) and repeated to -lines, tailed as one app_log tag (one
-// partition); "loghub-split", the same lines in one file per dataset, so one tag and one
+// partition); "loghub-concat", the same lines with each dataset's in a row (2,000 lines of
+// one set, then the next), one file and partition, the layout of issue 13's own baseline;
+// "loghub-split", the same lines in one file per dataset, so one tag and one
 // partition per dataset, as a node's containers are partitioned; "cri", CRI container lines of several services through the cri multiline
 // parser and the kubernetes filter (pod metadata from Kube_Meta_Preload_Cache_Dir), as
 // the repository's fluent-bit.conf reads container logs.
@@ -32,6 +34,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -56,7 +59,7 @@ func main() {
 	flag.StringVar(&o.data, "data", "../shared/data/loghub-2k", "Loghub-2k directory")
 	flag.IntVar(&o.lines, "lines", 1_000_000, "lines per input")
 	flag.IntVar(&o.rounds, "rounds", 5, "alternating rounds")
-	flag.StringVar(&inputs, "inputs", "loghub,loghub-split,cri", "inputs to run: loghub, loghub-split, cri")
+	flag.StringVar(&inputs, "inputs", "loghub,loghub-concat,loghub-split,cri", "inputs to run: loghub, loghub-concat, loghub-split, cri")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (inputs, configurations, logs)")
 	flag.Parse()
 	log.SetFlags(0)
@@ -127,7 +130,9 @@ func run(o options) error {
 		var b bench
 		switch in {
 		case "loghub":
-			b, err = loghubInput(o, dir)
+			b, err = loghubInput(o, dir, false)
+		case "loghub-concat":
+			b, err = loghubInput(o, dir, true)
 		case "loghub-split":
 			b, err = loghubSplitInput(o, dir)
 		case "cri":
@@ -452,32 +457,25 @@ func loghubSets(o options) ([]string, [][]string, error) {
 	return sets, all, nil
 }
 
-// loghubInput writes the interleaved Loghub corpus, repeated to o.lines lines.
-func loghubInput(o options, dir string) (bench, error) {
+// loghubInput writes the Loghub corpus to one file, repeated to o.lines lines: the sets'
+// lines interleaved (line i of each set in turn, so every record comes from another set
+// than the one before it), or with concat each set's lines in a row.
+func loghubInput(o options, dir string, concat bool) (bench, error) {
 	sets, all, err := loghubSets(o)
 	if err != nil {
 		return bench{}, err
 	}
-	var corpus []string
-	for i := 0; ; i++ {
-		more := false
-		for _, lines := range all {
-			if i < len(lines) {
-				corpus = append(corpus, lines[i])
-				more = true
-			}
-		}
-		if !more {
-			break
-		}
+	corpus, file, how := interleave(all), "loghub.log", "interleaved"
+	if concat {
+		corpus, file, how = slices.Concat(all...), "loghub-concat.log", "concatenated"
 	}
-	path := filepath.Join(dir, "loghub.log")
+	path := filepath.Join(dir, file)
 	n, err := writeRepeated(path, corpus, o.lines)
 	if err != nil {
 		return bench{}, err
 	}
 	return bench{
-		name:    fmt.Sprintf("loghub (%d sets interleaved in one file, one partition, %d distinct lines)", len(sets), len(corpus)),
+		name:    fmt.Sprintf("%s (%d sets %s in one file, one partition, %d distinct lines)", strings.TrimSuffix(file, ".log"), len(sets), how, len(corpus)),
 		records: n,
 		sections: `[INPUT]
     Name            tail
@@ -487,6 +485,24 @@ func loghubInput(o options, dir string) (bench, error) {
     Buffer_Max_Size 1M
 `,
 	}, nil
+}
+
+// interleave returns line i of every set in turn, for i from 0, skipping sets that have
+// no line i.
+func interleave(sets [][]string) []string {
+	var out []string
+	for i := 0; ; i++ {
+		more := false
+		for _, lines := range sets {
+			if i < len(lines) {
+				out = append(out, lines[i])
+				more = true
+			}
+		}
+		if !more {
+			return out
+		}
+	}
 }
 
 // loghubSplitInput writes each dataset to a file of its own, repeated to o.lines lines

@@ -50,3 +50,13 @@ func TestRunOrder(t *testing.T) {
 		}
 	}
 }
+
+func TestInterleave(t *testing.T) {
+	sets := [][]string{{"a1", "a2", "a3"}, {"b1"}, {}, {"c1", "c2"}}
+	if got, want := strings.Join(interleave(sets), ","), "a1,b1,c1,a2,c2,a3"; got != want {
+		t.Errorf("interleave = %s, want %s", got, want)
+	}
+	if got := interleave(nil); len(got) != 0 {
+		t.Errorf("interleave(nil) = %q", got)
+	}
+}
