@@ -14,8 +14,7 @@
 //
 // With -base-so, every drain run is paired in its round with the same run through another
 // build (which goes first alternating between rounds), and the ratios of the two within rounds
-// are printed: an A/B of two builds on a
-// machine whose speed drifts between runs.
+// are printed: an A/B of two builds on a machine whose speed drifts between runs.
 //
 // Run it with `make bench-fluent-bit FLUENT_BIT=/path/to/fluent-bit` (BENCH_FLAGS adds flags).
 package main
@@ -465,9 +464,12 @@ func loghubInput(o options, dir string, concat bool) (bench, error) {
 	if err != nil {
 		return bench{}, err
 	}
-	corpus, file, how := interleave(all), "loghub.log", "interleaved"
+	var corpus []string
+	file, how := "loghub.log", "interleaved"
 	if concat {
 		corpus, file, how = slices.Concat(all...), "loghub-concat.log", "concatenated"
+	} else {
+		corpus = interleave(all)
 	}
 	path := filepath.Join(dir, file)
 	n, err := writeRepeated(path, corpus, o.lines)
