@@ -51,7 +51,7 @@ func TestAddBatch(t *testing.T) {
 				}
 			}
 			for i, l := range lines {
-				if want := one.Add(parts[i], l); out[i] != want {
+				if want := one.Add(parts[i], l); !sameResult(out[i], want) {
 					t.Fatalf("%s/%d: line %d %q: AddBatch %+v, Add %+v", preset, size, i, l, out[i], want)
 				}
 			}

@@ -36,18 +36,36 @@ func mineEval(tb testing.TB, name string, cfg Config) evalScore {
 	for i, line := range contents {
 		results[i] = m.Add("", line)
 	}
-	// loghub_eval prints each line's final template: its cluster's last one.
-	final := map[uint64]string{}
-	for _, r := range results {
-		final[r.ClusterID] = r.Template
-	}
-	pred := make([]string, len(results))
+	pred := finalOfLines(results)
 	flagged := make([]bool, len(results))
 	for i, r := range results {
-		pred[i] = final[r.ClusterID]
 		flagged[i] = r.Kind == Created
 	}
 	return scoreRun(truth, pred, flagged)
+}
+
+// finalOfLines returns each line's final template, as drain mine
+// --output templates prints it for loghub_eval: its cluster's last one,
+// the cluster a sibling merge folded it into (Result.Absorbed) included.
+// All results are of one partition.
+func finalOfLines(results []Result) []string {
+	final := map[uint64]string{}
+	into := map[uint64]uint64{}
+	for _, r := range results {
+		final[r.ClusterID] = r.Template
+		for _, a := range r.Absorbed {
+			into[a] = r.ClusterID
+		}
+	}
+	pred := make([]string, len(results))
+	for i, r := range results {
+		id := r.ClusterID
+		for n := 0; into[id] != 0 && n < len(results); n++ {
+			id = into[id]
+		}
+		pred[i] = final[id]
+	}
+	return pred
 }
 
 // TestDefaultPresetLoghub: the default preset's accuracy on all 16 sets,

@@ -51,6 +51,13 @@ type Result struct {
 	ParentID       string // Generalized only: id of the template before this line
 	ParentTemplate string // Generalized only
 	Size           uint64 // lines seen by the cluster (seeded clusters start at 0)
+	// Absorbed lists, on a Generalized line, the clusters folded into this
+	// one: siblings of a sibling merge, or clusters its widened template
+	// now covers (absorbCovered). They no longer exist, and their lines,
+	// counted in Size, are this cluster's now: a consumer that remembers
+	// clusters by id (the CLI's final templates) moves theirs here. Nil
+	// otherwise.
+	Absorbed []uint64
 }
 
 // Stats are the miner's counters. Bounds are counted each time they bite.
@@ -69,6 +76,7 @@ type Stats struct {
 	Throttled                          uint64 // lines that created nothing: partition over its new-template budget (budget.go)
 	Floods                             uint64 // of those, the first of a partition in a flood period
 	SiblingMerges                      uint64 // templates widened by sibling evidence (siblings.go), in Generalized
+	Absorbed                           uint64 // clusters folded into a template that widened to cover them (Result.Absorbed)
 }
 
 // Miner mines templates from lines, one Drain tree per partition, under one
@@ -121,7 +129,11 @@ type Miner struct {
 	sigBuf  []uint64         // search's sigs of a line whose tokenizer gave none, under mu
 
 	sibBuf []sibling // mergeSiblings' finds, reused under mu
-	merged uint64    // sibling merges (siblings.go)
+	// absorbCovered's finds, and the template it compares with, reused under mu
+	absorbBuf []*cluster
+	oldToks   []string
+	absorbed  uint64 // clusters folded by a merge, siblings included
+	merged    uint64 // sibling merges (siblings.go)
 }
 
 // New returns an empty miner for cfg.
@@ -296,11 +308,11 @@ func (m *Miner) add(key string, s *scratch, r *Result) {
 	}
 	if c == nil {
 		if m.cfg.SiblingValues > 0 && m.cross && !m.flooding(p) {
-			if sc, oldID, oldTmpl := m.mergeSiblings(p, toks, leaf); sc != nil {
+			if sc, oldID, oldTmpl, folded := m.mergeSiblings(p, toks, leaf); sc != nil {
 				m.generalize++
 				m.promote(sc)
 				*r = m.result(Generalized, sc)
-				r.ParentID, r.ParentTemplate = oldID, oldTmpl
+				r.ParentID, r.ParentTemplate, r.Absorbed = oldID, oldTmpl, folded
 				return
 			}
 		}
@@ -317,6 +329,9 @@ func (m *Miner) add(key string, s *scratch, r *Result) {
 	c.size++
 	m.touch(c)
 	oldID, oldTmpl := c.templateID, c.template
+	if !covered && m.cross {
+		m.oldToks = append(m.oldToks[:0], c.tokens...) // for absorbCovered
+	}
 	// Key tokens first: merge would widen them too, hiding the move.
 	moved := !covered && cross && m.widenKeys(c, toks)
 	changed := !covered && m.score.merge(c.tokens, toks)
@@ -333,10 +348,15 @@ func (m *Miner) add(key string, s *scratch, r *Result) {
 	if moved {
 		m.rehome(p, c)
 	}
+	var folded []uint64
+	if m.cross {
+		folded = m.absorbCovered(p, c, m.oldToks)
+		clear(m.oldToks)
+	}
 	m.promote(c)
 	m.generalize++
 	*r = m.result(Generalized, c)
-	r.ParentID, r.ParentTemplate = oldID, oldTmpl
+	r.ParentID, r.ParentTemplate, r.Absorbed = oldID, oldTmpl, folded
 }
 
 func (m *Miner) result(k Kind, c *cluster) Result {
@@ -448,6 +468,7 @@ func (m *Miner) Stats() Stats {
 		Throttled:         m.throttled,
 		Floods:            m.floods,
 		SiblingMerges:     m.merged,
+		Absorbed:          m.absorbed,
 	}
 	m.mu.Unlock()
 	st.LinesCut = m.cut.Load()

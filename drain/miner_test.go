@@ -3,6 +3,7 @@ package drain
 import (
 	"bytes"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -451,3 +452,6 @@ func TestSplitMatchesPython(t *testing.T) {
 		}
 	}
 }
+
+// sameResult reports whether two results are equal, Absorbed by value.
+func sameResult(a, b Result) bool { return reflect.DeepEqual(a, b) }

@@ -26,7 +26,8 @@ MaxLineBytes, 64 KiB by default).
 
 Output (--output):
   templates  after all input, one line per input line: the final template of
-             the line's cluster (the protocol of tools/loghub_eval.py)
+             the line's cluster, or of the cluster a merge folded it into
+             (the protocol of tools/loghub_eval.py)
   events     streaming, one line per input line:
              new|generalized|known TAB template-id TAB template-at-that-moment
              (the protocol of tools/novelty_eval.py); a line past the
@@ -224,6 +225,17 @@ type clusterState struct {
 	size     uint64
 	tid      string
 	template string
+	into     uint64 // the cluster a merge folded this one into (Result.Absorbed); 0: live
+}
+
+// final returns the cluster that holds cluster id's lines now: itself, or
+// the one a merge folded it into, followed to the end.
+func final(clusters []clusterState, id uint64) *clusterState {
+	c := &clusters[id-1]
+	for n := 0; c.into != 0 && n < len(clusters); n++ {
+		c = &clusters[c.into-1]
+	}
+	return c
 }
 
 func mine(opt *options, stdin io.Reader, stdout io.Writer) error {
@@ -265,7 +277,10 @@ func mine(opt *options, stdin io.Reader, stdout io.Writer) error {
 				for uint64(len(clusters)) < r.ClusterID {
 					clusters = append(clusters, clusterState{})
 				}
-				clusters[r.ClusterID-1] = clusterState{r.ClusterID, r.Size, r.TemplateID, r.Template}
+				clusters[r.ClusterID-1] = clusterState{r.ClusterID, r.Size, r.TemplateID, r.Template, 0}
+				for _, a := range r.Absorbed {
+					clusters[a-1].into = r.ClusterID
+				}
 			}
 			switch opt.output {
 			case "templates":
@@ -300,12 +315,12 @@ func mine(opt *options, stdin io.Reader, stdout io.Writer) error {
 				out.WriteString(unmined[0])
 				unmined = unmined[1:]
 			} else {
-				out.WriteString(clusters[id-1].template)
+				out.WriteString(final(clusters, id).template)
 			}
 			out.WriteByte('\n')
 		}
 	case "summary":
-		live := slices.DeleteFunc(slices.Clone(clusters), func(c clusterState) bool { return c.id == 0 })
+		live := slices.DeleteFunc(slices.Clone(clusters), func(c clusterState) bool { return c.id == 0 || c.into != 0 })
 		slices.SortStableFunc(live, func(a, b clusterState) int {
 			if a.size != b.size {
 				if a.size > b.size {

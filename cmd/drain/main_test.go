@@ -10,6 +10,11 @@ import (
 	"github.com/awoooi/fluent-bit-drain/drain"
 )
 
+const dhcp = "DHCPREQUEST for 10.0.0.4 on wlan0 to 10.0.0.1 port 67\n" +
+	"DHCPREQUEST for 10.0.0.5 on eth1 to 10.0.0.1 port 67\n" +
+	"DHCPREQUEST for 10.0.0.6 on eth0 to 10.0.0.1 port 67\n" +
+	"DHCPREQUEST for 10.0.0.7 on wlan0 to 10.0.0.1 port 67\n"
+
 func TestRun(t *testing.T) {
 	dir := t.TempDir()
 	f1 := filepath.Join(dir, "a.log")
@@ -66,6 +71,19 @@ func TestRun(t *testing.T) {
 			name: "events past the budget", args: []string{"mine", "--output", "events", "--new-templates-burst", "1", "--new-templates-per-minute", "1"},
 			stdin:  "alpha one\nbeta two three\ngamma four five six\n",
 			stdout: "new\t" + id("alpha one") + "\talpha one\nflood\t\tbeta two three\nthrottled\t\tgamma four five six\n",
+		},
+		{
+			// "on wlan0" was its own template until eth1 and eth0 made the
+			// position "<*>": folded in then, its lines print the merged
+			// template, and the summary counts them there.
+			name: "templates of a folded cluster", args: []string{"mine"},
+			stdin:  dhcp,
+			stdout: strings.Repeat("DHCPREQUEST for <*> on <*> to <*> port <*>\n", 4),
+		},
+		{
+			name: "summary of a folded cluster", args: []string{"mine", "--output", "summary"},
+			stdin:  dhcp,
+			stdout: "count\ttemplate_id\ttemplate\n4\t" + id("DHCPREQUEST for <*> on <*> to <*> port <*>") + "\tDHCPREQUEST for <*> on <*> to <*> port <*>\n",
 		},
 		{
 			name: "summary", args: []string{"mine", "--preset", "drain3", "--output", "summary"},

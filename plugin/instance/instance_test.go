@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http"
 	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -453,7 +454,7 @@ func TestFlushPartitionRuns(t *testing.T) {
 	for i, l := range lines {
 		r, ok := in.miner.Match(parts[i], l)
 		w, _ := ref.Match(parts[i], l)
-		if !ok || r != w {
+		if !ok || !reflect.DeepEqual(r, w) {
 			t.Fatalf("record %d %q under %q: %+v, want %+v", i, l, parts[i], r, w)
 		}
 	}
@@ -511,7 +512,7 @@ func TestFlushLeavesNoReferences(t *testing.T) {
 			t.Errorf("%d records: pending n=%d used=%d, want 0", n, s.pend.n, s.pend.used)
 		}
 		for i := range pendMax {
-			if s.pend.parts[i] != "" || s.pend.lines[i] != "" || s.pend.res[i] != (drain.Result{}) {
+			if s.pend.parts[i] != "" || s.pend.lines[i] != "" || !reflect.DeepEqual(s.pend.res[i], drain.Result{}) {
 				t.Fatalf("%d records: pending entry %d kept %q %q %+v", n, i, s.pend.parts[i], s.pend.lines[i], s.pend.res[i])
 			}
 		}
