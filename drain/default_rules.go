@@ -113,6 +113,9 @@ var rules = [...]rule{
 	// Hex digits up to the first ':'.
 	{name: "ipv6", kind: spanRule, first: "0123456789abcdefABCDEF", lens: anyLen, need: needColon | needMarked, span: matchIPv6Span,
 		forbid: bDot | bDash | bAt | bMark | bSpecial},
+	// A quoted User-Agent: a product with a version first.
+	{name: "user agent", kind: spanRule, first: asciiLetters, lens: lensFrom(3), need: needMarked, span: matchUserAgent,
+		want: bDigit, forbid: bAt | bSpecial},
 
 	// Word rules.
 	{name: "literal", kind: wordRule, first: "tfnTFN", lens: lensOf(4, 5), word: wordLiteral, plain: isLiteral},

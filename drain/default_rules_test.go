@@ -58,6 +58,9 @@ func TestRules(t *testing.T) {
 		rows []row
 	}{
 		{"url", []row{{"http://h/p x", 10}, {"akka.tcp://s@1.2.3.4:5)", 22}, {"x+y://a", 7}, {"http:/x", -1}, {"a b://x", -1}}},
+		{"user agent", []row{{`"curl/8.5.0" x`, 11}, {`"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"`, 98},
+			{`"Go-http-client/1.1"`, 19}, {`"curl/8.5.0 x`, -1}, {`"curl 8.5.0"`, -1}, {`"a/b"`, -1}, {`x/1.0"`, -1},
+			{`"Mozilla/5.0 (X11"`, -1}, {`"Mozilla/5.0 Gecko)"`, -1}, {`"kube-probe/1.31 a@b"`, -1}}},
 		{"unc path", []row{{`\\srv\share x`, 11}, {`\\?\X`, 5}, {`\x`, -1}, {`\\a:.`, 3}}},
 		{"drive path", []row{{`C:\Windows\x.`, 12}, {`C:/x`, -1}, {`C:\`, 3}}},
 		{"absolute path", []row{{"/var/log x", 8}, {"/a:b.", 4}, {"/x HTTP/1.1 y", 11}, {"/ HTTP/1.0", 10}, {"/ x", -1}, {"/", -1}}},
@@ -78,14 +81,18 @@ func TestRules(t *testing.T) {
 	} {
 		x, r := ruleByName(t, c.rule)
 		for _, w := range c.rows {
-			end, ok := ruleMatch(r, w.in, 0)
+			i := 0
+			if w.in[0] == '"' {
+				i = 1 // a quoted value's word starts inside the quote
+			}
+			end, ok := ruleMatch(r, w.in, i)
 			if !ok {
 				end = -1
 			}
 			if end != w.end {
 				t.Errorf("%s on %q: end %d, want %d", c.rule, w.in, end, w.end)
 			}
-			if ok && !gateAdmits(r, x, w.in, 0) {
+			if ok && !gateAdmits(r, x, w.in, i) {
 				t.Errorf("%s takes %q, but its gate does not admit it", c.rule, w.in)
 			}
 		}

@@ -1047,6 +1047,60 @@ func matchURL(s string, i, k int, _ uint16) (int, bool) {
 	return 0, false
 }
 
+// matchUserAgent: a User-Agent header as access logs quote it, from the
+// quote before the word to the quote that closes it: products ("curl/8.5.0",
+// "Safari/537.36", "Gecko") and comments in parentheses ("(X11; Linux
+// x86_64)"), the first a name and a version with a digit (RFC 9110 §10.1.5).
+// The whole string is one value: its words vary in number from one client to
+// the next, so word by word one request event was a template per browser.
+func matchUserAgent(s string, i, k int, _ uint16) (int, bool) {
+	if i == 0 || s[i-1] != '"' || !isProduct(s[i:k], true) {
+		return 0, false
+	}
+	for j := k; j < len(s); {
+		switch c := s[j]; {
+		case c == '"':
+			return j, true
+		case c == ' ':
+			j++
+		case c == '(':
+			e := strings.IndexAny(s[j:], ")\"")
+			if e < 0 || s[j+e] != ')' {
+				return 0, false
+			}
+			j += e + 1
+		default:
+			e := j
+			for e < len(s) && s[e] != ' ' && s[e] != '"' {
+				e++
+			}
+			if !isProduct(s[j:e], false) {
+				return 0, false
+			}
+			j = e
+		}
+	}
+	return 0, false // no closing quote
+}
+
+// isProduct reports whether w is a User-Agent product: a token of letters,
+// digits and "-._+!", starting with a letter, with a "/version" after it
+// that, when versioned, must hold a digit.
+func isProduct(w string, versioned bool) bool {
+	name, version, slash := strings.Cut(w, "/")
+	if name == "" || !isAlphaB(name[0]) || versioned && (!slash || !hasDigit(version)) || slash && version == "" {
+		return false
+	}
+	for _, part := range []string{name, version} {
+		for q := 0; q < len(part); q++ {
+			if c := part[q]; !isAlphaB(c) && !isDigitB(c) && !strings.ContainsRune("-._+!", rune(c)) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // matchUNCPath: \\server\share, \\?\X.
 func matchUNCPath(s string, i, _ int, _ uint16) (int, bool) {
 	if i+2 < len(s) && s[i] == '\\' && s[i+1] == '\\' {

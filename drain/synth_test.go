@@ -115,6 +115,45 @@ var synthEvents = []synthEvent{
 	{50, "ERROR [«thread»] c.e.orders.OrderService - Order «int» failed: insufficient stock for item «sku»"},
 }
 
+// synthAppEvents are the services such a node runs, as their own logs
+// print them: nginx, HAProxy, Kafka, Elasticsearch, RabbitMQ, Redis,
+// MySQL, Rails, Spring Boot, Celery and a service logging JSON (zap).
+var synthAppEvents = []synthEvent{
+	{900, "«ip» - - [«clf»] \"GET «urlpath» HTTP/1.1\" «status» «int» \"-\" \"«ua»\""},
+	{200, "«ip» - - [«clf»] \"POST «urlpath» HTTP/1.1\" «status» «int» \"«referer»\" \"«ua»\""},
+	{60, "«ngxdate» [error] «int»#«int»: *«int» connect() failed (111: Connection refused) while connecting to upstream, client: «ip», server: «host», request: \"GET «urlpath» HTTP/1.1\", upstream: \"http://«ip»:«port»«urlpath»\", host: \"«host»\""},
+	{40, "«ngxdate» [warn] «int»#«int»: *«int» an upstream response is buffered to a temporary file /var/cache/nginx/proxy_temp/«int»/«int»/«int» while reading upstream, client: «ip», server: «host», request: \"GET «urlpath» HTTP/1.1\", upstream: \"http://«ip»:«port»«urlpath»\", host: \"«host»\""},
+	{300, "«ip»:«port» [«hadate»] «frontend» «backend»/«server» «int»/«int»/«int»/«int»/«int» «status» «int» - - ---- «int»/«int»/«int»/«int»/0 0/0 \"GET «urlpath» HTTP/1.1\""},
+	{100, "[«isodate»] INFO [GroupCoordinator «int»]: Preparing to rebalance group «group» in state PreparingRebalance with old generation «int» (__consumer_offsets-«int») (reason: Adding new member «member» with group instance id None) (kafka.coordinator.group.GroupCoordinator)"},
+	{100, "[«isodate»] INFO [GroupCoordinator «int»]: Stabilized group «group» generation «int» (__consumer_offsets-«int») with «int» members (kafka.coordinator.group.GroupCoordinator)"},
+	{200, "[«isodate»] INFO [LocalLog partition=«topic»-«int», dir=/var/lib/kafka/data] Rolled new log segment at offset «int» in «int» ms. (kafka.log.LocalLog)"},
+	{100, "[«isodate»] INFO [ProducerStateManager partition=«topic»-«int»] Wrote producer snapshot at offset «int» with «int» producer ids in «int» ms. (kafka.log.ProducerStateManager)"},
+	{80, "[«isodate»][INFO ][o.e.c.m.MetadataCreateIndexService] [«esnode»] [«index»] creating index, cause [auto(bulk api)], templates [«estemplate»], shards [1]/[1]"},
+	{80, "[«isodate»][INFO ][o.e.c.r.a.AllocationService] [«esnode»] current.health=\"GREEN\" message=\"Cluster health status changed from [YELLOW] to [GREEN] (reason: [shards started [[«index»][0]]]).\" previous.health=\"YELLOW\" reason=\"shards started [[«index»][0]]\""},
+	{40, "[«isodate»][WARN ][o.e.m.j.JvmGcMonitorService] [«esnode»] [gc][«int»] overhead, spent [«ms»ms] collecting in the last [«int»s]"},
+	{150, "accepting AMQP connection <«erlpid»> («ip»:«port» -> «ip»:5672)"},
+	{150, "connection <«erlpid»> («ip»:«port» -> «ip»:5672): user '«user»' authenticated and granted access to vhost '/'"},
+	{120, "closing AMQP connection <«erlpid»> («ip»:«port» -> «ip»:5672, vhost: '/', user: '«user»')"},
+	{100, "«pid»:M «redisdate» * «int» changes in «int» seconds. Saving..."},
+	{100, "«pid»:M «redisdate» * Background saving started by pid «pid»"},
+	{100, "«pid»:C «redisdate» * DB saved on disk"},
+	{60, "«isodate» «int» [Warning] [MY-010055] [Server] IP address '«ip»' could not be resolved: Name or service not known"},
+	{60, "«isodate» «int» [Note] [MY-010914] [Server] Aborted connection «int» to db: '«db»' user: '«user»' host: '«ip»' (Got an error reading communication packets)."},
+	{300, "Started GET \"«urlpath»\" for «ip» at «railsdate»"},
+	{300, "Processing by «Controller»#«action» as «format»"},
+	{300, "Completed 200 OK in «int»ms (Views: «float»ms | ActiveRecord: «float»ms | Allocations: «int»)"},
+	{40, "Completed 404 Not Found in «int»ms (ActiveRecord: «float»ms | Allocations: «int»)"},
+	{20, "ActiveRecord::RecordNotFound (Couldn't find «Model» with 'id'=«int»):"},
+	{150, "«isodate»  INFO «pid» --- [«thread»] c.e.billing.InvoiceService              : Invoice «int» sent to customer «user»"},
+	{60, "«isodate»  WARN «pid» --- [«thread»] o.h.engine.jdbc.spi.SqlExceptionHelper   : SQL Error: 0, SQLState: «sqlstate»"},
+	{30, "«isodate»  INFO «pid» --- [«thread»] o.s.web.servlet.DispatcherServlet        : Completed initialization in «int» ms"},
+	{200, "Task «task»[«uuid»] succeeded in «float»s: None"},
+	{200, "Task «task»[«uuid»] received"},
+	{40, "Task «task»[«uuid»] retry: Retry in «int»s: ConnectionError()"},
+	{300, "{\"level\":\"info\",\"ts\":«epoch»,\"caller\":\"server/handler.go:«srcline»\",\"msg\":\"request completed\",\"method\":\"«method»\",\"path\":\"«urlpath»\",\"status\":«status»,\"latency_ms\":«float»}"},
+	{60, "{\"level\":\"error\",\"ts\":«epoch»,\"caller\":\"store/pg.go:«srcline»\",\"msg\":\"query failed\",\"table\":\"«table»\",\"error\":\"context deadline exceeded\"}"},
+}
+
 // synthVocab gives each slot its values: small sets of names, or a maker.
 var synthVocab = map[string]func(r *rand.Rand) string{
 	"user": pick("root", "admin", "ubuntu", "deploy", "git", "oracle", "test", "postgres", "alice", "bob", "jenkins", "www-data", "guest", "support", "ftpuser", "nagios", "carol", "dave", "mysql", "ansible", "backup", "operator"),
@@ -184,6 +223,49 @@ var synthVocab = map[string]func(r *rand.Rand) string{
 	},
 	"money": func(r *rand.Rand) string { return fmt.Sprintf("%d.%02d", r.IntN(2000), r.IntN(100)) },
 	"sku":   func(r *rand.Rand) string { return fmt.Sprintf("SKU-%05d", r.IntN(100000)) },
+	"clf": func(r *rand.Rand) string {
+		return fmt.Sprintf("%02d/Dec/2026:%02d:%02d:%02d +0000", 1+r.IntN(28), r.IntN(24), r.IntN(60), r.IntN(60))
+	},
+	"ua": pick("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+		"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15",
+		"curl/8.5.0", "kube-probe/1.31", "Go-http-client/1.1", "python-requests/2.32.3", "Prometheus/2.54.1"),
+	"referer": pick("-", "https://shop.example.com/cart", "https://shop.example.com/checkout"),
+	"ngxdate": func(r *rand.Rand) string {
+		return fmt.Sprintf("2026/12/%02d %02d:%02d:%02d", 1+r.IntN(28), r.IntN(24), r.IntN(60), r.IntN(60))
+	},
+	"hadate": func(r *rand.Rand) string {
+		return fmt.Sprintf("%02d/Dec/2026:%02d:%02d:%02d.%03d", 1+r.IntN(28), r.IntN(24), r.IntN(60), r.IntN(60), r.IntN(1000))
+	},
+	"frontend": pick("http-in", "https-in", "api_front"),
+	"backend":  pick("web_servers", "api_servers", "static"),
+	"server":   pick("web1", "web2", "web3", "api1", "api2"),
+	"isodate": func(r *rand.Rand) string {
+		return fmt.Sprintf("2026-12-%02dT%02d:%02d:%02d,%03d", 1+r.IntN(28), r.IntN(24), r.IntN(60), r.IntN(60), r.IntN(1000))
+	},
+	"group": pick("orders-consumer", "billing", "search-indexer", "audit-sink", "notifications"),
+	"member": func(r *rand.Rand) string {
+		return "consumer-" + pick("orders", "billing", "search")(r) + "-1-" + synthUUID(r)
+	},
+	"topic":  pick("orders", "payments", "audit", "search-events", "notifications", "__consumer_offsets"),
+	"esnode": pick("es-master-0", "es-data-1", "es-data-2"),
+	"index": func(r *rand.Rand) string {
+		return pick("logs-app", "metrics", "audit")(r) + fmt.Sprintf("-2026.12.%02d", 1+r.IntN(28))
+	},
+	"estemplate": pick("logs", "metrics", "audit"),
+	"erlpid":     func(r *rand.Rand) string { return fmt.Sprintf("0.%d.%d", r.IntN(9999), r.IntN(999)) },
+	"redisdate": func(r *rand.Rand) string {
+		return fmt.Sprintf("%02d Dec 2026 %02d:%02d:%02d.%03d", 1+r.IntN(28), r.IntN(24), r.IntN(60), r.IntN(60), r.IntN(1000))
+	},
+	"railsdate": func(r *rand.Rand) string {
+		return fmt.Sprintf("2026-12-%02d %02d:%02d:%02d +0000", 1+r.IntN(28), r.IntN(24), r.IntN(60), r.IntN(60))
+	},
+	"Controller": pick("OrdersController", "UsersController", "Api::V1::ProductsController", "SessionsController", "CartsController"),
+	"action":     pick("index", "show", "create", "update", "destroy"),
+	"format":     pick("HTML", "JSON", "*/*"),
+	"Model":      pick("Order", "User", "Product", "Cart"),
+	"sqlstate":   pick("08006", "40001", "57014", "23505"),
+	"task":       pick("app.tasks.send_email", "app.tasks.resize_image", "billing.tasks.charge", "search.tasks.reindex"),
+	"method":     pick("GET", "POST", "PUT", "DELETE"),
 }
 
 func synthUUID(r *rand.Rand) string {
@@ -208,15 +290,20 @@ func hexish(alphabet string, n int) func(r *rand.Rand) string {
 // synthCorpus draws n lines of the synthetic node corpus with seed: the
 // messages and their truth templates.
 func synthCorpus(n int, seed uint64) (lines, truth []string) {
+	return synthDraw(synthEvents, n, seed)
+}
+
+// synthDraw draws n lines of events with seed.
+func synthDraw(events []synthEvent, n int, seed uint64) (lines, truth []string) {
 	r := rand.New(rand.NewPCG(seed, 0x5eed))
 	total := 0
-	for _, e := range synthEvents {
+	for _, e := range events {
 		total += e.weight
 	}
 	for range n {
 		w := r.IntN(total)
 		var e synthEvent
-		for _, e = range synthEvents {
+		for _, e = range events {
 			if w -= e.weight; w < 0 {
 				break
 			}
@@ -266,37 +353,53 @@ func mineSynth(tb testing.TB, cfg Config, lines, truth []string) (evalScore, []s
 	return scoreRun(truth, pred, flagged), pred, flagged
 }
 
-// Floors of the default preset on the synthetic node corpus, just under
-// what it reaches (docs/default-preset.md has the figures). Precision is
-// low by design: the first SiblingValues-1 values of a variable made of
-// letters are each a new template before the evidence makes it a variable.
-const (
-	synthGA        = 0.99
-	synthPrecision = 0.49
-	synthRecall    = 0.99
-)
+// Floors of the default preset on the synthetic corpora, just under what
+// it reaches (docs/default-preset.md has the figures). Precision is low by
+// design: the first SiblingValues-1 values of a variable made of letters
+// are each a new template before the evidence makes it a variable.
+var synthFloors = map[string]evalScore{
+	"node":     {ga: 0.99, precision: 0.49, recall: 0.99},
+	"services": {ga: 0.90, precision: 0.46, recall: 0.99},
+}
 
 // TestSynthNode scores both presets on the synthetic node corpus: the
 // default preset above its floors and never below drain3's grouping. With
 // -v it lists the events not grouped exactly and the alerts per event.
 func TestSynthNode(t *testing.T) {
 	lines, truth := synthCorpus(20000, 1)
+	synthScore(t, "node", lines, truth)
+}
+
+// TestSynthApps is TestSynthNode on the synthetic service corpus.
+func TestSynthApps(t *testing.T) {
+	lines, truth := synthDraw(synthAppEvents, 20000, 1)
+	synthScore(t, "services", lines, truth)
+}
+
+func synthScore(t *testing.T, corpus string, lines, truth []string) {
 	def, _ := Preset("default")
 	d3, _ := Preset("drain3")
 	s, pred, flagged := mineSynth(t, def, lines, truth)
 	b, _, _ := mineSynth(t, d3, lines, truth)
-	t.Logf("default GA %.3f PA %.3f precision %.3f recall %.3f; drain3 GA %.3f PA %.3f precision %.3f recall %.3f",
-		s.ga, s.pa, s.precision, s.recall, b.ga, b.pa, b.precision, b.recall)
+	t.Logf("%s: default GA %.3f PA %.3f precision %.3f recall %.3f; drain3 GA %.3f PA %.3f precision %.3f recall %.3f",
+		corpus, s.ga, s.pa, s.precision, s.recall, b.ga, b.pa, b.precision, b.recall)
+	floor := synthFloors[corpus]
 	for _, c := range []struct {
 		what      string
 		got, want float64
 	}{
-		{"GA", s.ga, max(synthGA, b.ga)}, {"novelty precision", s.precision, synthPrecision}, {"novelty recall", s.recall, synthRecall},
+		{"GA", s.ga, max(floor.ga, b.ga)}, {"novelty precision", s.precision, floor.precision}, {"novelty recall", s.recall, floor.recall},
 	} {
 		if c.got < c.want {
-			t.Errorf("default %s %.3f, want >= %.3f", c.what, c.got, c.want)
+			t.Errorf("%s: default %s %.3f, want >= %.3f", corpus, c.what, c.got, c.want)
 		}
 	}
+	synthReport(t, truth, pred, flagged)
+}
+
+// synthReport lists, with -v, the events not grouped exactly and the
+// alerts per event.
+func synthReport(t *testing.T, truth, pred []string, flagged []bool) {
 	if !testing.Verbose() {
 		return
 	}
