@@ -330,6 +330,12 @@ func TestMetricsEndpoint(t *testing.T) {
 	in, _, _ := newInstance(t, config.Map{"Metrics_Listen": "127.0.0.1:0"})
 	in.Flush(ct.KubeChunk(10), "kube.x")
 	in.Flush(ct.Build(func(e *ct.Enc) { e.V2(et, nil, ct.M{{"level", "x"}}) }), "kube.x")
+	// eth1 and eth0 widen "on <*>", which folds the template of wlan0.
+	in.Flush(ct.Build(func(e *ct.Enc) {
+		for _, nic := range []string{"wlan0", "eth1", "eth0"} {
+			e.V2(et, nil, ct.KubeRecord("shop", "web-7f9c6d8b5-qwert", "dhcp", "DHCPREQUEST for 10.0.0.4 on "+nic+" to 10.0.0.1 port 67"))
+		}
+	}), "kube.x")
 	var addr string
 	testutil.WaitFor(t, 2*time.Second, "the metrics endpoint listening", func() bool { addr = in.MetricsAddr(); return addr != "" })
 	resp, err := http.Get("http://" + addr + "/metrics")
@@ -339,10 +345,11 @@ func TestMetricsEndpoint(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	for _, want := range []string{
-		"drain_records_total 11\n",
+		"drain_records_total 14\n",
 		`drain_records_skipped_total{cause="no_message"} 1` + "\n",
-		"drain_chunks_total 2\n",
-		"drain_miner_lines_total 10\n",
+		"drain_chunks_total 3\n",
+		"drain_miner_lines_total 13\n",
+		"drain_miner_folded_total 1\n",
 		"drain_miner_memo_hits_total ",
 		`drain_templates_total{kind="new"} `,
 		"drain_sink_pending ",
