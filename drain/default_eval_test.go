@@ -28,25 +28,13 @@ type evalScore struct{ ga, pa, precision, recall float64 }
 // mineEval mines one dataset into one partition and scores it.
 func mineEval(tb testing.TB, name string, cfg Config) evalScore {
 	contents, truth := loadTruth(tb, name)
-	m, err := New(cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	results := make([]Result, len(contents))
-	for i, line := range contents {
-		results[i] = m.Add("", line)
-	}
-	pred := finalOfLines(results)
-	flagged := make([]bool, len(results))
-	for i, r := range results {
-		flagged[i] = r.Kind == Created
-	}
-	return scoreRun(truth, pred, flagged)
+	s, _, _ := mineSynth(tb, cfg, contents, truth)
+	return s
 }
 
 // finalOfLines returns each line's final template, as drain mine
 // --output templates prints it for loghub_eval: its cluster's last one,
-// the cluster a sibling merge folded it into (Result.Absorbed) included.
+// the cluster a merge folded it into (Result.Absorbed) included.
 // All results are of one partition.
 func finalOfLines(results []Result) []string {
 	final := map[uint64]string{}

@@ -394,8 +394,9 @@ func synthDraw(events []synthEvent, n int, seed uint64) (lines, truth []string) 
 	return lines, truth
 }
 
-// mineSynth mines lines into one partition and scores them against truth.
-// It also returns the lines' final templates and their Created flags.
+// mineSynth mines lines into one partition and scores them against truth
+// (mineEval's scoring of a Loghub set too). It also returns the lines'
+// final templates and their Created flags.
 func mineSynth(tb testing.TB, cfg Config, lines, truth []string) (evalScore, []string, []bool) {
 	m, err := New(cfg)
 	if err != nil {
