@@ -504,32 +504,37 @@ func TestSynthCluster(t *testing.T) {
 	synthScore(t, "cluster", lines, truth)
 }
 
-// TestSynthNextDay mines a second day of the same node (the corpus drawn
-// again with another seed: the same events, fresh values) into the miner
-// of the first: no event raises a new alert again, except NetworkManager's
-// state changes, whose names vary at several positions at once (the
+// TestSynthNextDay mines a second day of each synthetic corpus (drawn again
+// with another seed: the same events, fresh values) into the miner of the
+// first: no event raises a new alert again, except NetworkManager's state
+// changes on the node, whose names vary at several positions at once (the
 // one-position evidence of siblings.go never sees them; see
 // docs/default-preset.md).
 func TestSynthNextDay(t *testing.T) {
-	def, _ := Preset("default")
-	m, err := New(def)
-	if err != nil {
-		t.Fatal(err)
-	}
-	day1, _ := synthCorpus(20000, 1)
-	for _, l := range day1 {
-		m.Add("", l)
-	}
-	day2, truth := synthCorpus(20000, 2)
-	multi, other := 0, 0
-	for i, l := range day2 {
-		if r := m.Add("", l); r.Kind == Created {
-			if strings.Contains(truth[i], "state change: <*>") {
-				multi++
-			} else if other++; other <= 5 {
-				t.Errorf("day 2 raised new %q for %q (truth %q)", r.Template, l, truth[i])
+	for _, c := range []struct {
+		corpus string
+		events []synthEvent
+	}{{"node", synthEvents}, {"services", synthAppEvents}, {"cluster", synthK8sEvents}} {
+		def, _ := Preset("default")
+		m, err := New(def)
+		if err != nil {
+			t.Fatal(err)
+		}
+		day1, _ := synthDraw(c.events, 20000, 1)
+		for _, l := range day1 {
+			m.Add("", l)
+		}
+		day2, truth := synthDraw(c.events, 20000, 2)
+		multi, other := 0, 0
+		for i, l := range day2 {
+			if r := m.Add("", l); r.Kind == Created {
+				if strings.Contains(truth[i], "state change: <*>") {
+					multi++
+				} else if other++; other <= 5 {
+					t.Errorf("%s: day 2 raised new %q for %q (truth %q)", c.corpus, r.Template, l, truth[i])
+				}
 			}
 		}
+		t.Logf("%s: day 2 raised %d new alerts for NetworkManager's state changes, %d for other events", c.corpus, multi, other)
 	}
-	t.Logf("day 2: %d new alerts for NetworkManager's state changes, %d for other events", multi, other)
 }
