@@ -279,7 +279,9 @@ func mine(opt *options, stdin io.Reader, stdout io.Writer) error {
 				}
 				clusters[r.ClusterID-1] = clusterState{r.ClusterID, r.Size, r.TemplateID, r.Template, 0}
 				for _, a := range r.Absorbed {
-					clusters[a-1].into = r.ClusterID
+					if a-1 < uint64(len(clusters)) {
+						clusters[a-1].into = r.ClusterID
+					}
 				}
 			}
 			switch opt.output {
