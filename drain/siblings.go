@@ -165,19 +165,7 @@ func (m *Miner) mergeSiblings(p *partition, toks []string, leaf *node) (*cluster
 			sibs = append(sibs, sibling{c, i})
 		}
 	}
-	if leaf != nil {
-		cands, _ := m.candidates(p, leaf) // the line's window, counted by search
-		for _, c := range cands {
-			add(c)
-		}
-		m.scored += uint64(len(cands))
-	}
-	seen := 0
-	for c := p.newest[n]; c != nil && seen < maxCross; c = c.lnext {
-		seen++
-		add(c)
-	}
-	m.scored += uint64(seen)
+	m.eachNearby(p, leaf, n, add)
 	defer func() {
 		clear(sibs)
 		m.sibBuf = sibs[:0]
@@ -217,10 +205,7 @@ func (m *Miner) mergeSiblings(p *partition, toks []string, leaf *node) (*cluster
 	for _, s := range sibs {
 		if s.pos == best && s.c != oldest {
 			m.score.merge(oldest.tokens, s.c.tokens) // cover its lines too
-			oldest.size += s.c.size
-			folded = append(folded, s.c.id)
-			m.fold(s.c)
-			m.absorbed++
+			folded = m.absorb(oldest, s.c, folded)
 		}
 	}
 	m.score.merge(oldest.tokens, toks)
@@ -268,29 +253,45 @@ func (m *Miner) absorbCovered(p *partition, c *cluster, old []string) []uint64 {
 		}
 		covered = append(covered, o)
 	}
-	if c.leaf != nil {
-		cands, _ := m.candidates(p, c.leaf)
-		for _, o := range cands {
-			look(o)
-		}
-	}
-	if n < len(p.newest) {
-		seen := 0
-		for o := p.newest[n]; o != nil && seen < maxCross; o = o.lnext {
-			seen++
-			look(o)
-		}
-	}
+	m.eachNearby(p, c.leaf, n, look)
 	var folded []uint64
 	for _, o := range covered {
-		c.size += o.size
-		folded = append(folded, o.id)
-		m.fold(o)
-		m.absorbed++
+		folded = m.absorb(c, o, folded)
 	}
 	clear(covered)
 	m.absorbBuf = covered[:0]
 	return folded
+}
+
+// eachNearby calls fn on the clusters a miss of an n-token line looks at:
+// leaf's window (leaf may be nil) and the maxCross newest clusters of that
+// length, a cluster in both twice. They count as scored.
+func (m *Miner) eachNearby(p *partition, leaf *node, n int, fn func(*cluster)) {
+	if leaf != nil {
+		cands, _ := m.candidates(p, leaf)
+		for _, c := range cands {
+			fn(c)
+		}
+		m.scored += uint64(len(cands))
+	}
+	if n >= len(p.newest) {
+		return
+	}
+	seen := 0
+	for c := p.newest[n]; c != nil && seen < maxCross; c = c.lnext {
+		seen++
+		fn(c)
+	}
+	m.scored += uint64(seen)
+}
+
+// absorb folds o into c (its lines counted in c's size, its cluster
+// removed) and returns folded with o's id added.
+func (m *Miner) absorb(c, o *cluster, folded []uint64) []uint64 {
+	c.size += o.size
+	m.fold(o)
+	m.absorbed++
+	return append(folded, o.id)
 }
 
 type sibling struct {
