@@ -51,12 +51,11 @@ type Result struct {
 	ParentID       string // Generalized only: id of the template before this line
 	ParentTemplate string // Generalized only
 	Size           uint64 // lines seen by the cluster (seeded clusters start at 0)
-	// Absorbed lists, on a Generalized line, the clusters folded into this
-	// one: siblings of a sibling merge, or clusters its widened template
-	// now covers (absorbCovered). They no longer exist, and their lines,
-	// counted in Size, are this cluster's now: a consumer that remembers
-	// clusters by id (the CLI's final templates) moves theirs here. Nil
-	// otherwise.
+	// Absorbed lists, on a Generalized line of a sibling merge
+	// (siblings.go), the siblings folded into this cluster. They no longer
+	// exist, and their lines, counted in Size, are this cluster's now: a
+	// consumer that remembers clusters by id (the CLI's final templates)
+	// moves theirs here. Nil otherwise.
 	Absorbed []uint64
 }
 
@@ -76,7 +75,7 @@ type Stats struct {
 	Throttled                          uint64 // lines that created nothing: partition over its new-template budget (budget.go)
 	Floods                             uint64 // of those, the first of a partition in a flood period
 	SiblingMerges                      uint64 // templates widened by sibling evidence (siblings.go), in Generalized
-	Absorbed                           uint64 // clusters folded into a template that widened to cover them (Result.Absorbed)
+	Absorbed                           uint64 // siblings folded by those merges (Result.Absorbed)
 }
 
 // Miner mines templates from lines, one Drain tree per partition, under one
@@ -128,12 +127,9 @@ type Miner struct {
 	idxVid  []int32          // buildIndex's scratch, under mu
 	sigBuf  []uint64         // search's sigs of a line whose tokenizer gave none, under mu
 
-	sibBuf []sibling // mergeSiblings' finds, reused under mu
-	// absorbCovered's finds, and the template it compares with, reused under mu
-	absorbBuf []*cluster
-	oldToks   []string
-	absorbed  uint64 // clusters folded by a merge, siblings included
-	merged    uint64 // sibling merges (siblings.go)
+	sibBuf   []sibling // mergeSiblings' finds, reused under mu
+	merged   uint64    // sibling merges (siblings.go)
+	absorbed uint64    // siblings they folded
 }
 
 // New returns an empty miner for cfg.
@@ -329,9 +325,6 @@ func (m *Miner) add(key string, s *scratch, r *Result) {
 	c.size++
 	m.touch(c)
 	oldID, oldTmpl := c.templateID, c.template
-	if !covered && m.cross {
-		m.oldToks = append(m.oldToks[:0], c.tokens...) // for absorbCovered
-	}
 	// Key tokens first: merge would widen them too, hiding the move.
 	moved := !covered && cross && m.widenKeys(c, toks)
 	changed := !covered && m.score.merge(c.tokens, toks)
@@ -348,15 +341,10 @@ func (m *Miner) add(key string, s *scratch, r *Result) {
 	if moved {
 		m.rehome(p, c)
 	}
-	var folded []uint64
-	if m.cross {
-		folded = m.absorbCovered(p, c, m.oldToks)
-		clear(m.oldToks)
-	}
 	m.promote(c)
 	m.generalize++
 	*r = m.result(Generalized, c)
-	r.ParentID, r.ParentTemplate, r.Absorbed = oldID, oldTmpl, folded
+	r.ParentID, r.ParentTemplate = oldID, oldTmpl
 }
 
 func (m *Miner) result(k Kind, c *cluster) Result {

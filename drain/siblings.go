@@ -165,7 +165,19 @@ func (m *Miner) mergeSiblings(p *partition, toks []string, leaf *node) (*cluster
 			sibs = append(sibs, sibling{c, i})
 		}
 	}
-	m.eachNearby(p, leaf, n, add)
+	if leaf != nil {
+		cands, _ := m.candidates(p, leaf) // the line's window, counted by search
+		for _, c := range cands {
+			add(c)
+		}
+		m.scored += uint64(len(cands))
+	}
+	seen := 0
+	for c := p.newest[n]; c != nil && seen < maxCross; c = c.lnext {
+		seen++
+		add(c)
+	}
+	m.scored += uint64(seen)
 	defer func() {
 		clear(sibs)
 		m.sibBuf = sibs[:0]
@@ -205,7 +217,10 @@ func (m *Miner) mergeSiblings(p *partition, toks []string, leaf *node) (*cluster
 	for _, s := range sibs {
 		if s.pos == best && s.c != oldest {
 			m.score.merge(oldest.tokens, s.c.tokens) // cover its lines too
-			folded = m.absorb(oldest, s.c, folded)
+			oldest.size += s.c.size
+			m.fold(s.c)
+			m.absorbed++
+			folded = append(folded, s.c.id)
 		}
 	}
 	m.score.merge(oldest.tokens, toks)
@@ -223,75 +238,6 @@ func (m *Miner) mergeSiblings(p *partition, toks []string, leaf *node) (*cluster
 	m.touch(oldest)
 	m.merged++
 	return oldest, oldID, oldTmpl, folded
-}
-
-// absorbCovered folds into c, whose template just widened from old, the
-// clusters that differ from it only where it widened and that it now
-// covers there, among its leaf's window and the newest clusters of its
-// length (the places a miss looks, so the work is bounded as the scoring
-// is): values met before the position was known to vary ("on wlan0" and
-// "on ens3" once "eth1" and "eth0" made it "on <*>"). Left apart, such a
-// cluster keeps taking the lines that match it exactly, and one event is
-// counted and reported as two. Only where it widened: "data address: <*>"
-// widened to "data <*> <*>" by "data address space…" is no evidence that
-// "data storage interrupt" is one of its values (on BGL that fold cost GA
-// 0.980 → 0.965). It returns the ids folded, for Result.Absorbed.
-func (m *Miner) absorbCovered(p *partition, c *cluster, old []string) []uint64 {
-	n := len(c.tokens)
-	if len(old) != n {
-		return nil
-	}
-	covered := m.absorbBuf[:0]
-	look := func(o *cluster) {
-		if o == c || len(o.tokens) != n || slices.Contains(covered, o) {
-			return
-		}
-		for i, t := range c.tokens {
-			if t == old[i] && o.tokens[i] != t || !tokenCovers(t, o.tokens[i]) {
-				return
-			}
-		}
-		covered = append(covered, o)
-	}
-	m.eachNearby(p, c.leaf, n, look)
-	var folded []uint64
-	for _, o := range covered {
-		folded = m.absorb(c, o, folded)
-	}
-	clear(covered)
-	m.absorbBuf = covered[:0]
-	return folded
-}
-
-// eachNearby calls fn on the clusters a miss of an n-token line looks at:
-// leaf's window (leaf may be nil) and the maxCross newest clusters of that
-// length, a cluster in both twice. They count as scored.
-func (m *Miner) eachNearby(p *partition, leaf *node, n int, fn func(*cluster)) {
-	if leaf != nil {
-		cands, _ := m.candidates(p, leaf)
-		for _, c := range cands {
-			fn(c)
-		}
-		m.scored += uint64(len(cands))
-	}
-	if n >= len(p.newest) {
-		return
-	}
-	seen := 0
-	for c := p.newest[n]; c != nil && seen < maxCross; c = c.lnext {
-		seen++
-		fn(c)
-	}
-	m.scored += uint64(seen)
-}
-
-// absorb folds o into c (its lines counted in c's size, its cluster
-// removed) and returns folded with o's id added.
-func (m *Miner) absorb(c, o *cluster, folded []uint64) []uint64 {
-	c.size += o.size
-	m.fold(o)
-	m.absorbed++
-	return append(folded, o.id)
 }
 
 type sibling struct {

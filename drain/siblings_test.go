@@ -173,53 +173,21 @@ func TestSiblingsNotInFlood(t *testing.T) {
 	}
 }
 
-// TestAbsorbCovered: when a template widens, the clusters it now covers
-// where it widened are folded into it (Result.Absorbed, Stats.Absorbed),
-// and their values are its lines from then on; a cluster that differs
-// elsewhere, or that the template covers only where it did not widen,
-// stays.
-func TestAbsorbCovered(t *testing.T) {
-	for _, c := range []struct {
-		name     string
-		lines    []string
-		want     []Kind
-		absorbed [][]uint64 // per line
-		final    string     // the last line's template
-	}{
-		{"a name met before the position varied",
-			[]string{"DHCPREQUEST for 10.0.0.4 on wlan0 to 10.0.0.1 port 67", "DHCPREQUEST for 10.0.0.5 on eth1 to 10.0.0.1 port 67",
-				"DHCPREQUEST for 10.0.0.6 on eth0 to 10.0.0.1 port 67", "DHCPREQUEST for 10.0.0.7 on wlan0 to 10.0.0.1 port 67"},
-			[]Kind{Created, Created, Generalized, Known}, [][]uint64{nil, nil, {1}, nil},
-			"DHCPREQUEST for <*> on <*> to <*> port <*>"},
-		{"a difference elsewhere stays apart",
-			[]string{"DHCPREQUEST for 10.0.0.4 on wlan0 to 10.0.0.1 port 68 now", "DHCPREQUEST for 10.0.0.5 on eth1 to 10.0.0.1 port 67 again",
-				"DHCPREQUEST for 10.0.0.6 on eth0 to 10.0.0.1 port 67 again", "DHCPREQUEST for 10.0.0.7 on wlan0 to 10.0.0.1 port 68 now"},
-			[]Kind{Created, Created, Generalized, Known}, [][]uint64{nil, nil, nil, nil},
-			"DHCPREQUEST for <*> on wlan0 to <*> port <*> now"},
-		{"covered only where it did not widen",
-			[]string{"data storage interrupt", "data address: 0x00000002", "data address space................0", "data storage interrupt"},
-			[]Kind{Created, Created, Generalized, Known}, [][]uint64{nil, nil, nil, nil},
-			"data storage interrupt"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			m := newMiner(t, func(cfg *Config) { *cfg, _ = Preset("default") })
-			var last Result
-			for i, l := range c.lines {
-				last = m.Add("", l)
-				if last.Kind != c.want[i] || !slices.Equal(last.Absorbed, c.absorbed[i]) {
-					t.Errorf("line %d %q: %s absorbed %v (%q), want %s absorbed %v", i, l, last.Kind, last.Absorbed, last.Template, c.want[i], c.absorbed[i])
-				}
-			}
-			if last.Template != c.final {
-				t.Errorf("last template %q, want %q", last.Template, c.final)
-			}
-			n := 0
-			for _, a := range c.absorbed {
-				n += len(a)
-			}
-			if s := m.Stats(); s.Absorbed != uint64(n) || s.Clusters != int(last.ClusterID)-n && n > 0 {
-				t.Errorf("Stats.Absorbed %d, Clusters %d; want %d absorbed", s.Absorbed, s.Clusters, n)
-			}
-		})
+// TestSiblingFoldReported: the merge's Result names the siblings it folded
+// (Result.Absorbed, Stats.Absorbed), so that a consumer moves their lines.
+func TestSiblingFoldReported(t *testing.T) {
+	m := newMiner(t, func(cfg *Config) { *cfg, _ = Preset("default") })
+	var last Result
+	for _, d := range []string{"klogd", "syslogd", "ntpd", "crond"} {
+		last = m.Add("", d+" startup succeeded")
+	}
+	if last.Kind != Generalized || last.ClusterID != 1 || !slices.Equal(slices.Sorted(slices.Values(last.Absorbed)), []uint64{2, 3}) {
+		t.Fatalf("the fourth daemon: %s cluster %d absorbed %v, want generalized 1 absorbed [2 3]", last.Kind, last.ClusterID, last.Absorbed)
+	}
+	if st := m.Stats(); st.Absorbed != 2 || st.Clusters != 1 {
+		t.Errorf("Stats.Absorbed %d, Clusters %d; want 2 and 1", st.Absorbed, st.Clusters)
+	}
+	if r := m.Add("", "sshd startup succeeded"); r.Kind != Known || r.Absorbed != nil {
+		t.Errorf("a later daemon: %s absorbed %v, want known, none", r.Kind, r.Absorbed)
 	}
 }

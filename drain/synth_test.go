@@ -419,7 +419,7 @@ func mineSynth(tb testing.TB, cfg Config, lines, truth []string) (evalScore, []s
 // design: the first SiblingValues-1 values of a variable made of letters
 // are each a new template before the evidence makes it a variable.
 var synthFloors = map[string]evalScore{
-	"node":     {ga: 0.99, precision: 0.49, recall: 0.99},
+	"node":     {ga: 0.84, precision: 0.49, recall: 0.97},
 	"services": {ga: 0.90, precision: 0.46, recall: 0.99},
 	"cluster":  {ga: 0.70, precision: 0.46, recall: 0.99},
 }

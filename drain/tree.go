@@ -441,19 +441,15 @@ func (c *cluster) setTemplate(toks []string) {
 }
 
 // sameNamespace reports whether line token l can stand where template token
-// t is: t covers it, or both start with a common prefix that ends at a dot
-// or slash ("com.apple.x.daily:" and "com.apple.Safari.Update:"), or both
-// are upper-case codes (acronym). A prefix that ends at another delimiter
-// is a program, not a namespace: "pam_unix(cron:session):" and
-// "pam_unix(sshd:session):" are two services' events (on the synthetic
-// node corpus, synth_test.go, the two made one cost GA 0.842 → 0.987;
-// the 16 Loghub-2k sets did not change).
+// t is: t covers it, or both start with a common prefix that ends at a
+// delimiter or dot ("com.apple.x.daily:" and "com.apple.Safari.Update:"),
+// or both are upper-case codes (acronym).
 func sameNamespace(t, l string) bool {
 	if tokenCovers(t, l) || l == wildcard {
 		return true // a value in the line's first token: "<url>: scheduler…"
 	}
 	p, _ := commonEnds(t, l)
-	return p > 0 && (t[p-1] == '.' || t[p-1] == '/') || acronym(t) && acronym(l)
+	return p > 0 || acronym(t) && acronym(l)
 }
 
 // acronym: 3 to 5 upper-case letters, digits after the first ("DSDT",

@@ -10,10 +10,7 @@ import (
 	"github.com/awoooi/fluent-bit-drain/drain"
 )
 
-const dhcp = "DHCPREQUEST for 10.0.0.4 on wlan0 to 10.0.0.1 port 67\n" +
-	"DHCPREQUEST for 10.0.0.5 on eth1 to 10.0.0.1 port 67\n" +
-	"DHCPREQUEST for 10.0.0.6 on eth0 to 10.0.0.1 port 67\n" +
-	"DHCPREQUEST for 10.0.0.7 on wlan0 to 10.0.0.1 port 67\n"
+const daemons = "klogd startup succeeded\nsyslogd startup succeeded\nntpd startup succeeded\ncrond startup succeeded\nsyslogd startup succeeded\n"
 
 func TestRun(t *testing.T) {
 	dir := t.TempDir()
@@ -73,17 +70,18 @@ func TestRun(t *testing.T) {
 			stdout: "new\t" + id("alpha one") + "\talpha one\nflood\t\tbeta two three\nthrottled\t\tgamma four five six\n",
 		},
 		{
-			// "on wlan0" was its own template until eth1 and eth0 made the
-			// position "<*>": folded in then, its lines print the merged
-			// template, and the summary counts them there.
+			// syslogd and ntpd were templates of their own until crond, the
+			// fourth daemon, made the position "<*>": folded into klogd's
+			// then, their lines print the merged template, and the summary
+			// counts them there.
 			name: "templates of a folded cluster", args: []string{"mine"},
-			stdin:  dhcp,
-			stdout: strings.Repeat("DHCPREQUEST for <*> on <*> to <*> port <*>\n", 4),
+			stdin:  daemons,
+			stdout: strings.Repeat("<*> startup succeeded\n", 5),
 		},
 		{
 			name: "summary of a folded cluster", args: []string{"mine", "--output", "summary"},
-			stdin:  dhcp,
-			stdout: "count\ttemplate_id\ttemplate\n4\t" + id("DHCPREQUEST for <*> on <*> to <*> port <*>") + "\tDHCPREQUEST for <*> on <*> to <*> port <*>\n",
+			stdin:  daemons,
+			stdout: "count\ttemplate_id\ttemplate\n5\t" + id("<*> startup succeeded") + "\t<*> startup succeeded\n",
 		},
 		{
 			name: "summary", args: []string{"mine", "--preset", "drain3", "--output", "summary"},

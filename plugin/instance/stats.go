@@ -90,7 +90,7 @@ func (in *Instance) collect(w *metrics.Writer) {
 	w.Counter("drain_miner_seeded_total", "Known templates loaded from PostgreSQL.", ms.Seeded)
 	w.Counter("drain_miner_evicted_total", "Least recently used evictions.", ms.EvictedClusters, "what", "cluster")
 	w.Counter("drain_miner_evicted_total", "Least recently used evictions.", ms.EvictedPartitions, "what", "partition")
-	w.Counter("drain_miner_folded_total", "Templates folded into one that widened to cover them.", ms.Absorbed)
+	w.Counter("drain_miner_folded_total", "Templates folded into a sibling merge's template.", ms.Absorbed)
 	w.Counter("drain_miner_lines_limited_total", "Lines a bound applied to.", ms.LinesCut, "limit", "max_line_bytes")
 	w.Counter("drain_miner_lines_limited_total", "Lines a bound applied to.", ms.LinesTruncated, "limit", "max_tokens")
 	w.Counter("drain_miner_lines_limited_total", "Lines a bound applied to.", ms.LinesRepaired, "limit", "utf8_nul_repair")
